@@ -1,0 +1,97 @@
+"""BIO tag sequences <-> entity spans, shared by the corpus readers and the taggers.
+
+Tags are IOB2 strings: "B-GENE", "I-GENE", "O". Decoding is lenient in the IOB1 way:
+an "I-X" that does not continue an open "X" entity starts a new one, so a tagger's
+ill-formed output still becomes spans instead of being dropped.
+"""
+from typing import Iterable, Iterator, List, NamedTuple, Sequence
+
+from spacy.tokens import Doc, Span
+
+OUTSIDE = "O"
+
+
+class TagSpan(NamedTuple):
+    """An entity over tokens [start, end) of one tag sequence."""
+
+    start: int
+    end: int
+    label: str
+
+
+def split_tag(tag: str) -> "tuple[str, str]":
+    """Split "B-GENE" into ("B", "GENE"); "O" into ("O", "").
+
+    tag (str): an IOB tag.
+    RETURNS (tuple): the prefix (B, I or O) and the label.
+    """
+    if tag == OUTSIDE:
+        return OUTSIDE, ""
+    prefix, sep, label = tag.partition("-")
+    if not sep or prefix not in ("B", "I") or not label:
+        raise ValueError(
+            f"Invalid IOB tag {tag!r}: expected 'O', 'B-<LABEL>' or 'I-<LABEL>'."
+        )
+    return prefix, label
+
+
+def tags_to_spans(tags: Sequence[str]) -> List[TagSpan]:
+    """Decode IOB1 or IOB2 tags into spans.
+
+    tags (Sequence[str]): one tag per token.
+    RETURNS (List[TagSpan]): the entities, in order.
+    """
+    spans: List[TagSpan] = []
+    start, label = -1, ""
+    for i, tag in enumerate(tags):
+        prefix, tag_label = split_tag(tag)
+        continues = prefix == "I" and start >= 0 and tag_label == label
+        if start >= 0 and not continues:
+            spans.append(TagSpan(start, i, label))
+            start, label = -1, ""
+        if prefix == "B" or (prefix == "I" and not continues):
+            start, label = i, tag_label
+    if start >= 0:
+        spans.append(TagSpan(start, len(tags), label))
+    return spans
+
+
+def spans_to_tags(spans: Iterable[TagSpan], length: int) -> List[str]:
+    """Encode non-overlapping spans as IOB2 tags.
+
+    spans (Iterable[TagSpan]): entities over token offsets.
+    length (int): number of tokens.
+    RETURNS (List[str]): one tag per token.
+    """
+    tags = [OUTSIDE] * length
+    for start, end, label in spans:
+        tags[start] = f"B-{label}"
+        for i in range(start + 1, end):
+            tags[i] = f"I-{label}"
+    return tags
+
+
+def sentences(doc: Doc) -> Iterator[Span]:
+    """The doc's sentences, or the whole doc when no sentence boundaries are set."""
+    if len(doc) == 0:
+        return
+    if doc.has_annotation("SENT_START"):
+        yield from doc.sents
+    else:
+        yield doc[:]
+
+
+def span_tags(span: Span) -> List[str]:
+    """IOB2 tags of the tokens of a sentence, from the doc's entities.
+
+    Tokens with missing entity annotation count as outside.
+    """
+    tags = []
+    for token in span:
+        if token.ent_iob_ == "B" or (token.ent_iob_ == "I" and token.i == span.start):
+            tags.append(f"B-{token.ent_type_}")
+        elif token.ent_iob_ == "I":
+            tags.append(f"I-{token.ent_type_}")
+        else:
+            tags.append(OUTSIDE)
+    return tags
