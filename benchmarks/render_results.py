@@ -1,0 +1,82 @@
+"""Render benchmarks/RESULTS.md from every benchmarks/results/*.json rows file.
+
+Rows share one schema (pipeline, encoder, regime, params, data, split, metric, value,
+seed, machine, date, command). Several seeds of one configuration are shown as the mean
+with a 95% confidence interval (Student t). Notes in benchmarks/notes/*.md are appended.
+"""
+import json
+import math
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MAIN_METRICS = [
+    ("ents_p", "P", 100, ".2f"),
+    ("ents_r", "R", 100, ".2f"),
+    ("ents_f", "F1", 100, ".2f"),
+    ("train_seconds", "train s", 1, ",.0f"),
+    ("words_per_second", "words/s (pipeline)", 1, ",.0f"),
+    ("tagger_words_per_second", "words/s (tagger)", 1, ",.0f"),
+    ("speed_ratio_vs_hf", "speed vs HF", 1, ".2f"),
+    ("peak_rss_mb", "peak RSS MB", 1, ",.0f"),
+]
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
+
+
+def summarise(values, scale, fmt):
+    values = [v * scale for v in values if v is not None]
+    if not values:
+        return "–"
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return format(mean, fmt)
+    half = T95.get(len(values) - 1, 1.96) * statistics.stdev(values) / math.sqrt(len(values))
+    return f"{format(mean, fmt)} ± {format(half, fmt)} (n={len(values)})"
+
+
+def main() -> None:
+    rows = []
+    for path in sorted((HERE / "results").glob("*.json")):
+        rows.extend(dict(r, _file=path.name) for r in json.loads(path.read_text()))
+    groups = defaultdict(lambda: defaultdict(list))
+    meta = {}
+    for r in rows:
+        key = (r["data"], r.get("split", "dev"), r["pipeline"], r.get("encoder") or "–", r.get("regime") or "–")
+        groups[key][r["metric"]].append(r["value"])
+        meta.setdefault(key, set()).add((r.get("machine", "?"), r.get("date", "?")[:10], r.get("command", "?"), r["_file"]))
+    out = [
+        "# Benchmark results",
+        "",
+        "Rendered by `python benchmarks/render_results.py` from `benchmarks/results/*.json`; do not edit by hand.",
+        "Scores are spaCy's strict entity scores on the dev split (test splits are withheld here).",
+        "Speeds and memory come from one process per job pinned to one core; compare speeds only within a table.",
+        "",
+    ]
+    present = [m for m in MAIN_METRICS if any(m[0] in g for g in groups.values())]
+    for data, split in sorted({k[:2] for k in groups}):
+        out += [f"## {data} ({split})", ""]
+        out.append("| pipeline | encoder | regime | " + " | ".join(m[1] for m in present) + " |")
+        out.append("|---|---|---|" + "---:|" * len(present))
+        for key in sorted(k for k in groups if k[:2] == (data, split)):
+            cells = [summarise(groups[key].get(m[0], []), m[2], m[3]) for m in present]
+            out.append(f"| {key[2]} | {key[3]} | {key[4]} | " + " | ".join(cells) + " |")
+        extra = sorted({m for k in groups if k[:2] == (data, split) for m in groups[k]} - {m[0] for m in MAIN_METRICS})
+        if extra:
+            out += ["", "Other metrics (F1 per label and by entity length, in %):", ""]
+            out.append("| pipeline | " + " | ".join(extra) + " |")
+            out.append("|---|" + "---:|" * len(extra))
+            for key in sorted(k for k in groups if k[:2] == (data, split)):
+                out.append(f"| {key[2]} | " + " | ".join(summarise(groups[key].get(m, []), 100, ".2f") for m in extra) + " |")
+        out += ["", "Produced by:", ""]
+        for line in sorted({f"- `{c}` on {m}, {d} ({f})" for k in groups if k[:2] == (data, split) for m, d, c, f in meta[k]}):
+            out.append(line)
+        out.append("")
+    for note in sorted((HERE / "notes").glob("*.md")):
+        out += [note.read_text().rstrip(), ""]
+    (HERE / "RESULTS.md").write_text("\n".join(out))
+    print(f"Wrote {HERE / 'RESULTS.md'} from {len(rows)} rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Score every trained pipeline on the same evaluation DocBin with spaCy's scorer."""
+from pathlib import Path
+from typing import List
+
+import spacy
+import srsly
+import typer
+from wasabi import msg
+
+from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+from spacy_maize_ner.workflow.corpora import evaluation_split
+
+
+def main(
+    models: List[Path] = typer.Argument(..., help="Pipeline folders, e.g. training/crf/model-best"),
+    corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Folder with dev.spacy (and test.spacy)"),
+    output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
+    batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
+) -> None:
+    split, data_path = evaluation_split(corpus_dir)
+    msg.info(f"Evaluating {len(models)} pipeline(s) on {data_path} ({split} split)")
+    output.mkdir(parents=True, exist_ok=True)
+    for model in models:
+        if not model.exists():
+            msg.fail(f"Pipeline not found: {model}. Train it first (spacy project run train-...).", exits=1)
+        name = model.parent.name if model.name in ("model-best", "model-last") else model.name
+        nlp = spacy.load(model)
+        metrics = evaluate_pipeline(nlp, data_path, name=name, batch_size=batch_size, model_path=str(model))
+        metrics["split"] = split
+        srsly.write_json(output / f"{name}.json", metrics)
+        msg.good(
+            f"{name}: P {metrics['ents_p']:.4f}  R {metrics['ents_r']:.4f}  F {metrics['ents_f']:.4f}  "
+            f"({metrics['words_per_second']:,.0f} words/s) -> {output / f'{name}.json'}"
+        )
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,128 @@
+"""Render `reports/results.md` from the metrics files written by the evaluate command.
+
+The main table follows the layout of the reference study's Table 1 (one row per
+pipeline: Precision, Recall, F1), with the best value of each column in bold and the
+second best underlined. Per-label scores and F1 by entity length follow.
+"""
+import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import srsly
+
+from .scoring import LENGTH_BUCKETS
+
+
+def load_metrics(metrics_dir: Path) -> List[Dict[str, Any]]:
+    """Every `<pipeline>.json` in `metrics_dir`, sorted by pipeline name."""
+    metrics_dir = Path(metrics_dir)
+    paths = sorted(metrics_dir.glob("*.json"))
+    if not paths:
+        raise FileNotFoundError(
+            f"No metrics files (*.json) in {metrics_dir}. Run the evaluate command first "
+            "(spacy project run evaluate)."
+        )
+    rows = [srsly.read_json(path) for path in paths]
+    for path, row in zip(paths, rows):
+        row.setdefault("pipeline", path.stem)
+    return rows
+
+
+def rank_marks(values: Sequence[Optional[float]]) -> List[str]:
+    """'best', 'second' or '' for each value; ties share a rank, None gets ''."""
+    distinct = sorted({round(v, 6) for v in values if v is not None}, reverse=True)
+    marks = []
+    for v in values:
+        if v is None:
+            marks.append("")
+        elif round(v, 6) == distinct[0]:
+            marks.append("best")
+        elif len(distinct) > 1 and round(v, 6) == distinct[1]:
+            marks.append("second")
+        else:
+            marks.append("")
+    return marks
+
+
+def _cell(value: Optional[float], mark: str = "") -> str:
+    if value is None:
+        return "–"
+    text = f"{100 * value:.2f}"
+    if mark == "best":
+        return f"**{text}**"
+    if mark == "second":
+        return f"<u>{text}</u>"
+    return text
+
+
+def _marked_table(header: List[str], names: List[str], columns: List[List[Optional[float]]]) -> List[str]:
+    marks = [rank_marks(col) for col in columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(columns)) + "|"]
+    for i, name in enumerate(names):
+        cells = [_cell(col[i], mark[i]) for col, mark in zip(columns, marks)]
+        lines.append("| " + " | ".join([name] + cells) + " |")
+    return lines
+
+
+def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str, Any]] = None) -> str:
+    """The Markdown report for a list of metrics dicts (see `evaluate_pipeline`)."""
+    names = [row["pipeline"] for row in rows]
+    data = sorted({row.get("data", "?") for row in rows})
+    out = ["# Results", ""]
+    if corpus_meta:
+        out.append(
+            f"Corpus: **{corpus_meta.get('corpus', '?')}**, evaluated on its "
+            f"**{corpus_meta.get('eval_split', '?')}** split"
+            + (f" ({corpus_meta['eval_note']})" if corpus_meta.get("eval_note") else "")
+            + "."
+        )
+    out.append(f"Evaluation data: {', '.join(f'`{d}`' for d in data)}" + (
+        " — **warning: pipelines were scored on different data, rows are not comparable**"
+        if len(data) > 1 else ""
+    ) + ".")
+    out.append(
+        "Scores are spaCy's strict entity scores (exact boundaries and label), in percent. "
+        "Best value of each column in **bold**, second <u>underlined</u>."
+    )
+    out += ["", "## Table 1: entity recognition", ""]
+    out += _marked_table(
+        ["Model", "Precision", "Recall", "F1"],
+        names,
+        [[row.get("ents_p") for row in rows], [row.get("ents_r") for row in rows], [row.get("ents_f") for row in rows]],
+    )
+    labels = sorted({label for row in rows for label in (row.get("ents_per_type") or {})})
+    if labels:
+        out += ["", "## Per label", ""]
+        for label in labels:
+            per_type = [(row.get("ents_per_type") or {}).get(label, {}) for row in rows]
+            out += [f"### {label}", ""]
+            out += _marked_table(
+                ["Model", "Precision", "Recall", "F1"],
+                names,
+                [[s.get("p") for s in per_type], [s.get("r") for s in per_type], [s.get("f") for s in per_type]],
+            )
+            out.append("")
+    out += ["## F1 by entity length (tokens)", ""]
+    by_length = [row.get("ents_by_length") or {} for row in rows]
+    out += _marked_table(
+        ["Model"] + [f"{b} token{'s' if b != '1' else ''}" for b in LENGTH_BUCKETS],
+        names,
+        [[bl.get(b, {}).get("f") for bl in by_length] for b in LENGTH_BUCKETS],
+    )
+    if by_length and by_length[0]:
+        counts = ", ".join(f"{b}: {by_length[0].get(b, {}).get('gold', 0)}" for b in LENGTH_BUCKETS)
+        out += ["", f"Gold entities per length bucket: {counts}."]
+    out += ["", "## Speed", "", "| Model | words/s (this machine, evaluation run) |", "|---|---:|"]
+    for row in rows:
+        wps = row.get("words_per_second")
+        out.append(f"| {row['pipeline']} | {wps:,.0f} |" if wps else f"| {row['pipeline']} | – |")
+    machines = sorted({row.get("machine", "?") for row in rows})
+    out += [
+        "",
+        "Speeds come from separate evaluation runs; compare them only as rough figures "
+        f"(machine: {'; '.join(machines)}). Benchmarks measure ratios side by side.",
+        "",
+        f"_Rendered {datetime.date.today().isoformat()} from {len(rows)} metrics file(s)._",
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,53 @@
+"""One end-to-end run of `spacy project run all` on a tiny synthetic corpus, in a temp dir."""
+import os
+import shutil
+import subprocess
+import sys
+
+import srsly
+
+from synthetic import maize_sentences, write_iob
+
+
+def run_project(project, *args):
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    return subprocess.run(
+        [sys.executable, "-m", "spacy", "project", "run", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_workflow_all_end_to_end(root, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("project.yml",):
+        shutil.copy(root / name, project / name)
+    for name in ("configs", "scripts"):
+        shutil.copytree(root / name, project / name)
+    (project / "spacy_maize_ner").symlink_to(root / "spacy_maize_ner")  # deps point into the package
+    local = tmp_path / "local" / "bc2gm"
+    local.mkdir(parents=True)
+    write_iob(local / "train.tsv", maize_sentences(120, seed=1))
+    write_iob(local / "devel.tsv", maize_sentences(40, seed=2))
+
+    args = ["all", ".", "--vars.local_data", str(tmp_path / "local"), "--vars.verify_assets", "0"]
+    first = run_project(project, *args)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+
+    for output in ("corpus/train.spacy", "corpus/dev.spacy", "corpus/conversion_report.json", "corpus/stats.json"):
+        assert (project / output).exists(), output
+    meta = srsly.read_json(project / "corpus/meta.json")
+    assert meta["corpus"] == "bc2gm" and meta["eval_split"] == "dev"
+    for pipeline in ("crf", "hmm"):
+        metrics = srsly.read_json(project / f"training/metrics/{pipeline}.json")
+        assert metrics["data"].endswith("dev.spacy")
+        assert metrics["ents_f"] > 0.5, (pipeline, metrics["ents_f"])  # templated data is easy
+    report = (project / "reports/results.md").read_text()
+    assert "| crf |" in report and "| hmm |" in report and "**" in report
+
+    second = run_project(project, *args)
+    assert second.returncode == 0
+    assert second.stdout.count("Skipping") >= 6, second.stdout  # nothing is redone when up to date
