@@ -95,3 +95,30 @@ def span_tags(span: Span) -> List[str]:
         else:
             tags.append(OUTSIDE)
     return tags
+
+
+def iob_to_bioes(tags: Sequence[str]) -> List[str]:
+    """IOB2 tags -> BIOES (S- single-token entity, E- last token of a longer one)."""
+    out = [OUTSIDE] * len(tags)
+    for start, end, label in tags_to_spans(tags):
+        if end - start == 1:
+            out[start] = f"S-{label}"
+        else:
+            out[start] = f"B-{label}"
+            for i in range(start + 1, end - 1):
+                out[i] = f"I-{label}"
+            out[end - 1] = f"E-{label}"
+    return out
+
+
+def bioes_to_iob(tags: Sequence[str]) -> List[str]:
+    """BIOES tags -> IOB2; S- becomes B-, E- becomes I-."""
+    out = []
+    for tag in tags:
+        if tag.startswith("S-"):
+            out.append("B-" + tag[2:])
+        elif tag.startswith("E-"):
+            out.append("I-" + tag[2:])
+        else:
+            out.append(tag)
+    return out

@@ -124,3 +124,75 @@ def find_split_files(name: str, folder: Path) -> Tuple[str, Dict[str, List[Path]
     if "train" in by_split and "dev" in by_split:
         return formats.pop(), by_split, True
     return formats.pop(), {"all": candidates}, False
+
+
+def build_corpus(
+    name: str,
+    folder: Path,
+    output_dir: Path,
+    *,
+    label_map: Optional[Dict[str, str]] = None,
+    seed: int = 0,
+    n_sents: int = 1,
+    ratios: Tuple[float, float, float] = (0.8, 0.1, 0.1),
+) -> Dict:
+    """Convert a corpus folder into `train/dev(/test).spacy`, a report and `meta.json`.
+
+    name (str): a key of LAYOUTS, or any name for a folder read whole.
+    folder (Path): the raw files (assets/<name>).
+    output_dir (Path): where the DocBins, `conversion_report.json` and `meta.json` go.
+    RETURNS (Dict): the contents of meta.json.
+    """
+    import srsly
+    from spacy.tokens import DocBin
+
+    from ..corpus.convert import pubtator_to_docs
+    from ..corpus.iob import read_iob
+    from ..corpus.nlp import make_blank_nlp
+    from ..corpus.pubtator import read_pubtator
+    from ..corpus.report import ConversionReport
+    from ..corpus.split import split_docs
+
+    fmt, files, official = find_split_files(name, Path(folder))
+    nlp = make_blank_nlp()
+    report = ConversionReport()
+
+    def read(paths: List[Path]) -> list:
+        docs: list = []
+        for path in paths:
+            if fmt == "iob":
+                docs.extend(read_iob(path, n_sents=n_sents, vocab=nlp.vocab, label_map=label_map, report=report))
+            else:
+                report.add_input(path)
+                docs.extend(pubtator_to_docs(read_pubtator(path), nlp, label_map=label_map, report=report))
+        return docs
+
+    if official:
+        splits = {split: read(paths) for split, paths in files.items()}
+        origin = "the source's own splits"
+    else:
+        splits = split_docs(read(files["all"]), ratios, seed=seed)
+        origin = f"document-level split {ratios} with seed {seed}"
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("train", "dev", "test"):
+        (output_dir / f"{stale}.spacy").unlink(missing_ok=True)
+    for split, docs in splits.items():
+        if docs:
+            DocBin(docs=docs, store_user_data=True).to_disk(output_dir / f"{split}.spacy")
+    report.write(output_dir / "conversion_report.json")
+    eval_split = "test" if splits.get("test") else "dev"
+    meta = {
+        "corpus": name,
+        "format": fmt,
+        "folder": str(folder),
+        "splits": {split: len(docs) for split, docs in splits.items()},
+        "sources": {split: [str(p) for p in paths] for split, paths in files.items()},
+        "split_origin": origin,
+        "labels": label_map,
+        "eval_split": eval_split,
+        "eval_note": "" if eval_split == "test" else "no test split available here; dev is the evaluation split",
+        "conversion": report.summary(),
+    }
+    srsly.write_json(output_dir / "meta.json", meta)
+    return meta

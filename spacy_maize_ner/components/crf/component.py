@@ -1,0 +1,76 @@
+"""The `maize_crf_ner` factory: a CRF NER baseline as a spaCy component."""
+from typing import Callable, Optional
+
+from spacy.language import Language
+from thinc.api import Config
+
+from ..sequence_tagger import SequenceTaggerNER
+from .features import CrfFeatures
+from .model import CrfTagger
+
+DEFAULT_CONFIG_STR = """
+[crf_ner]
+algorithm = "lbfgs"
+c1 = 0.05
+c2 = 0.01
+max_iterations = 200
+all_possible_transitions = true
+min_freq = 0.0
+encoding = "bioes"
+verbose = false
+
+[crf_ner.features]
+@misc = "spacy_maize_ner.CrfFeatures.v1"
+window = 2
+prefix_lengths = [1, 2, 3, 4]
+suffix_lengths = [1, 2, 3, 4]
+ngram_lengths = []
+
+[crf_ner.scorer]
+@scorers = "spacy.ner_scorer.v1"
+"""
+DEFAULT_CONFIG = Config().from_str(DEFAULT_CONFIG_STR)["crf_ner"]
+
+
+@Language.factory(
+    "maize_crf_ner",
+    assigns=["doc.ents"],
+    default_config=DEFAULT_CONFIG,
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_crf_ner(
+    nlp: Language,
+    name: str,
+    *,
+    features: CrfFeatures,
+    algorithm: str,
+    c1: float,
+    c2: float,
+    max_iterations: int,
+    all_possible_transitions: bool,
+    min_freq: float,
+    encoding: str,
+    verbose: bool,
+    scorer: Optional[Callable],
+) -> SequenceTaggerNER:
+    """A linear-chain CRF over `features`, fitted in `initialize()`.
+
+    algorithm (str): crfsuite's training algorithm ("lbfgs", "l2sgd", "ap", "pa", "arow").
+    c1 (float): L1 regularisation (lbfgs only); sparsifies and speeds up the model.
+    c2 (float): L2 regularisation.
+    max_iterations (int): optimiser iterations.
+    encoding (str): "bioes" or "iob" labels inside the CRF; output is always IOB2.
+    verbose (bool): print crfsuite's training log (one line per iteration).
+    """
+    model = CrfTagger(
+        features,
+        algorithm=algorithm,
+        c1=c1,
+        c2=c2,
+        max_iterations=max_iterations,
+        all_possible_transitions=all_possible_transitions,
+        min_freq=min_freq,
+        encoding=encoding,
+        verbose=verbose,
+    )
+    return SequenceTaggerNER(nlp.vocab, model, name, scorer=scorer)

@@ -1,0 +1,55 @@
+"""Corpus statistics: documents, sentences, tokens, entities per label and by length."""
+from collections import Counter
+from typing import Any, Dict, Iterable, List
+
+from spacy.tokens import Doc
+
+from ..tags import sentences
+
+LENGTH_BUCKETS = ("1", "2", ">=3")
+
+
+def _bucket(n: int) -> str:
+    return "1" if n <= 1 else "2" if n == 2 else ">=3"
+
+
+def corpus_stats(docs: Iterable[Doc]) -> Dict[str, Any]:
+    """RETURNS (Dict[str, Any]): counts overall and per label, entity lengths in tokens."""
+    n_docs = n_sents = n_tokens = 0
+    per_label: Counter = Counter()
+    lengths: Counter = Counter()
+    lengths_per_label: Dict[str, Counter] = {}
+    for doc in docs:
+        n_docs += 1
+        n_tokens += len(doc)
+        n_sents += sum(1 for _ in sentences(doc))
+        for ent in doc.ents:
+            per_label[ent.label_] += 1
+            bucket = _bucket(len(ent))
+            lengths[bucket] += 1
+            lengths_per_label.setdefault(ent.label_, Counter())[bucket] += 1
+    return {
+        "documents": n_docs,
+        "sentences": n_sents,
+        "tokens": n_tokens,
+        "entities": sum(per_label.values()),
+        "entities_per_label": dict(sorted(per_label.items())),
+        "entity_length": {b: lengths[b] for b in LENGTH_BUCKETS},
+        "entity_length_per_label": {
+            label: {b: counts[b] for b in LENGTH_BUCKETS} for label, counts in sorted(lengths_per_label.items())
+        },
+    }
+
+
+def stats_table(stats_by_split: Dict[str, Dict[str, Any]]) -> List[List[str]]:
+    """Rows (header first) for a wasabi table: one column per split."""
+    splits = list(stats_by_split)
+    labels = sorted({label for s in stats_by_split.values() for label in s["entities_per_label"]})
+    rows = [["", *splits]]
+    for key in ("documents", "sentences", "tokens", "entities"):
+        rows.append([key, *(f"{stats_by_split[s][key]:,}" for s in splits)])
+    for label in labels:
+        rows.append([f"  {label}", *(f"{stats_by_split[s]['entities_per_label'].get(label, 0):,}" for s in splits)])
+    for bucket in LENGTH_BUCKETS:
+        rows.append([f"length {bucket}", *(f"{stats_by_split[s]['entity_length'][bucket]:,}" for s in splits)])
+    return rows
