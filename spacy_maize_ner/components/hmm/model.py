@@ -145,6 +145,10 @@ class HmmTagger:
         return tuple(w / norm for w in weights)  # type: ignore[return-value]
 
     def _fit_unknown_model(self, lexicon: Dict[str, Counter], n: int) -> None:
+        class_counts: Dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n))
+        for word, counts in lexicon.items():
+            class_counts[word_class(word)] += np.array([counts[i] for i in range(n)], dtype=float)
+        self.class_priors = {cls: (v / v.sum()).tolist() for cls, v in class_counts.items()}
         suffixes: Dict[str, Dict[str, np.ndarray]] = defaultdict(lambda: defaultdict(lambda: np.zeros(n)))
         for word, counts in lexicon.items():
             if sum(counts.values()) > self.rare_threshold:
@@ -160,8 +164,13 @@ class HmmTagger:
 
     def unknown_distribution(self, word: str) -> np.ndarray:
         """P_unk(t | w) by successive abstraction over suffixes (sums to 1)."""
-        table = self._suffix_arrays.get(word_class(word))
+        cls = word_class(word)
+        table = self._suffix_arrays.get(cls)
+        # Start from the tag distribution of all words of this shape class (smoothed towards
+        # the global priors), then refine it with ever longer suffixes of rare words.
         prob = self.priors.copy()
+        if cls in self.class_priors:
+            prob = (np.asarray(self.class_priors[cls]) + self.theta * prob) / (1 + self.theta)
         if not table:
             return prob
         lower = word.lower()
@@ -240,6 +249,7 @@ class HmmTagger:
                 "priors": self.priors.tolist() if self.priors is not None else None,
                 "lexicon": self.lexicon,
                 "suffixes": self.suffixes,
+                "class_priors": self.class_priors,
                 "theta": self.theta,
                 "lambdas": list(self.lambdas),
             }
@@ -254,6 +264,7 @@ class HmmTagger:
         self.priors = np.array(msg["priors"]) if msg["priors"] is not None else None
         self.lexicon = msg["lexicon"]
         self.suffixes = msg["suffixes"]
+        self.class_priors = msg["class_priors"]
         self._suffix_arrays = {cls: {s: np.array(v) for s, v in t.items()} for cls, t in self.suffixes.items()}
         self.theta = msg["theta"]
         self.lambdas = tuple(msg["lambdas"])
