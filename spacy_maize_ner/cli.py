@@ -35,13 +35,13 @@ def read_docs(inputs: List[Path], fmt: str, *, labels: str = "", n_sents: int = 
     label_map = parse_labels(labels)
     report = report if report is not None else ConversionReport()
     docs = []
-    with msg.loading(f"Converting {len(inputs)} file(s)..."):
-        for path in inputs:
-            if fmt == "pubtator":
-                report.add_input(path)
-                docs.extend(pubtator_to_docs(read_pubtator(path), nlp, label_map=label_map, report=report))
-            else:
-                docs.extend(read_iob(path, n_sents=n_sents, vocab=nlp.vocab, label_map=label_map, report=report))
+    for i, path in enumerate(inputs, start=1):
+        msg.info(f"[{i}/{len(inputs)}] Reading {path} ({fmt})")
+        if fmt == "pubtator":
+            report.add_input(path)
+            docs.extend(pubtator_to_docs(read_pubtator(path), nlp, label_map=label_map, report=report))
+        else:
+            docs.extend(read_iob(path, n_sents=n_sents, vocab=nlp.vocab, label_map=label_map, report=report))
     return docs
 
 
