@@ -21,10 +21,17 @@ def main(
         msg.fail(str(err), exits=1)
     summary = meta["conversion"]
     msg.good(f"{corpus}: " + ", ".join(f"{k} {v} docs" for k, v in meta["splits"].items()) + f" ({meta['split_origin']})")
+    changed = {k: v for k, v in summary["changed"].items() if v}
+    dropped = {k: v for k, v in summary["dropped"].items() if v}
     msg.text(
-        f"{summary['mentions_read']} mentions read, {summary['mentions_kept']} kept, "
-        f"{summary['mentions_dropped']} dropped; changed {summary['changed']}, dropped {summary['dropped']}"
+        f"{summary['mentions_read']} mentions read, {summary['mentions_kept']} kept "
+        f"(changed: {changed or 'none'}), {summary['mentions_dropped']} dropped ({dropped or 'none'})"
     )
+    if meta["removed_from_train"]["documents"]:
+        msg.warn(
+            f"{meta['removed_from_train']['documents']} training documents are also in the dev/test "
+            "files and were left out of train (see corpus/meta.json and the report)."
+        )
     msg.text(f"Evaluation split: {meta['eval_split']}. Report: {output / 'conversion_report.json'}")
 
 

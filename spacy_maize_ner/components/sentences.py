@@ -1,9 +1,10 @@
 """Sentence boundaries for biomedical abstracts tokenised by BioTokenizer.
 
-spaCy's `sentencizer` ends a sentence at every `.`, which breaks `0.2`, `e.g.` and `p.
-53` once BioTokenizer has split them. Here a sentence ends at `.`, `?` or `!` only when
-whitespace follows and the next token starts with an upper-case letter, a digit or an
-opening bracket; no other rule is needed for PubMed titles and abstracts.
+spaCy's `sentencizer` starts a sentence after every `.` token, including those of
+pre-tokenised corpus text such as BC2GM's `0 . 2` or `Fig . 2`. Here a sentence ends at
+`.`, `?` or `!` only when whitespace follows and the next token starts with an
+upper-case letter or an opening bracket. The converters and the trained pipelines use
+this same rule, so a model tags the same kind of sentences it was trained on.
 """
 from typing import Iterable, Optional
 
@@ -20,7 +21,7 @@ def ends_sentence(doc: Doc, i: int) -> bool:
     if token.text not in SENTENCE_END or not token.whitespace_ or i + 1 >= len(doc):
         return False
     first = doc[i + 1].text[0]
-    return first.isupper() or first.isdigit() or first in SENTENCE_OPENERS
+    return first.isupper() or first in SENTENCE_OPENERS
 
 
 def set_sentence_starts(doc: Doc, protected: Optional[Iterable[range]] = None) -> Doc:

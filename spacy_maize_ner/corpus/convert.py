@@ -1,38 +1,98 @@
 """PubTator documents <-> spaCy Docs, accounting for every mention in a ConversionReport.
 
-A Doc's text is exactly `title + " " + abstract`. Mentions that do not line up with
-tokens are widened to token boundaries (`expanded`); of overlapping mentions the longest
-is kept (ties: earliest start, then first in the file) and the others are reported;
-invalid mentions are reported with their reason. Everything needed to write the document
-back (PMID, title length, 7th columns, relations) travels in `doc.user_data`, which
-DocBin stores.
+A Doc's text is exactly `title + " " + abstract`, tokenised by the pipeline given
+(`make_blank_nlp`: BioTokenizer). Its sentence boundaries come from the pipeline's
+components (the `sentencizer`), with the title always a sentence of its own and no
+boundary inside an entity.
+
+Each mention is checked, in this order: its PMID is the document's (`pmid_mismatch`),
+start < end (`empty_span`), the offsets lie inside the text (`offset_out_of_range`), the
+mention text is the document text at the offsets (`text_mismatch`), its type is selected
+(`label_filtered`). It is then aligned to tokens; offsets inside a token are widened to
+the token boundaries (`expanded`, kept). Of mentions that overlap after alignment the
+longest is kept (ties: earliest start, then a mention not widened, then the first in the
+file); the others are `duplicate` (same tokens and label as the kept one) or `overlap`.
+
+`doc.user_data` carries what writing the document back needs (msgpack-able, so DocBin
+keeps it with `store_user_data=True`): "pmid", "title_length" (characters),
+"has_abstract", "pubtator_extra" ({"start:end": 7th column} of kept mentions, by their
+offsets in the Doc) and "pubtator_relations" ([[type, id1, id2, *extra], ...]).
 """
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from ..components.sentences import set_sentence_starts
 from .pubtator import PubTatorDocument, PubTatorMention, PubTatorRelation
 from .report import ConversionReport
 
 LabelMap = Optional[Dict[str, str]]
 
 
-def _details(document: PubTatorDocument, m: PubTatorMention) -> dict:
-    return {
-        "source": document.source,
-        "line": m.line_no,
-        "document": document.pmid,
-        "start": m.start,
-        "end": m.end,
-        "text": m.text,
-        "type": m.type,
-        "identifier": m.identifier,
-    }
+class _Candidate(NamedTuple):
+    """A valid mention aligned to tokens, before overlaps are resolved."""
+
+    span: Span
+    mention: PubTatorMention
+    order: int  # position among the document's mentions
+
+    @property
+    def changed(self) -> bool:
+        return (self.span.start_char, self.span.end_char) != (self.mention.start, self.mention.end)
 
 
-def _validate(document: PubTatorDocument, m: PubTatorMention, label_map: LabelMap) -> Optional[str]:
+def pubtator_to_docs(
+    documents: Iterable[PubTatorDocument],
+    nlp: Language,
+    *,
+    label_map: LabelMap = None,
+    report: Optional[ConversionReport] = None,
+) -> Iterator[Doc]:
+    """Convert PubTator documents to Docs with entities and sentence boundaries.
+
+    documents (Iterable[PubTatorDocument]): e.g. from `read_pubtator`.
+    nlp (Language): tokenizer and sentence-setting components (`make_blank_nlp()`).
+    label_map (Optional[Dict[str, str]]): source type -> entity label; types not in it
+        are dropped as `label_filtered`. None keeps every type under its own name.
+    report (Optional[ConversionReport]): receives the outcome of every mention.
+    YIELDS (Doc): one per document, in order.
+    """
+    report = report if report is not None else ConversionReport()
+    for document in documents:
+        if document.source:
+            report.add_input(document.source)
+        report.documents += 1
+        report.relations_read += len(document.relations)
+        doc = nlp.make_doc(document.text)
+        for _, proc in nlp.pipeline:  # the sentencizer; entities are set below
+            doc = proc(doc)
+        for bad in document.malformed:
+            report.add(
+                "malformed_line", source=document.source, line=bad.line_no, doc_id=document.pmid,
+                raw=bad.line, problem=bad.problem,
+            )
+        candidates: List[_Candidate] = []
+        for order, mention in enumerate(document.mentions):
+            reason = _invalid_reason(document, mention, label_map)
+            if reason is None:
+                label = label_map[mention.type] if label_map is not None else mention.type
+                span = doc.char_span(
+                    mention.start, mention.end, label=label, kb_id=mention.identifier, alignment_mode="expand"
+                )
+                if span is None or not span.text.strip():
+                    reason = "empty_span"  # only whitespace between the offsets
+                else:
+                    candidates.append(_Candidate(span, mention, order))
+            if reason is not None:
+                report.add(reason, **_record(document, mention))
+        kept = _resolve_overlaps(document, candidates, report)
+        doc.ents = [c.span for c in kept]
+        _set_sentence_starts(doc, len(document.title), document.has_abstract)
+        doc.user_data.update(_user_data(document, kept))
+        yield doc
+
+
+def _invalid_reason(document: PubTatorDocument, m: PubTatorMention, label_map: LabelMap) -> Optional[str]:
     """The reason to drop a mention before alignment, or None."""
     text = document.text
     if m.pmid != document.pmid:
@@ -48,114 +108,112 @@ def _validate(document: PubTatorDocument, m: PubTatorMention, label_map: LabelMa
     return None
 
 
-def pubtator_to_docs(
-    documents: Iterable[PubTatorDocument],
-    nlp: Language,
-    *,
-    label_map: LabelMap = None,
-    report: Optional[ConversionReport] = None,
-) -> Iterator[Doc]:
-    """Convert PubTator documents to Docs with entities and sentence boundaries.
-
-    documents (Iterable[PubTatorDocument]): e.g. from `read_pubtator`.
-    nlp (Language): supplies the tokenizer (see `make_blank_nlp`).
-    label_map (Optional[Dict[str, str]]): source type -> label; None keeps every type as is.
-    report (Optional[ConversionReport]): receives the outcome of every mention.
-    YIELDS (Doc): one per document.
-    """
-    report = report if report is not None else ConversionReport()
-    for document in documents:
-        report.documents += 1
-        report.relations_read += len(document.relations)
-        doc = nlp.make_doc(document.text)
-        for bad in document.malformed:
-            report.add("malformed_line", source=document.source, line=bad.line_no,
-                       document=document.pmid, raw=bad.line, detail=bad.reason)
-        candidates: List[Tuple[Span, PubTatorMention, bool]] = []
-        for m in document.mentions:
-            reason = _validate(document, m, label_map)
-            if reason is not None:
-                report.add(reason, **_details(document, m))
-                continue
-            label = label_map[m.type] if label_map is not None else m.type
-            span = doc.char_span(m.start, m.end, label=label, kb_id=m.identifier, alignment_mode="expand")
-            if span is None or len(span) == 0:  # only whitespace inside the offsets
-                report.add("empty_span", **_details(document, m))
-                continue
-            changed = span.start_char != m.start or span.end_char != m.end
-            candidates.append((span, m, changed))
-        kept = _resolve_overlaps(document, candidates, report)
-        doc.ents = sorted(kept, key=lambda s: s.start)
-        title_start = next((t.i for t in doc if t.idx >= len(document.title) + 1), None)
-        set_sentence_starts(doc, protected=[range(s.start, s.end) for s in doc.ents])
-        if title_start is not None and not any(s.start < title_start < s.end for s in doc.ents):
-            doc[title_start].is_sent_start = True
-        doc.user_data["pmid"] = document.pmid
-        doc.user_data["title_length"] = len(document.title)
-        doc.user_data["has_abstract"] = document.has_abstract
-        doc.user_data["source"] = document.source
-        extras = {f"{m.start}:{m.end}": m.extra for s, m, _ in candidates if m.extra is not None and s in kept}
-        if extras:
-            doc.user_data["pubtator_extra"] = extras
-        if document.relations:
-            doc.user_data["pubtator_relations"] = [[r.type, *r.args] for r in document.relations]
-        yield doc
+def _record(document: PubTatorDocument, m: PubTatorMention, **more: Any) -> Dict[str, Any]:
+    """The report record of a mention: where it was read and what it said."""
+    return {
+        "source": document.source,
+        "line": m.line_no,
+        "doc_id": document.pmid,
+        "pmid": m.pmid,
+        "start": m.start,
+        "end": m.end,
+        "text": m.text,
+        "type": m.type,
+        "identifier": m.identifier,
+        **more,
+    }
 
 
 def _resolve_overlaps(
-    document: PubTatorDocument,
-    candidates: List[Tuple[Span, PubTatorMention, bool]],
-    report: ConversionReport,
-) -> List[Span]:
-    """Keep the longest of overlapping spans; report the rest as overlap or duplicate."""
-    order = sorted(
-        range(len(candidates)),
-        key=lambda i: (-(candidates[i][0].end_char - candidates[i][0].start_char), candidates[i][0].start, i),
+    document: PubTatorDocument, candidates: List[_Candidate], report: ConversionReport
+) -> List[_Candidate]:
+    """Keep the longest of overlapping spans and report every candidate's outcome.
+
+    RETURNS (List[_Candidate]): the kept candidates, by position in the text.
+    """
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-(c.span.end_char - c.span.start_char), c.span.start_char, c.changed, c.order),
     )
-    owner: Dict[int, int] = {}  # token index -> candidate index that holds it
-    kept: List[Span] = []
-    for i in order:
-        span, m, changed = candidates[i]
-        clash = next((owner[t] for t in range(span.start, span.end) if t in owner), None)
-        if clash is not None:
-            winner = candidates[clash][0]
-            same = (winner.start, winner.end, winner.label_) == (span.start, span.end, span.label_)
+    owner: Dict[int, _Candidate] = {}  # token index -> kept candidate covering it
+    kept: List[_Candidate] = []
+    for cand in ranked:
+        span = cand.span
+        winner = next((owner[i] for i in range(span.start, span.end) if i in owner), None)
+        if winner is not None:
+            w = winner.span
+            same = (w.start, w.end, w.label_) == (span.start, span.end, span.label_)
             report.add(
                 "duplicate" if same else "overlap",
-                **_details(document, m),
-                winner={"start": winner.start_char, "end": winner.end_char, "text": winner.text,
-                        "type": winner.label_, "line": candidates[clash][1].line_no},
+                **_record(document, cand.mention, new_start=span.start_char, new_end=span.end_char),
+                winner={
+                    "line": winner.mention.line_no, "start": w.start_char, "end": w.end_char,
+                    "text": w.text, "type": winner.mention.type, "identifier": winner.mention.identifier,
+                },
             )
             continue
-        for t in range(span.start, span.end):
-            owner[t] = i
-        kept.append(span)
-        if changed:
-            report.add("expanded", **_details(document, m), new_start=span.start_char,
-                       new_end=span.end_char, new_text=span.text)
+        for i in range(span.start, span.end):
+            owner[i] = cand
+        kept.append(cand)
+        if cand.changed:
+            report.add(
+                "expanded",
+                **_record(document, cand.mention, new_start=span.start_char, new_end=span.end_char, new_text=span.text),
+            )
         else:
             report.add("exact")
-    return kept
+    return sorted(kept, key=lambda c: c.span.start)
+
+
+def _set_sentence_starts(doc: Doc, title_length: int, has_abstract: bool) -> None:
+    """Make the title a sentence of its own and clear boundaries inside entities."""
+    if len(doc) == 0:
+        return
+    doc[0].is_sent_start = True
+    inside = {i for ent in doc.ents for i in range(ent.start + 1, ent.end)}
+    if has_abstract:
+        first = next((t.i for t in doc if t.idx > title_length and t.text.strip()), None)
+        if first is not None and first not in inside:
+            doc[first].is_sent_start = True
+    for i in inside:
+        doc[i].is_sent_start = False
+
+
+def _user_data(document: PubTatorDocument, kept: List[_Candidate]) -> Dict[str, Any]:
+    data: Dict[str, Any] = {
+        "pmid": document.pmid,
+        "title_length": len(document.title),
+        "has_abstract": document.has_abstract,
+    }
+    extra = {f"{c.span.start_char}:{c.span.end_char}": c.mention.extra for c in kept if c.mention.extra is not None}
+    if extra:
+        data["pubtator_extra"] = extra
+    if document.relations:
+        data["pubtator_relations"] = [[r.type, r.id1, r.id2, *r.extra] for r in document.relations]
+    return data
 
 
 def docs_to_pubtator(docs: Iterable[Doc]) -> Iterator[PubTatorDocument]:
-    """Docs back to PubTator documents.
+    """Docs back to PubTator documents, for `write_pubtator`.
 
-    Docs converted from PubTator come back as they were read (less dropped mentions).
-    Other docs (e.g. from IOB) get their index as PMID, their whole text as title and
-    identifier `-1`.
+    Docs from `pubtator_to_docs` come back as they were read, less the dropped mentions
+    and with widened ones at their new offsets: the identity on well-formed input. Other
+    Docs (e.g. from IOB) get their index in `docs` as PMID, their whole text as title,
+    no abstract line, and identifier `kb_id_` or `-1`.
+    docs (Iterable[Doc]): the Docs.
+    YIELDS (PubTatorDocument): one per Doc.
     """
     for i, doc in enumerate(docs):
         data = doc.user_data
-        pmid = str(data.get("pmid", i))
-        title_length = data.get("title_length")
-        if title_length is None:
-            title, abstract, has_abstract = doc.text, "", False
-        else:
+        from_pubtator = "pmid" in data and "title_length" in data
+        if from_pubtator:
+            pmid = str(data["pmid"])
+            title_length = int(data["title_length"])
             title, abstract = doc.text[:title_length], doc.text[title_length + 1 :]
             has_abstract = bool(data.get("has_abstract", True))
-        extras = data.get("pubtator_extra", {})
-        from_pubtator = "pmid" in data
+        else:
+            pmid, title, abstract, has_abstract = str(i), doc.text, "", False
+        extra = data.get("pubtator_extra", {}) if from_pubtator else {}
         mentions = [
             PubTatorMention(
                 pmid=pmid,
@@ -164,12 +222,12 @@ def docs_to_pubtator(docs: Iterable[Doc]) -> Iterator[PubTatorDocument]:
                 text=ent.text,
                 type=ent.label_,
                 identifier=ent.kb_id_ if from_pubtator else (ent.kb_id_ or "-1"),
-                extra=extras.get(f"{ent.start_char}:{ent.end_char}"),
+                extra=extra.get(f"{ent.start_char}:{ent.end_char}"),
             )
             for ent in doc.ents
         ]
         relations = [
-            PubTatorRelation(pmid=pmid, type=rel[0], args=tuple(rel[1:]))
-            for rel in data.get("pubtator_relations", [])
+            PubTatorRelation(pmid, rel[0], rel[1], rel[2], extra=tuple(rel[3:]))
+            for rel in (data.get("pubtator_relations", []) if from_pubtator else [])
         ]
-        yield PubTatorDocument(pmid, title, abstract, mentions, relations, [], has_abstract=has_abstract)
+        yield PubTatorDocument(pmid, title, abstract, mentions, relations, has_abstract=has_abstract)

@@ -1,60 +1,96 @@
 """Token-per-line IOB corpora (the BC2GM format) <-> spaCy Docs.
 
-    Immunohistochemical<TAB>O
+    Expression<TAB>O
+    of<TAB>O
     ZmCCT9<TAB>B-GENE
-    <blank line between sentences>
+    <blank line after each sentence>
+    teosinte<TAB>B-GENE
+    branched1<TAB>I-GENE
 
 The token is the first column and the tag the last (middle columns are ignored);
-`-DOCSTART-` lines are skipped. IOB2 and IOB1 are read; an `I-` tag that opens an
-entity is kept as its start and reported as `iob1_start`. Writing produces IOB2.
+`-DOCSTART-` lines are skipped; CRLF line ends are accepted. Tags are IOB2 or IOB1: an
+`I-` tag that opens an entity starts it and is reported as `iob1_start`. A Doc holds
+`n_sents` sentences, its words joined by single spaces, with sentence starts set.
+Writing produces IOB2 with a blank line after each sentence, so an IOB2 file reads
+and writes back byte for byte.
 """
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from ..tags import sentences, span_tags, split_tag, tags_to_spans
+from ..tags import OUTSIDE, sentences, span_tags, split_tag, tags_to_spans
 from .report import ConversionReport
 
-LabelMap = Optional[dict]
+DOCSTART = "-DOCSTART-"
+# On the last Doc of a file whose last sentence had no blank line after it, so that
+# `write_iob` writes the file back as it was.
+NO_FINAL_BLANK = "iob_no_final_blank_line"
+
+
+class IOBSentence(NamedTuple):
+    """One sentence of an IOB file."""
+
+    words: List[str]
+    tags: List[str]
+    line_nos: List[int]  # the line of each token
+    closed: bool = True  # False for a last sentence with no blank line after it
 
 
 class IOBFormatError(ValueError):
-    pass
+    """An IOB line that cannot be read; names file, line and fix."""
 
 
-def _read_sentences(path: str) -> Iterator[Tuple[int, List[str], List[str]]]:
-    """Yield (first line number, words, tags) per sentence, validating each line."""
-    words: List[str] = []
-    tags: List[str] = []
-    first = 0
-    with open(path, encoding="utf8", newline=None) as file_:
+def read_iob_sentences(path: Union[str, Path]) -> Iterator[IOBSentence]:
+    """Stream the sentences of an IOB file, checking every line.
+
+    path (Union[str, Path]): the file (UTF-8).
+    YIELDS (IOBSentence): words, tags and line numbers of a sentence.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"IOB file not found: {path}. Check the path.")
+    sentence = IOBSentence([], [], [])
+    with path.open(encoding="utf-8-sig", newline="\n") as file_:
         for line_no, raw in enumerate(file_, start=1):
-            line = raw.rstrip("\r\n")
+            line = raw.rstrip("\n").rstrip("\r")
             if not line.strip():
-                if words:
-                    yield first, words, tags
-                words, tags = [], []
+                if sentence.words:
+                    yield sentence
+                    sentence = IOBSentence([], [], [])
                 continue
-            if line.startswith("-DOCSTART-"):
+            if line.startswith(DOCSTART):
                 continue
-            columns = line.split("\t")
-            if len(columns) < 2:
-                raise IOBFormatError(
-                    f"{path}:{line_no}: expected 'token<TAB>tag', found no tab: {line[:80]!r}. "
-                    "Separate token and tag with a tab character, one token per line."
-                )
-            try:
-                split_tag(columns[-1])
-            except ValueError as err:
-                raise IOBFormatError(f"{path}:{line_no}: {err} Fix the tag in the last column.") from None
-            if not words:
-                first = line_no
-            words.append(columns[0])
-            tags.append(columns[-1])
-    if words:
-        yield first, words, tags
+            word, tag = _parse_line(path, line_no, line)
+            sentence.words.append(word)
+            sentence.tags.append(tag)
+            sentence.line_nos.append(line_no)
+    if sentence.words:
+        yield sentence._replace(closed=False)
+
+
+def _parse_line(path: Path, line_no: int, line: str) -> Tuple[str, str]:
+    columns = line.split("\t")
+    if len(columns) < 2:
+        raise IOBFormatError(
+            f"{path}:{line_no}: expected 'token<TAB>tag', found no tab: {line[:80]!r}. "
+            "Put one token per line with its tag in the last tab-separated column; "
+            "if the columns are separated by spaces, replace them with a tab."
+        )
+    word, tag = columns[0], columns[-1].strip()
+    if not word.strip():
+        raise IOBFormatError(
+            f"{path}:{line_no}: empty token in {line[:80]!r}. The first column holds the "
+            "token; remove the line or put the token there."
+        )
+    try:
+        split_tag(tag)
+    except ValueError as err:
+        raise IOBFormatError(
+            f"{path}:{line_no}: {err} Fix the tag in the last column of {line[:80]!r}."
+        ) from None
+    return word, tag
 
 
 def read_iob(
@@ -62,73 +98,115 @@ def read_iob(
     *,
     n_sents: int = 1,
     vocab: Optional[Vocab] = None,
-    label_map: LabelMap = None,
+    label_map: Optional[Dict[str, str]] = None,
     report: Optional[ConversionReport] = None,
 ) -> Iterator[Doc]:
     """Read an IOB file into Docs with entities and sentence starts.
 
-    path (Union[str, Path]): the TSV file.
-    n_sents (int): sentences per Doc.
-    vocab (Optional[Vocab]): the vocab to build Docs with.
-    label_map (Optional[dict]): label -> new label; None keeps all labels.
+    path (Union[str, Path]): the TSV file (format in the module docstring).
+    n_sents (int): sentences per Doc (the last Doc may hold fewer).
+    vocab (Optional[Vocab]): the vocab of the Docs, e.g. `nlp.vocab`; a new one if None.
+    label_map (Optional[Dict[str, str]]): label -> new label; labels not in it are
+        dropped as `label_filtered`. None keeps every label.
     report (Optional[ConversionReport]): receives the outcome of every entity.
     YIELDS (Doc): words joined by single spaces.
     """
     if n_sents < 1:
-        raise ValueError(f"n_sents must be at least 1, got {n_sents}.")
-    path = str(path)
+        raise ValueError(f"n_sents must be 1 or more, got {n_sents}: give the number of sentences per Doc.")
     vocab = vocab if vocab is not None else Vocab()
     report = report if report is not None else ConversionReport()
-    buffer: List[Tuple[int, List[str], List[str]]] = []
-
-    def make_doc() -> Doc:
-        words = [w for _, ws, _ in buffer for w in ws]
-        starts = []
-        for _, ws, _ in buffer:
-            starts += [True] + [False] * (len(ws) - 1)
-        doc = Doc(vocab, words=words, spaces=[True] * (len(words) - 1) + [False], sent_starts=starts)
-        ents, offset = [], 0
-        for line_no, ws, tags in buffer:
-            for start, end, label in tags_to_spans(tags):
-                details = {"source": path, "line": line_no + start, "document": report.documents,
-                           "text": " ".join(ws[start:end]), "type": label}
-                if label_map is not None and label not in label_map:
-                    report.add("label_filtered", **details)
-                    continue
-                new_label = label_map[label] if label_map is not None else label
-                ents.append(Span(doc, offset + start, offset + end, label=new_label))
-                report.add("iob1_start" if tags[start].startswith("I-") else "exact",
-                           **({} if not tags[start].startswith("I-") else details))
-            offset += len(ws)
-        doc.ents = ents
-        report.documents += 1
-        return doc
-
     report.add_input(path)
-    for sentence in _read_sentences(path):
+    buffer: List[IOBSentence] = []
+    index = 0
+    for sentence in read_iob_sentences(path):
         buffer.append(sentence)
         if len(buffer) == n_sents:
-            yield make_doc()
-            buffer = []
+            yield _make_doc(vocab, buffer, str(path), index, label_map, report)
+            buffer, index = [], index + 1
     if buffer:
-        yield make_doc()
+        yield _make_doc(vocab, buffer, str(path), index, label_map, report)
 
 
-def format_iob(doc: Doc) -> str:
-    """The doc as IOB2 lines, a blank line after each sentence."""
-    lines = []
+def _make_doc(
+    vocab: Vocab,
+    buffer: List[IOBSentence],
+    source: str,
+    index: int,
+    label_map: Optional[Dict[str, str]],
+    report: ConversionReport,
+) -> Doc:
+    words = [w for s in buffer for w in s.words]
+    sent_starts = [i == 0 for s in buffer for i in range(len(s.words))]
+    doc = Doc(vocab, words=words, spaces=[True] * (len(words) - 1) + [False], sent_starts=sent_starts)
+    ents = []
+    offset = 0
+    for sentence in buffer:
+        for start, end, label in tags_to_spans(sentence.tags):
+            span = Span(doc, offset + start, offset + end, label=label)
+            opening = sentence.tags[start]
+            record = {
+                "source": source, "line": sentence.line_nos[start], "doc_id": index,
+                "start": span.start_char, "end": span.end_char, "text": span.text, "type": label,
+                "identifier": None, "token_start": span.start, "token_end": span.end, "tag": opening,
+            }
+            if label_map is not None and label not in label_map:
+                report.add("label_filtered", **record)
+                continue
+            if label_map is not None:
+                span = Span(doc, span.start, span.end, label=label_map[label])
+            ents.append(span)
+            if opening.startswith("I-"):
+                report.add("iob1_start", **record, new_start=span.start_char, new_end=span.end_char, new_text=span.text)
+            else:
+                report.add("exact")
+        offset += len(sentence.words)
+    doc.ents = ents
+    if not buffer[-1].closed:
+        doc.user_data[NO_FINAL_BLANK] = True
+    report.documents += 1
+    return doc
+
+
+def format_iob(doc: Doc, final_blank_line: bool = True) -> str:
+    """The doc as IOB2 lines, a blank line after each sentence.
+
+    Whitespace tokens (from double spaces in PubTator text) are left out.
+    doc (Doc): the Doc; sentences from its sentence starts, else one sentence.
+    final_blank_line (bool): whether the last sentence is followed by a blank line.
+    RETURNS (str): the lines.
+    """
+    blocks = []
     for sent in sentences(doc):
-        for token, tag in zip(sent, span_tags(sent)):
-            lines.append(f"{token.text}\t{tag}\n")
-        lines.append("\n")
-    return "".join(lines)
+        pairs = [(t.text, tag) for t, tag in zip(sent, span_tags(sent)) if t.text.strip()]
+        if not pairs:
+            continue
+        lines, previous = [], OUTSIDE
+        for text, tag in pairs:
+            if tag.startswith("I-") and previous[2:] != tag[2:]:
+                tag = "B-" + tag[2:]  # its B- was on a whitespace token
+            lines.append(f"{text}\t{tag}\n")
+            previous = tag
+        blocks.append("".join(lines))
+    text = "\n".join(blocks)
+    return text + "\n" if blocks and final_blank_line else text
 
 
 def write_iob(docs: Iterable[Doc], path: Union[str, Path]) -> int:
-    """Write docs as IOB2. RETURNS (int): the number of docs written."""
+    """Write Docs as IOB2 (token<TAB>tag, a blank line after each sentence).
+
+    docs (Iterable[Doc]): e.g. from `read_iob` or `pubtator_to_docs`.
+    path (Union[str, Path]): the output file; its folder is created.
+    RETURNS (int): the number of Docs written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with open(path, "w", encoding="utf8", newline="\n") as file_:
+    previous: Optional[Doc] = None
+    with path.open("w", encoding="utf-8", newline="\n") as file_:
         for doc in docs:
-            file_.write(format_iob(doc))
-            n += 1
+            if previous is not None:
+                file_.write(format_iob(previous))
+            previous, n = doc, n + 1
+        if previous is not None:
+            file_.write(format_iob(previous, final_blank_line=not previous.user_data.get(NO_FINAL_BLANK)))
     return n

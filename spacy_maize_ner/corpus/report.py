@@ -1,35 +1,56 @@
-"""The conversion report: what happened to every mention read.
+"""The conversion report: the outcome of every mention read.
 
-Each mention read is counted once, as kept unchanged (`exact`), kept but changed
-(`CHANGED` reasons) or dropped (`DROPPED` reasons). Changed and dropped mentions are
-also listed one per line in a JSONL file with their source line and reason, so
-`mentions_read == mentions_kept + mentions_dropped` can be checked by anyone.
+Each mention read (a PubTator mention line, a malformed annotation line, or an entity
+of an IOB file) is counted exactly once, as
+
+- kept unchanged: `exact`;
+- kept but changed (`CHANGED`): `expanded` (widened to token boundaries), `iob1_start`
+  (an `I-` tag opened the entity);
+- dropped (`DROPPED`): `overlap`, `duplicate`, `offset_out_of_range`, `text_mismatch`,
+  `empty_span`, `malformed_line`, `pmid_mismatch`, `label_filtered`.
+
+so that `mentions_read == mentions_kept + mentions_dropped`. `write` stores the summary
+as JSON and, beside it, one JSON object per changed or dropped mention (JSONL) with
+`reason`, `outcome` ("changed" or "dropped"), `source`, `line`, `doc_id` (the PMID, or
+the document's index in an IOB file), the original `start`, `end`, `text`, `type`,
+`identifier`, then `new_start`, `new_end`, `new_text` when changed, `winner` (the kept
+mention) for overlaps and duplicates, and `raw`/`problem` for malformed lines.
 """
 from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import srsly
+from wasabi import Printer, msg
 
 EXACT = "exact"
-CHANGED = {
+CHANGED: Dict[str, str] = {
     "expanded": "offsets fell inside tokens; widened to token boundaries",
     "iob1_start": "an I- tag opened the entity (read as IOB1)",
 }
-DROPPED = {
+DROPPED: Dict[str, str] = {
     "overlap": "overlaps a longer mention, which was kept",
     "duplicate": "same span and label as a kept mention",
     "offset_out_of_range": "offsets outside the document text",
     "text_mismatch": "mention text differs from the document text at its offsets",
-    "empty_span": "start offset not before end offset",
+    "empty_span": "no text between the offsets (start >= end, or only whitespace)",
     "malformed_line": "annotation line could not be read",
     "pmid_mismatch": "annotation PMID differs from its document's",
     "label_filtered": "type not selected by the label option",
+    "document_in_other_split": "its document (same PMID) is also in the dev or test file and is kept there only",
 }
+OUTCOMES = (EXACT, *CHANGED, *DROPPED)
 
 
 class ConversionReport:
-    """Counts and records the outcome of every mention of a conversion."""
+    """Counts and records the outcome of every mention of a conversion.
+
+    inputs (List[str]): the files read, in order.
+    documents (int): documents converted.
+    relations_read (int): PubTator relation lines read.
+    counts (Counter): mentions per outcome.
+    records (List[Dict[str, Any]]): one dict per changed or dropped mention.
+    """
 
     def __init__(self) -> None:
         self.inputs: List[str] = []
@@ -39,76 +60,134 @@ class ConversionReport:
         self.records: List[Dict[str, Any]] = []
 
     def add_input(self, path: Union[str, Path]) -> None:
-        self.inputs.append(str(path))
+        """Note an input file (once, however often it is added).
+
+        path (Union[str, Path]): the file.
+        """
+        if str(path) not in self.inputs:
+            self.inputs.append(str(path))
 
     def add(self, reason: str, **details: Any) -> None:
-        """Count one mention read, with its outcome `reason`.
+        """Count one mention read with its outcome; record it unless it is `exact`.
 
         reason (str): "exact", a key of CHANGED or a key of DROPPED.
-        details: source, line, document, original and new offsets/text, winner, ...
+        details: the record's fields (module docstring); JSON-serialisable.
         """
-        if reason != EXACT and reason not in CHANGED and reason not in DROPPED:
-            raise ValueError(f"Unknown conversion outcome {reason!r}; use one of {EXACT}, "
-                             f"{', '.join(CHANGED)}, {', '.join(DROPPED)}.")
+        if reason not in OUTCOMES:
+            raise ValueError(
+                f"Unknown conversion outcome {reason!r}: use one of {', '.join(OUTCOMES)}, "
+                "or add the new outcome with its description to CHANGED or DROPPED in "
+                "spacy_maize_ner/corpus/report.py."
+            )
         self.counts[reason] += 1
         if reason != EXACT:
-            kind = "changed" if reason in CHANGED else "dropped"
-            self.records.append({"reason": reason, "outcome": kind, **details})
+            outcome = "changed" if reason in CHANGED else "dropped"
+            self.records.append({"reason": reason, "outcome": outcome, **details})
 
     @property
     def mentions_read(self) -> int:
         return sum(self.counts.values())
 
     @property
+    def mentions_changed(self) -> int:
+        return sum(self.counts[reason] for reason in CHANGED)
+
+    @property
     def mentions_dropped(self) -> int:
-        return sum(n for reason, n in self.counts.items() if reason in DROPPED)
+        return sum(self.counts[reason] for reason in DROPPED)
 
     @property
     def mentions_kept(self) -> int:
-        return self.mentions_read - self.mentions_dropped
+        return self.counts[EXACT] + self.mentions_changed
 
     def summary(self) -> Dict[str, Any]:
-        changed = {r: self.counts[r] for r in CHANGED if self.counts[r]}
-        dropped = {r: self.counts[r] for r in DROPPED if self.counts[r]}
+        """The report's numbers; every reason is listed, with 0 when it did not occur.
+
+        RETURNS (Dict[str, Any]): `input`, `documents`, `mentions_read`,
+            `mentions_kept`, `mentions_kept_unchanged`, `mentions_changed`,
+            `mentions_dropped`, `relations_read`, `changed` and `dropped`
+            ({reason: count}), and `by_reason` ({"changed": {...}, "dropped": {...}}).
+        """
+        changed = {reason: self.counts[reason] for reason in CHANGED}
+        dropped = {reason: self.counts[reason] for reason in DROPPED}
         summary = {
-            "inputs": self.inputs,
+            "input": list(self.inputs),
             "documents": self.documents,
             "mentions_read": self.mentions_read,
             "mentions_kept": self.mentions_kept,
             "mentions_kept_unchanged": self.counts[EXACT],
+            "mentions_changed": self.mentions_changed,
             "mentions_dropped": self.mentions_dropped,
             "relations_read": self.relations_read,
             "changed": changed,
             "dropped": dropped,
-            "by_reason": {**changed, **dropped},
+            "by_reason": {"changed": changed, "dropped": dropped},
         }
-        assert summary["mentions_read"] == summary["mentions_kept"] + summary["mentions_dropped"]
+        check_invariant(summary)
         return summary
 
     def write(self, path: Union[str, Path], records_path: Optional[Union[str, Path]] = None) -> Path:
-        """Write the JSON summary to `path` and the records to `<stem>.jsonl` beside it.
+        """Write the JSON summary and the JSONL records of changed and dropped mentions.
 
+        path (Union[str, Path]): the summary, e.g. `corpus/conversion_report.json`.
+        records_path (Optional[Union[str, Path]]): the records; default: `path` with the
+            suffix `.jsonl` (`corpus/conversion_report.jsonl`).
         RETURNS (Path): where the records went.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         records_path = Path(records_path) if records_path else path.with_suffix(".jsonl")
+        if records_path.resolve() == path.resolve():
+            raise ValueError(
+                f"The report summary and its records would both be written to {path}: "
+                "give the summary a .json suffix or pass another records path."
+            )
         summary = self.summary()
+        if len(self.records) != summary["mentions_changed"] + summary["mentions_dropped"]:
+            raise AssertionError(
+                f"{len(self.records)} records for {summary['mentions_changed']} changed and "
+                f"{summary['mentions_dropped']} dropped mentions; this is a bug in the converter."
+            )
         summary["records"] = str(records_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path, summary)
         srsly.write_jsonl(records_path, self.records)
         return records_path
 
     def format_summary(self) -> List[str]:
-        """Human-readable lines for the command line."""
+        """RETURNS (List[str]): a few human-readable lines; reasons that occurred only."""
         s = self.summary()
         lines = [
             f"{s['documents']} documents, {s['mentions_read']} mentions read: "
-            f"{s['mentions_kept']} kept ({sum(s['changed'].values())} changed), "
+            f"{s['mentions_kept']} kept ({s['mentions_changed']} of them changed), "
             f"{s['mentions_dropped']} dropped; {s['relations_read']} relations read"
         ]
-        for reason, n in s["changed"].items():
-            lines.append(f"  changed {reason}: {n} ({CHANGED[reason]})")
-        for reason, n in s["dropped"].items():
-            lines.append(f"  dropped {reason}: {n} ({DROPPED[reason]})")
+        lines += [f"  changed  {r:<20} {n:>6}  {CHANGED[r]}" for r, n in s["changed"].items() if n]
+        lines += [f"  dropped  {r:<20} {n:>6}  {DROPPED[r]}" for r, n in s["dropped"].items() if n]
         return lines
+
+    def print_summary(self, printer: Printer = msg) -> None:
+        """Print the summary with wasabi: a headline, then one line per reason.
+
+        printer (Printer): the wasabi printer.
+        """
+        headline, *details = self.format_summary()
+        if self.mentions_dropped or self.mentions_changed:
+            printer.warn(headline)
+        else:
+            printer.good(headline)
+        for line in details:
+            printer.text(line)
+
+
+def check_invariant(summary: Dict[str, Any]) -> None:
+    """Raise if a summary does not account for every mention read.
+
+    summary (Dict[str, Any]): from `ConversionReport.summary` or a report JSON file.
+    """
+    read, kept, dropped = summary["mentions_read"], summary["mentions_kept"], summary["mentions_dropped"]
+    if read != kept + dropped:
+        raise AssertionError(
+            f"Conversion report does not add up: {read} mentions read, {kept} kept, {dropped} "
+            "dropped. Every mention must be counted once; this is a bug in the converter."
+        )

@@ -3,18 +3,26 @@ from collections import Counter
 from typing import Any, Dict, Iterable, List
 
 from spacy.tokens import Doc
+from wasabi import table
 
 from ..tags import sentences
 
 LENGTH_BUCKETS = ("1", "2", ">=3")
 
 
-def _bucket(n: int) -> str:
-    return "1" if n <= 1 else "2" if n == 2 else ">=3"
+def length_bucket(n_tokens: int) -> str:
+    """n_tokens (int): an entity's length in tokens. RETURNS (str): "1", "2" or ">=3"."""
+    return "1" if n_tokens <= 1 else "2" if n_tokens == 2 else ">=3"
 
 
 def corpus_stats(docs: Iterable[Doc]) -> Dict[str, Any]:
-    """RETURNS (Dict[str, Any]): counts overall and per label, entity lengths in tokens."""
+    """Count documents, sentences, tokens and entities.
+
+    docs (Iterable[Doc]): the corpus; Docs without sentence starts count as one sentence.
+    RETURNS (Dict[str, Any]): `documents`, `sentences`, `tokens`, `entities`,
+        `entities_per_label` {label: n}, `entity_length` {bucket: n} and
+        `entity_length_per_label` {label: {bucket: n}} (buckets "1", "2", ">=3" tokens).
+    """
     n_docs = n_sents = n_tokens = 0
     per_label: Counter = Counter()
     lengths: Counter = Counter()
@@ -24,8 +32,8 @@ def corpus_stats(docs: Iterable[Doc]) -> Dict[str, Any]:
         n_tokens += len(doc)
         n_sents += sum(1 for _ in sentences(doc))
         for ent in doc.ents:
+            bucket = length_bucket(len(ent))
             per_label[ent.label_] += 1
-            bucket = _bucket(len(ent))
             lengths[bucket] += 1
             lengths_per_label.setdefault(ent.label_, Counter())[bucket] += 1
     return {
@@ -42,7 +50,11 @@ def corpus_stats(docs: Iterable[Doc]) -> Dict[str, Any]:
 
 
 def stats_table(stats_by_split: Dict[str, Dict[str, Any]]) -> List[List[str]]:
-    """Rows (header first) for a wasabi table: one column per split."""
+    """Rows of a table with one column per split, the header row first.
+
+    stats_by_split (Dict[str, Dict[str, Any]]): {split name: `corpus_stats(...)`}.
+    RETURNS (List[List[str]]): the header, then one row per count.
+    """
     splits = list(stats_by_split)
     labels = sorted({label for s in stats_by_split.values() for label in s["entities_per_label"]})
     rows = [["", *splits]]
@@ -52,4 +64,17 @@ def stats_table(stats_by_split: Dict[str, Dict[str, Any]]) -> List[List[str]]:
         rows.append([f"  {label}", *(f"{stats_by_split[s]['entities_per_label'].get(label, 0):,}" for s in splits)])
     for bucket in LENGTH_BUCKETS:
         rows.append([f"length {bucket}", *(f"{stats_by_split[s]['entity_length'][bucket]:,}" for s in splits)])
+        for label in labels if len(labels) > 1 else []:
+            per_label = (stats_by_split[s]["entity_length_per_label"].get(label, {}) for s in splits)
+            rows.append([f"  {label} {bucket}", *(f"{counts.get(bucket, 0):,}" for counts in per_label)])
     return rows
+
+
+def format_stats(stats_by_split: Dict[str, Dict[str, Any]]) -> str:
+    """The statistics as a wasabi table, one column per split.
+
+    stats_by_split (Dict[str, Dict[str, Any]]): {split name: `corpus_stats(...)`}.
+    RETURNS (str): the table.
+    """
+    header, *rows = stats_table(stats_by_split)
+    return table(rows, header=header, divider=True, aligns=["l"] + ["r"] * (len(header) - 1))

@@ -157,18 +157,31 @@ def build_corpus(
     nlp = make_blank_nlp()
     report = ConversionReport()
 
-    def read(paths: List[Path]) -> list:
+    def read(paths: List[Path], exclude_pmids: frozenset = frozenset()) -> list:
         docs: list = []
         for path in paths:
             if fmt == "iob":
                 docs.extend(read_iob(path, n_sents=n_sents, vocab=nlp.vocab, label_map=label_map, report=report))
-            else:
-                report.add_input(path)
-                docs.extend(pubtator_to_docs(read_pubtator(path), nlp, label_map=label_map, report=report))
+                continue
+            report.add_input(path)
+            documents = []
+            for document in read_pubtator(path):
+                if document.pmid in exclude_pmids:
+                    _account_for_removed(document, report)
+                    removed.append(document.pmid)
+                else:
+                    documents.append(document)
+            docs.extend(pubtator_to_docs(documents, nlp, label_map=label_map, report=report))
         return docs
 
+    removed: List[str] = []
     if official:
-        splits = {split: read(paths) for split, paths in files.items()}
+        # Held-out splits are read first: a training document that is also in dev or test
+        # (the shared BC5CDR training file contains the whole development set) is dropped
+        # from train, so evaluation never scores documents the model was trained on.
+        splits = {split: read(paths) for split, paths in files.items() if split != "train"}
+        held_out = frozenset(d.user_data.get("pmid") for docs in splits.values() for d in docs) - {None}
+        splits = {"train": read(files["train"], held_out), **splits}
         origin = "the source's own splits"
     else:
         splits = split_docs(read(files["all"]), ratios, seed=seed)
@@ -192,7 +205,23 @@ def build_corpus(
         "labels": label_map,
         "eval_split": eval_split,
         "eval_note": "" if eval_split == "test" else "no test split available here; dev is the evaluation split",
+        "removed_from_train": {
+            "documents": len(removed),
+            "reason": "same PMID in the dev or test split",
+            "pmids": removed,
+        },
         "conversion": report.summary(),
     }
     srsly.write_json(output_dir / "meta.json", meta)
     return meta
+
+
+def _account_for_removed(document, report) -> None:
+    """Count every mention of a document left out of train in the conversion report."""
+    for bad in document.malformed:
+        report.add("document_in_other_split", source=document.source, line=bad.line_no,
+                   doc_id=document.pmid, raw=bad.line)
+    for m in document.mentions:
+        report.add("document_in_other_split", source=document.source, line=m.line_no,
+                   doc_id=document.pmid, pmid=m.pmid, start=m.start, end=m.end, text=m.text,
+                   type=m.type, identifier=m.identifier)
