@@ -87,6 +87,7 @@ def job(corpus: str, pipeline: str, shared: Path = typer.Option(ROOT.parent / "s
         nlp = spacy.load(output / "model-best")
     else:  # majority tag: every token "O"
         nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_maize_ner.BioTokenizer.v1"}}})
+        nlp.add_pipe("maize_majority_ner")
     train_seconds = time.perf_counter() - start
     metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=pipeline, model_path=str(output))
     gold_docs = list(DocBin().from_disk(corpus_dir / "dev.spacy").get_docs(nlp.vocab))

@@ -52,3 +52,11 @@ def test_evaluate_pipeline_uses_spacy_scorer_on_docbin(tmp_path):
 def test_evaluate_pipeline_missing_data_names_fix(tmp_path):
     with pytest.raises(FileNotFoundError, match="spacy project run convert"):
         evaluate_pipeline(spacy.blank("en"), tmp_path / "nope.spacy", name="x")
+
+
+def test_majority_baseline_scores_zero_not_undefined(tmp_path):
+    nlp = spacy.blank("en")
+    DocBin(docs=[make_doc(nlp, [(1, 2, "GENE")])]).to_disk(tmp_path / "dev.spacy")
+    nlp.add_pipe("maize_majority_ner")
+    metrics = evaluate_pipeline(nlp, tmp_path / "dev.spacy", name="majority")
+    assert (metrics["ents_p"], metrics["ents_r"], metrics["ents_f"]) == (0.0, 0.0, 0.0)

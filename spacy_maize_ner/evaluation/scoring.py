@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import spacy
 from spacy.language import Language
-from spacy.scorer import Scorer
+from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 
@@ -96,6 +96,9 @@ def evaluate_pipeline(
     seconds = time.perf_counter() - start
     n_words = sum(len(eg.predicted) for eg in examples)
     scores = Scorer(nlp=nlp).score(examples)
+    # Entity scores come from spaCy's NER scorer for every pipeline, whether or not its
+    # components declare one (a rule or LLM component may not), so every row is comparable.
+    scores.update(get_ner_prf(examples))
     return {
         "pipeline": name,
         "model": model_path,
