@@ -1,4 +1,9 @@
-"""The `maize_crf_ner` factory: a CRF NER baseline as a spaCy component."""
+"""The `maize_crf_ner` factory: a CRF NER baseline as a spaCy component.
+
+The component is the shared `SequenceTaggerNER`: it fits a `CrfTagger` on every
+training sentence in `initialize()` and sets `doc.ents`. Defaults live in
+DEFAULT_CONFIG_STR and were tuned on BC2GM devel (benchmarks/notes/crf.md).
+"""
 from typing import Callable, Optional
 
 from spacy.language import Language
@@ -6,13 +11,13 @@ from thinc.api import Config
 
 from ..sequence_tagger import SequenceTaggerNER
 from .features import CrfFeatures
-from .model import CrfTagger
+from .model import Algorithm, CrfTagger, Encoding
 
 DEFAULT_CONFIG_STR = """
 [crf_ner]
 algorithm = "lbfgs"
 c1 = 0.05
-c2 = 0.01
+c2 = 0.3
 max_iterations = 200
 all_possible_transitions = true
 min_freq = 0.0
@@ -24,7 +29,19 @@ verbose = false
 window = 2
 prefix_lengths = [1, 2, 3, 4]
 suffix_lengths = [1, 2, 3, 4]
-ngram_lengths = []
+ngram_lengths = [2, 3, 4]
+window_affixes = []
+word = true
+shape = true
+case = true
+digits = true
+greek = true
+punctuation = true
+length = true
+bigrams = true
+dictionary = true
+dictionary_folds = 5
+abbreviations = false
 
 [crf_ner.scorer]
 @scorers = "spacy.ner_scorer.v1"
@@ -43,24 +60,31 @@ def make_crf_ner(
     name: str,
     *,
     features: CrfFeatures,
-    algorithm: str,
+    algorithm: Algorithm,
     c1: float,
     c2: float,
     max_iterations: int,
     all_possible_transitions: bool,
     min_freq: float,
-    encoding: str,
+    encoding: Encoding,
     verbose: bool,
     scorer: Optional[Callable],
 ) -> SequenceTaggerNER:
     """A linear-chain CRF over `features`, fitted in `initialize()`.
 
+    nlp (Language): the pipeline.
+    name (str): the component name.
+    features (CrfFeatures): token features (spacy_maize_ner.CrfFeatures.v1).
     algorithm (str): crfsuite's training algorithm ("lbfgs", "l2sgd", "ap", "pa", "arow").
     c1 (float): L1 regularisation (lbfgs only); sparsifies and speeds up the model.
-    c2 (float): L2 regularisation.
+    c2 (float): L2 regularisation (lbfgs and l2sgd).
     max_iterations (int): optimiser iterations.
+    all_possible_transitions (bool): also weigh label transitions unseen in training.
+    min_freq (float): ignore attributes seen fewer times than this in training.
     encoding (str): "bioes" or "iob" labels inside the CRF; output is always IOB2.
     verbose (bool): print crfsuite's training log (one line per iteration).
+    scorer (Optional[Callable]): scores the component's output (spacy.ner_scorer.v1).
+    RETURNS (SequenceTaggerNER): the component.
     """
     model = CrfTagger(
         features,
