@@ -22,7 +22,8 @@ import typer
 from spacy_maize_ner.components.crf.component import DEFAULT_CONFIG
 from spacy_maize_ner.components.crf.features import create_crf_features
 from spacy_maize_ner.components.crf.model import CrfTagger
-from spacy_maize_ner.tags import tags_to_spans
+from spacy_maize_ner.corpus.iob import read_iob_lists
+from spacy_maize_ner.tags import strict_prf
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "bc2gm"
@@ -44,44 +45,6 @@ VARIANTS: Dict[str, dict] = {
     "c2_0.001": {"c2": 0.001},
     "c2_0.05": {"c2": 0.05},
 }
-
-
-def load(path: Path) -> Tuple[List[List[str]], List[List[str]]]:
-    """Sentences of a token<TAB>tag file as (words, tags)."""
-    words: List[List[str]] = []
-    tags: List[List[str]] = []
-    sent_w: List[str] = []
-    sent_t: List[str] = []
-    with path.open(encoding="utf8") as file_:
-        for line in file_:
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if sent_w:
-                    words.append(sent_w)
-                    tags.append(sent_t)
-                sent_w, sent_t = [], []
-                continue
-            columns = line.split("\t")
-            sent_w.append(columns[0])
-            sent_t.append(columns[-1])
-    if sent_w:
-        words.append(sent_w)
-        tags.append(sent_t)
-    return words, tags
-
-
-def prf(gold: List[List[str]], pred: List[List[str]]) -> Tuple[float, float, float]:
-    """Strict entity precision, recall and F1 over exact (start, end, label) spans."""
-    tp = n_gold = n_pred = 0
-    for g, p in zip(gold, pred):
-        gs, ps = set(tags_to_spans(g)), set(tags_to_spans(p))
-        tp += len(gs & ps)
-        n_gold += len(gs)
-        n_pred += len(ps)
-    precision = tp / n_pred if n_pred else 0.0
-    recall = tp / n_gold if n_gold else 0.0
-    f = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f
 
 
 def settings(overrides: dict) -> Tuple[dict, dict]:
@@ -107,8 +70,8 @@ def main(
     runs = [(v, VARIANTS[v]) for v in variant]
     for i, overrides in enumerate(set_):
         runs.append((name[i] if i < len(name) else f"custom{i}", json.loads(overrides)))
-    train_w, train_t = load(DATA / "train.tsv")
-    dev_w, dev_t = load(DATA / "devel.tsv")
+    train_w, train_t = read_iob_lists(DATA / "train.tsv")
+    dev_w, dev_t = read_iob_lists(DATA / "devel.tsv")
     n_words = sum(len(s) for s in dev_w)
     for run_name, overrides in runs:
         cfg, feats = settings(overrides)
@@ -121,7 +84,7 @@ def main(
         pred = fresh.predict(dev_w)
         wps = n_words / (time.perf_counter() - start)
         cpu_wps = n_words / (time.process_time() - cpu_start)
-        p, r, f = prf(dev_t, pred)
+        p, r, f = strict_prf(dev_t, pred)
         row = {
             "variant": run_name, "overrides": overrides, "p": round(p, 4), "r": round(r, 4),
             "f": round(f, 4), "train_seconds": round(train_s, 1), "words_per_second": round(wps),

@@ -17,12 +17,13 @@ import os
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import typer
 
 from spacy_maize_ner.components.hmm.model import HmmTagger
-from spacy_maize_ner.tags import OUTSIDE, tags_to_spans
+from spacy_maize_ner.corpus.iob import read_iob_lists
+from spacy_maize_ner.tags import OUTSIDE, strict_prf
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "bc2gm"
@@ -42,43 +43,6 @@ VARIANTS: Dict[str, dict] = {
     "cased": dict(lowercase=False),
     **{f"prefix{n}": dict(prefix_length=n) for n in (1, 2, 3, 4)},
 }
-
-
-def load(path: Path) -> Tuple[List[List[str]], List[List[str]]]:
-    """Sentences of a token<TAB>tag file: (words, tags), the tag is the last column."""
-    words: List[List[str]] = []
-    tags: List[List[str]] = []
-    sent_w: List[str] = []
-    sent_t: List[str] = []
-    with path.open(encoding="utf8") as file_:
-        for line in file_:
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if sent_w:
-                    words.append(sent_w)
-                    tags.append(sent_t)
-                sent_w, sent_t = [], []
-                continue
-            cols = line.split("\t")
-            sent_w.append(cols[0])
-            sent_t.append(cols[-1])
-    if sent_w:
-        words.append(sent_w)
-        tags.append(sent_t)
-    return words, tags
-
-
-def prf(gold: List[List[str]], pred: List[List[str]]) -> Tuple[float, float, float]:
-    """Strict entity precision, recall and F1 over exact (start, end, label) spans."""
-    tp = n_gold = n_pred = 0
-    for g, p in zip(gold, pred):
-        gs, ps = set(tags_to_spans(g)), set(tags_to_spans(p))
-        tp += len(gs & ps)
-        n_gold += len(gs)
-        n_pred += len(ps)
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
 def most_frequent_tag(train_w, train_t, dev_w) -> List[List[str]]:
@@ -105,15 +69,15 @@ def main(
         raise typer.BadParameter(f"Unknown variant(s) {unknown}; choose from: baselines, {', '.join(VARIANTS)}.")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
-    train_w, train_t = load(data / "train.tsv")
-    dev_w, dev_t = load(data / "devel.tsv")
+    train_w, train_t = read_iob_lists(data / "train.tsv")
+    dev_w, dev_t = read_iob_lists(data / "devel.tsv")
     n_words = sum(len(s) for s in dev_w)
     rows = []
     for name in variant:
         if name == "baselines":
-            p, r, f = prf(dev_t, [[OUTSIDE] * len(s) for s in dev_w])
+            p, r, f = strict_prf(dev_t, [[OUTSIDE] * len(s) for s in dev_w])
             rows.append({"variant": "majority_O", "p": p, "r": r, "f": f})
-            p, r, f = prf(dev_t, most_frequent_tag(train_w, train_t, dev_w))
+            p, r, f = strict_prf(dev_t, most_frequent_tag(train_w, train_t, dev_w))
             rows.append({"variant": "most_frequent_tag", "p": p, "r": r, "f": f})
         else:
             model = HmmTagger(**VARIANTS[name])
@@ -128,7 +92,7 @@ def main(
             start = time.perf_counter()
             fresh.predict(dev_w)  # warm: every word's emission vector cached
             wps_warm = n_words / (time.perf_counter() - start)
-            p, r, f = prf(dev_t, pred)
+            p, r, f = strict_prf(dev_t, pred)
             rows.append({"variant": name, "p": p, "r": r, "f": f, "train_seconds": train_s,
                          "words_per_second": wps, "words_per_second_warm": wps_warm,
                          "states": len(model.states), "model_kb": len(data_bytes) // 1024})

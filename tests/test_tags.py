@@ -1,6 +1,6 @@
 import pytest
 
-from spacy_maize_ner.tags import bioes_to_iob, iob_to_bioes, spans_to_tags, tags_to_spans
+from spacy_maize_ner.tags import bioes_to_iob, iob_to_bioes, spans_to_tags, strict_prf, tags_to_spans
 
 
 def test_iob1_and_iob2_decode():
@@ -21,3 +21,10 @@ def test_bioes_round_trip():
 def test_invalid_tag_is_explained():
     with pytest.raises(ValueError, match="expected 'O', 'B-<LABEL>'"):
         tags_to_spans(["Q-G"])
+
+
+def test_strict_prf_counts_exact_spans_only():
+    gold = [["B-G", "I-G", "O", "B-G"]]
+    pred = [["B-G", "O", "O", "B-G"]]  # one exact, one with the wrong end
+    p, r, f = strict_prf(gold, pred)
+    assert (p, r) == (0.5, 0.5) and f == 0.5

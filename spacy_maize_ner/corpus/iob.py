@@ -210,3 +210,9 @@ def write_iob(docs: Iterable[Doc], path: Union[str, Path]) -> int:
         if previous is not None:
             file_.write(format_iob(previous, final_blank_line=not previous.user_data.get(NO_FINAL_BLANK)))
     return n
+
+
+def read_iob_lists(path: Union[str, Path]) -> Tuple[List[List[str]], List[List[str]]]:
+    """All sentences of an IOB file as parallel lists of words and of tags."""
+    sentences_ = list(read_iob_sentences(path))
+    return [s.words for s in sentences_], [s.tags for s in sentences_]
