@@ -5,8 +5,7 @@ real corpus. Training runs few L-BFGS iterations on a few dozen sentences, so th
 module takes seconds.
 """
 import pickle
-import random
-from typing import List, Tuple
+from typing import List
 
 import pytest
 import spacy
@@ -17,37 +16,12 @@ from thinc.api import Config
 from spacy_maize_ner.components.crf.features import brief_shape, create_crf_features, word_shape
 from spacy_maize_ner.components.crf.model import CrfTagger
 from spacy_maize_ner.tags import tags_to_spans
+from synthetic import maize_sentences
 
 CONFIG = "configs/crf.cfg"
-GENES = [["ZmCCT9"], ["Vgt1"], ["tb1"], ["ZmNAC111"], ["ZmMADS69"], ["Dwarf8"], ["ZmPIF3"], ["ZmRAP2", ".", "7"]]
-TEMPLATES = [
-    "Expression of {g} rose in the mutant lines .",
-    "We cloned {g} from the B73 inbred line .",
-    "The {g} allele delays flowering under long days .",
-    "{g} binds {g} in maize leaves .",
-    "No difference was seen between the two hybrids .",
-    "Loss of {g} reduced plant height .",
-]
-
-
-def maize_corpus(n: int, seed: int) -> List[Tuple[List[str], List[str]]]:
-    """`n` made-up sentences as (words, IOB2 tags)."""
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        words: List[str] = []
-        tags: List[str] = []
-        for piece in rng.choice(TEMPLATES).split():
-            gene = rng.choice(GENES) if piece == "{g}" else None
-            words.extend(gene or [piece])
-            tags.extend(["B-GENE"] + ["I-GENE"] * (len(gene) - 1) if gene else ["O"])
-        out.append((words, tags))
-    return out
-
-
 def make_docs(vocab, n: int, seed: int) -> List[Doc]:
     docs = []
-    for words, tags in maize_corpus(n, seed):
+    for words, tags in maize_sentences(n, seed):
         doc = Doc(vocab, words=words)
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in tags_to_spans(tags)]
         docs.append(doc)
@@ -193,7 +167,7 @@ def test_spacy_train_fits_on_the_whole_corpus_and_saves_model_best(root, tmp_pat
 
 
 def test_mention_dictionary_is_jackknifed_and_serialized():
-    corpus = maize_corpus(40, seed=3)
+    corpus = maize_sentences(40, seed=3)
     words, tags = [w for w, _ in corpus], [t for _, t in corpus]
     extract = create_crf_features(dictionary=True, dictionary_folds=4)
     folds = extract.fit(words, tags)
