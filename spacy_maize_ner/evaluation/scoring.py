@@ -17,13 +17,7 @@ from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 
-LENGTH_BUCKETS = ("1", "2", ">=3")
-
-
-def length_bucket(n_tokens: int) -> str:
-    """The length bucket of an entity of `n_tokens` gold-or-predicted tokens."""
-    return "1" if n_tokens <= 1 else "2" if n_tokens == 2 else ">=3"
-
+from ..corpus.stats import LENGTH_BUCKETS, length_bucket
 
 def _ents_in_bucket(bucket: str) -> Callable[[Doc, str], List[Span]]:
     def getter(doc: Doc, attr: str) -> List[Span]:
