@@ -1,0 +1,149 @@
+"""Benchmark the transformer regimes on BC2GM (train -> devel).
+
+For each (encoder, regime, seed) one job process trains the pipeline with
+scripts/train_transformer.py's code path (configs/transformer.cfg + configs/regimes/*.cfg),
+scores model-best with spaCy's scorer on the dev DocBin, and records strict P/R/F,
+seconds per epoch, peak RSS and inference words/s. Rows go to
+benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rendered.
+
+    python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0
+    python benchmarks/bench_transformers.py --encoder minilm-dapt --regime full --seed 0 1 2
+
+The epoch budget is the same for every regime (--epochs, default 1): on a 2-core CPU
+one epoch of MiniLM takes about 20 minutes.
+"""
+import datetime
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import typer
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = ROOT / "training" / "benchmarks"
+ENCODERS = {"minilm": ROOT / "assets" / "encoders" / "minilm", "minilm-dapt": ROOT / "training" / "encoders" / "minilm-dapt"}
+REGIMES = ("full", "probe", "none", "freeze")
+STEPS_PER_EPOCH = 245  # BC2GM train with batch_by_padded size 2000 (measured)
+
+app = typer.Typer(add_completion=False)
+
+
+def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: float) -> Dict[str, object]:
+    total = STEPS_PER_EPOCH * epochs
+    return {
+        "paths.train": str(corpus_dir / "train.spacy"),
+        "paths.dev": str(corpus_dir / "dev.spacy"),
+        "paths.encoder": str(encoder),
+        "system.seed": seed,
+        "training.max_epochs": epochs,
+        "training.eval_frequency": 100,
+        "training.patience": 10 * total,
+        "training.logger.progress_bar": False,
+        "training.optimizer.learn_rate.warmup_steps": max(1, total // 10),
+        "training.optimizer.learn_rate.total_steps": total,
+        "training.optimizer.learn_rate.initial_rate": lr,
+        "training.optimizer.learn_rate.final_rate": lr / 2,
+        "training.before_update.until_step": total // 3,
+    }
+
+
+@app.command("job")
+def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1e-4,
+        shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
+    """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
+    import spacy
+    import srsly
+
+    from spacy_maize_ner.encoders.regimes import read_regime
+    from spacy_maize_ner.encoders.train import train_regime
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+
+    corpus_dir = WORK / "bc2gm" / "corpus"
+    if not (corpus_dir / "dev.spacy").exists():
+        build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
+    name = f"trf-{encoder}-{regime}-s{seed}"
+    output = WORK / "bc2gm" / name
+    spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
+    start = time.perf_counter()
+    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output,
+                        overrides=overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr))
+    train_seconds = time.perf_counter() - start
+    nlp = spacy.load(best)
+    metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best))
+    meta = srsly.read_json(best / "meta.json")
+    values = {
+        "ents_p": metrics["ents_p"],
+        "ents_r": metrics["ents_r"],
+        "ents_f": metrics["ents_f"],
+        "words_per_second": metrics["words_per_second"],
+        "train_seconds": train_seconds,
+        "seconds_per_epoch": train_seconds / epochs if spec.train else 0.0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    for bucket, scores in metrics["ents_by_length"].items():
+        values[f"ents_by_length.{bucket}.f"] = scores["f"]
+    common = {
+        "pipeline": name.rsplit("-s", 1)[0],
+        "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
+        "regime": regime,
+        "params": {"epochs": epochs, "learn_rate": lr, "steps_per_epoch": STEPS_PER_EPOCH,
+                   "batch": "batch_by_padded 2000 words", "model": str(best),
+                   "best_step_score": meta.get("performance", {}).get("ents_f")},
+        "data": "bc2gm",
+        "split": "dev",
+        "seed": seed,
+        "machine": machine_description(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}",
+    }
+    print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
+
+
+def merge_rows(results: Path, new: List[Dict]) -> None:
+    rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []
+    key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
+    keys = {key(r) for r in new}
+    rows = [r for r in rows if key(r) not in keys] + new
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+@app.command("run")
+def run(
+    encoder: List[str] = typer.Option(["minilm"], "--encoder", help="minilm, minilm-dapt"),
+    regime: List[str] = typer.Option(list(REGIMES), "--regime", help="full, probe, none, freeze"),
+    seed: List[int] = typer.Option([0], "--seed"),
+    epochs: int = typer.Option(1, "--epochs"),
+    lr: float = typer.Option(1e-4, "--lr"),
+    results: Path = typer.Option(HERE / "results" / "transformers.json"),
+) -> None:
+    for e in encoder:
+        for r in regime:
+            for s in seed:
+                typer.echo(f"== {e} / {r} / seed {s}", err=True)
+                proc = subprocess.run(
+                    [sys.executable, __file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr)],
+                    stdout=subprocess.PIPE, text=True,
+                )
+                if proc.returncode != 0:
+                    typer.echo(proc.stdout[-3000:], err=True)
+                    raise typer.Exit(proc.returncode)
+                new = json.loads(proc.stdout.strip().splitlines()[-1])
+                merge_rows(results, new)
+                for row in new:
+                    typer.echo(f"   {row['metric']:<28} {row['value']:.4f}", err=True)
+    subprocess.run([sys.executable, str(HERE / "render_results.py")], check=False)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "job":
+        app()
+    else:
+        sys.argv.insert(1, "run")
+        app()

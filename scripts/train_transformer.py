@@ -1,0 +1,37 @@
+"""Train a transformer NER pipeline in one regime (configs/regimes/<name>.cfg).
+
+    python scripts/train_transformer.py configs/transformer.cfg configs/regimes/probe.cfg \
+        training/trf-minilm-probe --paths.encoder assets/encoders/minilm \
+        --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy [--gpu-id 0]
+
+Extra `--section.key value` options override the config, as with `spacy train`.
+"""
+from pathlib import Path
+
+import typer
+from spacy.cli._util import parse_config_overrides
+from wasabi import msg
+
+from spacy_maize_ner.encoders.regimes import read_regime
+from spacy_maize_ner.encoders.train import train_regime
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def main(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., exists=True, help="Base config, e.g. configs/transformer.cfg"),
+    regime: Path = typer.Argument(..., help="Regime file, e.g. configs/regimes/full.cfg"),
+    output: Path = typer.Argument(..., help="Output folder (model-best, model-last)"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+) -> None:
+    overrides = parse_config_overrides(ctx.args)
+    spec = read_regime(regime)
+    msg.info(f"Regime {spec.name}: {spec.description}")
+    best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id)
+    msg.good(f"Saved {best}")
+
+
+if __name__ == "__main__":
+    app()

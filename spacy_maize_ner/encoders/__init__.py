@@ -1,0 +1,1 @@
+"""Transformer encoders: name resolution, the spaCy architecture, training regimes, DAPT."""

@@ -1,0 +1,46 @@
+"""`spacy_maize_ner.Encoder.v1`: spacy-transformers' TransformerModel with name resolution.
+
+The only difference from `spacy-transformers.TransformerModel.v3` is that a local folder
+is accepted wherever a hub id is, and that an encoder that cannot be loaded fails with an
+error that says how to work offline instead of a bare hub traceback.
+"""
+from typing import Callable, Dict, List
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.layers import TransformerModel
+from thinc.api import Model
+
+from .resolve import loading_error, resolve_encoder
+
+
+@registry.architectures("spacy_maize_ner.Encoder.v1")
+def create_encoder(
+    name: str,
+    get_spans: Callable,
+    tokenizer_config: Dict = {},
+    transformer_config: Dict = {},
+    mixed_precision: bool = False,
+    grad_scaler_config: Dict = {},
+) -> Model[List[Doc], FullTransformerBatch]:
+    """name (str): a hub id or a local folder (see resolve.py); the rest as in TransformerModel.v3."""
+    resolved = resolve_encoder(name)
+    model = TransformerModel(
+        resolved,
+        get_spans=get_spans,
+        tokenizer_config=dict(tokenizer_config),
+        transformer_config=dict(transformer_config),
+        mixed_precision=mixed_precision,
+        grad_scaler_config=dict(grad_scaler_config),
+    )
+    load = model.init
+
+    def init(model: Model, X=None, Y=None):
+        try:
+            return load(model, X=X, Y=Y)
+        except OSError as error:
+            raise loading_error(name, error) from error
+
+    model.init = init
+    return model

@@ -1,0 +1,202 @@
+"""Domain-adaptive pretraining: continue masked-language-model training on in-domain text.
+
+This is how a user without a maize-specific encoder transfers domain knowledge: any
+BERT-like encoder (a hub id or a local folder) is trained further on raw text (corpus
+abstracts and sentences, or any text file), and the result is saved as an encoder folder
+that configs/transformer.cfg accepts like any other.
+
+Texts are tokenised, concatenated and cut into blocks of `block_size` wordpieces; 15% of
+the wordpieces are masked (80% [MASK], 10% random, 10% kept). The loss is computed at the
+masked positions only, which saves most of the vocabulary projection on CPU. Encoders
+saved without an MLM head (sentence-transformers checkpoints such as all-MiniLM-L6-v2)
+get a fresh head; `head_warmup_steps` train that head alone first, so its random
+gradients do not disturb the encoder. A held-out slice of the blocks gives the masked-LM
+loss before and after, written to dapt.json beside the weights.
+"""
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from .resolve import loading_error, resolve_encoder
+
+
+def read_texts(paths: Sequence[Path]) -> List[str]:
+    """Texts from DocBins (one per Doc) and text files (one per non-empty line)."""
+    import spacy
+    from spacy.tokens import DocBin
+
+    texts: List[str] = []
+    vocab = spacy.blank("en").vocab
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"DAPT text source {path} not found (a .spacy DocBin or a text file).")
+        if path.suffix == ".spacy":
+            texts.extend(doc.text for doc in DocBin().from_disk(path).get_docs(vocab))
+        else:
+            texts.extend(line.strip() for line in path.open(encoding="utf8") if line.strip())
+    if not texts:
+        raise ValueError(f"No text found in {', '.join(map(str, paths))}.")
+    return texts
+
+
+def make_blocks(texts: Iterable[str], tokenizer, block_size: int) -> List[List[int]]:
+    """Tokenise, join with [SEP] and cut into blocks of [CLS] + (block_size - 2) + [SEP]."""
+    body = block_size - 2
+    ids: List[int] = []
+    for text in texts:
+        ids.extend(tokenizer(text, add_special_tokens=False)["input_ids"])
+        ids.append(tokenizer.sep_token_id)
+    return [
+        [tokenizer.cls_token_id] + ids[i : i + body] + [tokenizer.sep_token_id]
+        for i in range(0, len(ids) - body + 1, body)
+    ]
+
+
+def mask_batch(batch, tokenizer, generator, probability: float = 0.15):
+    """BERT masking of a LongTensor batch. RETURNS (inputs, labels) with -100 where unmasked."""
+    import torch
+
+    labels = batch.clone()
+    special = (batch == tokenizer.cls_token_id) | (batch == tokenizer.sep_token_id) | (batch == tokenizer.pad_token_id)
+    chosen = (torch.rand(batch.shape, generator=generator) < probability) & ~special
+    labels[~chosen] = -100
+    inputs = batch.clone()
+    draw = torch.rand(batch.shape, generator=generator)
+    inputs[chosen & (draw < 0.8)] = tokenizer.mask_token_id
+    random_ids = torch.randint(len(tokenizer), batch.shape, generator=generator)
+    swap = chosen & (draw >= 0.8) & (draw < 0.9)
+    inputs[swap] = random_ids[swap]
+    return inputs, labels
+
+
+def masked_loss(model, inputs, labels):
+    """Cross-entropy at the masked positions; the vocabulary projection runs only there."""
+    import torch.nn.functional as F
+
+    hidden = model.base_model(input_ids=inputs, attention_mask=(inputs != 0).long()).last_hidden_state
+    selected = labels != -100
+    head = getattr(model, "cls", None)
+    if head is None:  # not BERT: fall back to the full head
+        logits = model(input_ids=inputs).logits[selected]
+    else:
+        logits = head(hidden[selected])
+    return F.cross_entropy(logits, labels[selected])
+
+
+def mean_loss(model, blocks: List[List[int]], tokenizer, batch_size: int, seed: int) -> float:
+    import torch
+
+    if not blocks:
+        return float("nan")
+    generator = torch.Generator().manual_seed(seed)
+    model.eval()
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(blocks), batch_size):
+            inputs, labels = mask_batch(torch.tensor(blocks[i : i + batch_size]), tokenizer, generator)
+            if (labels != -100).any():
+                total += masked_loss(model, inputs, labels).item()
+                n += 1
+    model.train()
+    return total / max(1, n)
+
+
+def run_dapt(
+    encoder: str,
+    texts: Sequence[str],
+    output: Path,
+    *,
+    max_steps: int = 300,
+    batch_size: int = 32,
+    block_size: int = 128,
+    learn_rate: float = 1e-4,
+    head_warmup_steps: int = 50,
+    heldout_fraction: float = 0.05,
+    seed: int = 0,
+    progress: bool = True,
+) -> Dict[str, float]:
+    """Continue MLM training of `encoder` on `texts` and save the encoder to `output`.
+
+    RETURNS (Dict[str, float]): what was measured, as written to `output`/dapt.json.
+    """
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, get_linear_schedule_with_warmup
+
+    source = resolve_encoder(encoder)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForMaskedLM.from_pretrained(source)
+    except OSError as error:
+        raise loading_error(encoder, error) from error
+    torch.manual_seed(seed)
+    blocks = make_blocks(texts, tokenizer, block_size)
+    if len(blocks) < 2:
+        raise ValueError(f"Only {len(blocks)} block(s) of {block_size} wordpieces in the DAPT text; give more text.")
+    random.Random(seed).shuffle(blocks)
+    n_heldout = max(1, int(len(blocks) * heldout_fraction))
+    heldout, train_blocks = blocks[:n_heldout], blocks[n_heldout:]
+    loss_before = mean_loss(model, heldout, tokenizer, batch_size, seed)
+
+    head_params = [p for n, p in model.named_parameters() if not n.startswith(model.base_model_prefix + ".")]
+    base_params = [p for n, p in model.named_parameters() if n.startswith(model.base_model_prefix + ".")]
+    optimizer = torch.optim.AdamW([{"params": head_params}, {"params": base_params}], lr=learn_rate, weight_decay=0.01)
+    scheduler = get_linear_schedule_with_warmup(optimizer, max(1, max_steps // 10), max_steps)
+    generator = torch.Generator().manual_seed(seed)
+    order = random.Random(seed + 1)
+    model.train()
+    start = time.perf_counter()
+    step, losses, epoch_blocks = 0, [], []
+    bar = tqdm(total=max_steps, desc="DAPT", disable=not progress, unit="step")
+    while step < max_steps:
+        if len(epoch_blocks) < batch_size:
+            epoch_blocks = list(train_blocks)
+            order.shuffle(epoch_blocks)
+        batch, epoch_blocks = epoch_blocks[:batch_size], epoch_blocks[batch_size:]
+        for p in base_params:
+            p.requires_grad_(step >= head_warmup_steps)
+        inputs, labels = mask_batch(torch.tensor(batch), tokenizer, generator)
+        if not (labels != -100).any():
+            continue
+        loss = masked_loss(model, inputs, labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+    bar.close()
+    seconds = time.perf_counter() - start
+    loss_after = mean_loss(model, heldout, tokenizer, batch_size, seed)
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    model.base_model.save_pretrained(output)
+    tokenizer.save_pretrained(output)
+    report = {
+        "source_encoder": encoder,
+        "texts": len(texts),
+        "blocks": len(blocks),
+        "heldout_blocks": n_heldout,
+        "block_size": block_size,
+        "steps": step,
+        "epochs": round(step * batch_size / max(1, len(train_blocks)), 3),
+        "batch_size": batch_size,
+        "learn_rate": learn_rate,
+        "head_warmup_steps": head_warmup_steps,
+        "seed": seed,
+        "heldout_mlm_loss_before": loss_before,
+        "heldout_mlm_loss_after": loss_after,
+        "heldout_perplexity_before": math.exp(min(loss_before, 50)),
+        "heldout_perplexity_after": math.exp(min(loss_after, 50)),
+        "train_seconds": round(seconds, 1),
+    }
+    (output / "dapt.json").write_text(json.dumps(report, indent=1) + "\n")
+    return report

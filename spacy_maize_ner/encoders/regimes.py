@@ -1,0 +1,65 @@
+"""Training regimes: a base transformer config plus a small regime file of overrides.
+
+A regime file (configs/regimes/<name>.cfg) has a [regime] section (name, train,
+description) and a [config] section whose values replace those of the base config.
+`train = false` (the `none` regime) initialises the pipeline and saves it untouched.
+"""
+from pathlib import Path
+from typing import Any, Dict, NamedTuple, Optional, Union
+
+import srsly
+from confection import Config
+from spacy.util import load_config
+
+REGIME_META_KEY = "maize_ner"
+
+
+class Regime(NamedTuple):
+    name: str
+    train: bool
+    description: str
+    overrides: Dict[str, Any]
+
+
+def flatten(section: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    """{"training": {"patience": 1}} -> {"training.patience": 1}."""
+    out: Dict[str, Any] = {}
+    for key, value in section.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value and not any(k.startswith("@") for k in value):
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def read_regime(path: Union[str, Path]) -> Regime:
+    """path: a regime file. RETURNS (Regime): its name, whether it trains, and its overrides."""
+    path = Path(path)
+    if not path.exists():
+        known = sorted(p.stem for p in path.parent.glob("*.cfg")) if path.parent.exists() else []
+        raise FileNotFoundError(f"Regime file {path} not found. Known regimes in {path.parent}: {known}")
+    config = Config().from_disk(path, interpolate=False)
+    if "regime" not in config or "name" not in config["regime"]:
+        raise ValueError(f"{path}: a regime file needs a [regime] section with name, train and description.")
+    section = config["regime"]
+    return Regime(
+        name=str(section["name"]),
+        train=bool(section.get("train", True)),
+        description=str(section.get("description", "")),
+        overrides=flatten(dict(config.get("config", {}))),
+    )
+
+
+def regime_config(base: Union[str, Path], regime: Regime, overrides: Optional[Dict[str, Any]] = None) -> Config:
+    """The base config with the regime's values and then `overrides` (CLI) applied."""
+    merged = {**regime.overrides, **(overrides or {})}
+    return load_config(Path(base), overrides=merged, interpolate=False)
+
+
+def write_regime_meta(model_dir: Path, regime: Regime, encoder: str, extra: Optional[Dict[str, Any]] = None) -> None:
+    """Record regime and encoder in the saved pipeline's meta.json (read by the report and `package`)."""
+    meta_path = Path(model_dir) / "meta.json"
+    meta = srsly.read_json(meta_path)
+    meta[REGIME_META_KEY] = {"regime": regime.name, "regime_description": regime.description, "encoder": encoder, **(extra or {})}
+    srsly.write_json(meta_path, meta)

@@ -1,0 +1,48 @@
+"""Train (or, for the `none` regime, only initialise) a transformer pipeline in one regime."""
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from spacy.cli.train import train as spacy_train
+from spacy.training.initialize import init_nlp
+from spacy.util import fix_random_seed
+from thinc.api import set_gpu_allocator
+from thinc.api import require_gpu
+
+from .regimes import Regime, regime_config, write_regime_meta
+
+
+def train_regime(
+    base_config: Path,
+    regime: Regime,
+    output: Path,
+    overrides: Optional[Dict[str, Any]] = None,
+    gpu_id: int = -1,
+) -> Path:
+    """Train into `output` (model-best, model-last, as `spacy train`) and RETURN model-best.
+
+    The `none` regime writes the initialised pipeline as both model-best and model-last.
+    """
+    output = Path(output)
+    config = regime_config(base_config, regime, overrides)
+    encoder = str(config["paths"]["encoder"])
+    start = time.perf_counter()
+    if regime.train:
+        # spacy_train resolves the config itself; passing the merged overrides keeps the
+        # regime visible in the saved config.cfg.
+        merged = {**regime.overrides, **(overrides or {})}
+        spacy_train(Path(base_config), output, use_gpu=gpu_id, overrides=merged)
+    else:
+        if gpu_id >= 0:
+            require_gpu(gpu_id)
+        interpolated = config.interpolate()
+        set_gpu_allocator(interpolated["training"]["gpu_allocator"])
+        fix_random_seed(interpolated["training"]["seed"])
+        nlp = init_nlp(interpolated, use_gpu=gpu_id)
+        output.mkdir(parents=True, exist_ok=True)
+        for name in ("model-best", "model-last"):
+            nlp.to_disk(output / name)
+    seconds = time.perf_counter() - start
+    for name in ("model-best", "model-last"):
+        write_regime_meta(output / name, regime, encoder, {"train_seconds": round(seconds, 2)})
+    return output / "model-best"
