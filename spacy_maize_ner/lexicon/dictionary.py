@@ -8,7 +8,7 @@ The terms are saved with the pipeline (`terms.jsonl`), so `spacy.load` rebuilds 
 matchers in any process.
 """
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Union
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -36,7 +36,7 @@ def make_dictionary_ner(nlp: Language, name: str, *, label: str, short_max: int,
 class DictionaryNER(Pipe):
     """Tag every lexicon term as an entity of one label.
 
-    label (str): the entities' label.
+    label (str): the label of terms that have none (lexicon files from gene tables).
     short_max (int): terms up to this many characters match with their exact case only
         (used when terms are added as text: `initialize`, `add_texts`).
     min_length (int): shorter terms are skipped.
@@ -54,28 +54,33 @@ class DictionaryNER(Pipe):
     def _build(self) -> None:
         self.exact = PhraseMatcher(self.vocab, attr="ORTH")
         self.lower = PhraseMatcher(self.vocab, attr="LOWER")
-        exact = [self._make_doc(t.text) for t in self.terms if t.case_sensitive]
-        lower = [self._make_doc(t.text) for t in self.terms if not t.case_sensitive]
-        if exact:
-            self.exact.add(self.label, exact)
-        if lower:
-            self.lower.add(self.label, lower)
+        patterns: Dict[Tuple[bool, str], List[Doc]] = {}
+        for t in self.terms:
+            patterns.setdefault((t.case_sensitive, t.label or self.label), []).append(self._make_doc(t.text))
+        for (sensitive, label), docs in patterns.items():
+            (self.exact if sensitive else self.lower).add(label, docs)
 
     def add_terms(self, terms: Iterable[LexiconTerm]) -> None:
         """Add lexicon terms (e.g. `read_lexicon(path)`) and rebuild the matchers."""
-        seen = {(t.text, t.case_sensitive) for t in self.terms}
-        self.terms.extend(t for t in terms if (t.text, t.case_sensitive) not in seen)
+        seen = {(t.text, t.case_sensitive, t.label) for t in self.terms}
+        for t in terms:
+            if (t.text, t.case_sensitive, t.label) not in seen:
+                seen.add((t.text, t.case_sensitive, t.label))
+                self.terms.append(t)
         self._build()
 
-    def add_texts(self, texts: Iterable[str], kind: str = "mention") -> List:
-        """Add strings with the case rule of `build_lexicon`. RETURNS (List): skipped terms."""
-        terms, skipped = build_lexicon(((t, t, kind) for t in texts), short_max=self.short_max, min_length=self.min_length)
+    def add_texts(self, texts: Iterable[str], kind: str = "mention", label: str = "") -> List:
+        """Add strings with the case rule of `build_lexicon`, under `label` ("" = the
+        component's label). RETURNS (List): the skipped terms."""
+        terms, skipped = build_lexicon(
+            ((t, t, kind) for t in texts), label=label, short_max=self.short_max, min_length=self.min_length
+        )
         self.add_terms(terms)
         return skipped
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = [Span(doc, start, end, label=self.label) for matcher in (self.exact, self.lower)
-                 for _, start, end in matcher(doc)]
+        spans = [Span(doc, start, end, label=key) for matcher in (self.exact, self.lower)
+                 for key, start, end in matcher(doc)]
         doc.ents = filter_spans(spans)
         return doc
 
@@ -85,13 +90,17 @@ class DictionaryNER(Pipe):
         """Add the gold mentions of the training examples and/or a lexicon file.
 
         lexicon (Optional[str]): a lexicon JSONL file (`genes.write_lexicon`).
-        from_examples (bool): add the text of every gold entity with this label.
+        from_examples (bool): add the text of every gold entity, under its own label.
         """
         if lexicon:
             self.add_terms(read_lexicon(lexicon))
         if from_examples and get_examples is not None:
-            texts = [ent.text for eg in get_examples() for ent in eg.reference.ents if ent.label_ == self.label]
-            self.add_texts(texts)
+            by_label: Dict[str, List[str]] = {}
+            for eg in get_examples():
+                for ent in eg.reference.ents:
+                    by_label.setdefault(ent.label_, []).append(ent.text)
+            for label, texts in by_label.items():
+                self.add_texts(texts, label=label)
 
     def update(self, examples, *, drop: float = 0.0, sgd=None, losses=None) -> Dict[str, float]:
         """Nothing to learn by gradient: the dictionary is filled in `initialize`."""
@@ -124,6 +133,7 @@ class DictionaryNER(Pipe):
     def from_disk(self, path: Union[str, Path], *, exclude=tuple()) -> "DictionaryNER":
         path = Path(path)
         data = dict(srsly.read_json(path / "cfg.json"))
-        data["terms"] = [[o["text"], o["symbol"], o["kind"], o["case_sensitive"]] for o in srsly.read_jsonl(path / "terms.jsonl")]
+        data["terms"] = [[o["text"], o["symbol"], o["kind"], o["case_sensitive"], o.get("label", "")]
+                         for o in srsly.read_jsonl(path / "terms.jsonl")]
         self._load(data)
         return self

@@ -6,7 +6,8 @@ hold several PMIDs (separated by `;`, `,`, `|` or spaces; a `PMID:` prefix is ig
 and several synonyms (separated by `;` or `|`). Rows without a symbol still give PMIDs.
 
 The lexicon is one JSON object per line (`write_lexicon`):
-`{"text": "ZmCCT9", "symbol": "ZmCCT9", "kind": "symbol", "case_sensitive": false}`.
+`{"text": "ZmCCT9", "symbol": "ZmCCT9", "kind": "symbol", "case_sensitive": false, "label": ""}`
+(`label` "" means the dictionary component's label, GENE by default).
 Terms are matched case-insensitively, except short ones (<= `short_max` characters, e.g.
 `tb1`, `Rf3`) and common English words (`COMMON_WORDS`, e.g. `white`), which match only
 with their exact case; their case variants in the source are kept as separate terms.
@@ -45,6 +46,7 @@ class LexiconTerm(NamedTuple):
     symbol: str
     kind: str  # "symbol", "synonym" or "mention" (from a training corpus)
     case_sensitive: bool
+    label: str = ""  # the entity label; "" takes the dictionary component's label
 
 
 class SkippedTerm(NamedTuple):
@@ -109,6 +111,7 @@ def table_pmids(records: Iterable[GeneRecord]) -> List[str]:
 def build_lexicon(
     entries: Iterable[Tuple[str, str, str]],
     *,
+    label: str = "",
     short_max: int = 3,
     min_length: int = 2,
     common_words: Iterable[str] = COMMON_WORDS,
@@ -133,7 +136,7 @@ def build_lexicon(
         sensitive = len(text) <= short_max or text.lower() in common
         key = (text if sensitive else text.lower(), sensitive)
         if key not in terms:
-            terms[key] = LexiconTerm(text, symbol, kind, sensitive)
+            terms[key] = LexiconTerm(text, symbol, kind, sensitive, label)
     return list(terms.values()), skipped
 
 
@@ -167,7 +170,8 @@ def read_lexicon(path: Union[str, Path]) -> List[LexiconTerm]:
     terms = []
     for i, obj in enumerate(srsly.read_jsonl(path), start=1):
         try:
-            terms.append(LexiconTerm(obj["text"], obj.get("symbol", obj["text"]), obj.get("kind", "symbol"), bool(obj["case_sensitive"])))
+            terms.append(LexiconTerm(obj["text"], obj.get("symbol", obj["text"]), obj.get("kind", "symbol"),
+                                     bool(obj["case_sensitive"]), obj.get("label", "")))
         except (KeyError, TypeError):
             raise ValueError(f"{path}:{i}: a lexicon line needs 'text' and 'case_sensitive': {obj!r}") from None
     return terms
