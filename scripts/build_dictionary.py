@@ -37,6 +37,7 @@ def main(
             skipped += ner.add_texts(texts, label=name)
     if not ner.terms:
         msg.fail("The dictionary is empty", f"Give --train with {label or 'any'} mentions or a non-empty --lexicon.", exits=1)
+    output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
     write_lexicon(ner.terms, output.parent / "lexicon.jsonl")
     srsly.write_jsonl(output.parent / "lexicon_skipped.jsonl", [t._asdict() for t in skipped])
