@@ -42,8 +42,8 @@ def test_rate_limit_respected_by_server_timestamps(server):
     assert len(times) == 7
     for i in range(len(times)):
         for k in range(1, len(times) - i):
-            # k intervals must span at least k / rate (a little slack for thread scheduling)
-            assert times[i + k] - times[i] >= k / rate - 0.02, (i, k, times)
+            # k intervals span at least k / rate (slack: 30% of one interval, for thread scheduling)
+            assert times[i + k] - times[i] >= k / rate - 0.3 / rate, (i, k, times)
 
 
 def test_rate_limiter_spaces_starts_with_a_fake_clock():

@@ -39,13 +39,15 @@ def resolve_pmids(
     """The PMIDs to export: from a search query if given, else a gene table, else a PMID file.
 
     lexicon_path (Optional[Path]): where to write the gene table's lexicon (an empty file
-        when there is no gene table, so that the workflow output always exists).
+        when there is no gene table, so that the workflow output always exists); the
+        terms skipped go to `lexicon_skipped.jsonl` beside it.
     RETURNS (Tuple[List[str], str]): the PMIDs and a description of their origin.
     """
     terms: list = []
+    skipped: list = []
     if genes:
         records = read_gene_table(genes, pmid_column=pmid_column, symbol_column=symbol_column, synonym_column=synonym_column)
-        terms, _ = build_lexicon(lexicon_entries(records))
+        terms, skipped = build_lexicon(lexicon_entries(records))
     if query.strip():
         if client is None:
             raise ValueError("A search query needs a PubTator3 client.")
@@ -58,6 +60,7 @@ def resolve_pmids(
         raise ValueError("No PMID source: give a PMID file, a search query or a gene table.")
     if lexicon_path is not None:
         write_lexicon(terms, lexicon_path)
+        srsly.write_jsonl(Path(lexicon_path).with_name("lexicon_skipped.jsonl"), [t._asdict() for t in skipped])
     return pmids, origin
 
 
