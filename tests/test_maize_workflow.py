@@ -82,3 +82,14 @@ def test_all_workflow_stays_offline(root):
     config = srsly.read_yaml(root / "project.yml")
     assert not any(step.startswith("maize") for step in config["workflows"]["all"])
     assert config["workflows"]["maize-corpus"][:3] == ["maize-pmids", "maize-fetch", "maize-convert"]
+
+
+def test_query_takes_precedence_and_writes_an_empty_lexicon(tmp_path):
+    with PubTatorServer({}, search_results=["11", "12"]) as srv:
+        client = PubTator3Client(srv.url, rate=100, backoff=0.01, progress=False)
+        pmids, origin = resolve_pmids(pmids_file=tmp_path / "absent.txt", query="maize", client=client,
+                                      lexicon_path=tmp_path / "lexicon.jsonl")
+    assert pmids == ["11", "12"] and "search" in origin
+    assert (tmp_path / "lexicon.jsonl").read_text() == ""
+    with pytest.raises(FileNotFoundError, match="maize_query"):
+        resolve_pmids(pmids_file=tmp_path / "absent.txt")
