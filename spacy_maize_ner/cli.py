@@ -22,7 +22,7 @@ from .corpus.nlp import make_blank_nlp
 from .corpus.pubtator import PubTatorFormatError, read_pubtator, write_pubtator
 from .corpus.report import ConversionReport
 from .corpus.split import SPLITS, parse_ratios, split_docs
-from .corpus.stats import corpus_stats, format_stats
+from .corpus.stats import corpus_stats, format_provenance, format_stats, split_provenance
 from .workflow.corpora import parse_labels
 
 app = typer.Typer(
@@ -236,7 +236,14 @@ def stats_cli(
     except (FileNotFoundError, ValueError) as err:
         msg.fail(str(err), exits=1)
     stats = {name: corpus_stats(docs) for name, docs in docs_by_name.items()}
+    provenance = split_provenance(corpus)
+    for name in stats:
+        if name in provenance:
+            stats[name]["annotation"] = provenance[name].get("annotation", "unknown")
+            stats[name]["source"] = provenance[name].get("source", "")
     print(format_stats(stats))
+    for line in format_provenance(stats):
+        msg.text(line)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(json_path, stats)

@@ -46,7 +46,7 @@ def test_workflow_all_end_to_end(root, tmp_path):
         assert metrics["data"].endswith("dev.spacy")
         assert metrics["ents_f"] > 0.5, (pipeline, metrics["ents_f"])  # templated data is easy
     report = (project / "reports/results.md").read_text()
-    assert "| crf |" in report and "| hmm |" in report and "**" in report
+    assert "| crf |" in report and "| hmm |" in report and "| dictionary |" in report and "**" in report
 
     second = run_project(project, *args)
     assert second.returncode == 0

@@ -1,5 +1,6 @@
 """Corpus statistics: documents, sentences, tokens, entities per label and by length."""
 from collections import Counter
+from pathlib import Path
 from typing import Any, Dict, Iterable, List
 
 from spacy.tokens import Doc
@@ -78,3 +79,30 @@ def format_stats(stats_by_split: Dict[str, Dict[str, Any]]) -> str:
     """
     header, *rows = stats_table(stats_by_split)
     return table(rows, header=header, divider=True, aligns=["l"] + ["r"] * (len(header) - 1))
+
+
+def split_provenance(corpus: Path) -> Dict[str, Dict[str, Any]]:
+    """Per-split provenance from the `meta.json` beside the DocBins (written by `build_corpus`).
+
+    corpus (Path): a DocBin or a folder of them.
+    RETURNS (Dict[str, Dict[str, Any]]): {split: {"annotation": "gold"|"silver"|..., "source": ...}};
+        empty when there is no meta.json or it predates provenance.
+    """
+    import srsly
+
+    meta_path = (Path(corpus) if Path(corpus).is_dir() else Path(corpus).parent) / "meta.json"
+    if not meta_path.is_file():
+        return {}
+    return dict(srsly.read_json(meta_path).get("provenance") or {})
+
+
+def format_provenance(stats_by_split: Dict[str, Dict[str, Any]]) -> List[str]:
+    """One line per split that has an `annotation`, saying gold or silver and the source."""
+    lines = []
+    for split, stats in stats_by_split.items():
+        if "annotation" in stats:
+            kind = {"gold": "gold (human-annotated)", "silver": "silver (machine-annotated)"}.get(stats["annotation"], stats["annotation"])
+            lines.append(f"{split}: {kind}; {stats.get('source', '')}")
+    if any(s.get("annotation") == "silver" for s in stats_by_split.values()):
+        lines.append("Silver splits: scores against them measure agreement with the annotating tagger, not with human annotators.")
+    return lines

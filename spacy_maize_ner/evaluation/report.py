@@ -76,6 +76,7 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
             + (f" ({corpus_meta['eval_note']})" if corpus_meta.get("eval_note") else "")
             + "."
         )
+        out += provenance_lines(corpus_meta)
     out.append(f"Evaluation data: {', '.join(f'`{d}`' for d in data)}" + (
         " — **warning: pipelines were scored on different data, rows are not comparable**"
         if len(data) > 1 else ""
@@ -126,3 +127,19 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
         "",
     ]
     return "\n".join(out)
+
+
+def provenance_lines(corpus_meta: Dict[str, Any]) -> List[str]:
+    """Which splits are gold (human) or silver (machine) annotations, and what that means."""
+    provenance = corpus_meta.get("provenance") or {}
+    if not provenance:
+        return []
+    parts = [f"{split} **{p.get('annotation', 'unknown')}** ({p.get('source', '?')})" for split, p in provenance.items()]
+    lines = ["Annotations: " + "; ".join(parts) + "."]
+    eval_kind = (provenance.get(corpus_meta.get("eval_split", "")) or {}).get("annotation")
+    if eval_kind == "silver":
+        lines.append(
+            "**The evaluation split is silver** (machine annotations): these scores measure agreement "
+            "with the tagger that made them (PubTator3), not with human annotators."
+        )
+    return lines

@@ -35,6 +35,31 @@ LAYOUTS: Dict[str, CorpusLayout] = {
 }
 
 
+# Who annotated the known corpora. A corpus folder may say it itself in provenance.json
+# (written by the maize export: {"annotation": "silver", "source": ..., "note": ...}).
+PROVENANCE: Dict[str, Dict[str, str]] = {
+    "bc2gm": {"annotation": "gold", "source": "BioCreative II Gene Mention corpus (human annotators)"},
+    "bc5cdr": {"annotation": "gold", "source": "BioCreative V CDR corpus (human annotators)"},
+}
+
+
+def corpus_provenance(name: str, folder: Path) -> Dict[str, str]:
+    """Whether a corpus is gold (human-annotated) or silver (machine-annotated), and its source.
+
+    RETURNS (Dict[str, str]): `annotation` ("gold", "silver" or "unknown"), `source`, and
+        whatever else `<folder>/provenance.json` holds.
+    """
+    path = Path(folder) / "provenance.json"
+    if path.is_file():
+        import srsly
+
+        data = dict(srsly.read_json(path))
+        if data.get("annotation") not in ("gold", "silver", "unknown"):
+            raise ValueError(f"{path}: 'annotation' must be gold, silver or unknown, found {data.get('annotation')!r}.")
+        return data
+    return dict(PROVENANCE.get(name, {"annotation": "unknown", "source": f"folder {folder}"}))
+
+
 def evaluation_split(corpus_dir: Path) -> Tuple[str, Path]:
     """The split every pipeline is scored on: test when it exists, else dev.
 
@@ -154,6 +179,7 @@ def build_corpus(
     from ..corpus.split import split_docs
 
     fmt, files, official = find_split_files(name, Path(folder))
+    provenance = corpus_provenance(name, Path(folder))
     nlp = make_blank_nlp()
     report = ConversionReport()
 
@@ -211,6 +237,11 @@ def build_corpus(
             "pmids": removed,
         },
         "conversion": report.summary(),
+        "annotation": provenance["annotation"],
+        "provenance": {
+            split: {**provenance, "files": [str(p) for p in files.get(split, files.get("all", []))]}
+            for split, docs in splits.items() if docs
+        },
     }
     srsly.write_json(output_dir / "meta.json", meta)
     return meta
