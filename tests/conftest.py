@@ -45,3 +45,33 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"{SHARED_DATA} not found")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    """A tiny random cased BERT folder (tests/tiny_bert.py); needs the transformers extra."""
+    pytest.importorskip("spacy_transformers")
+    from tiny_bert import write_tiny_bert
+
+    return write_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def gene_corpus(tmp_path_factory) -> Path:
+    """train.spacy / dev.spacy of synthetic maize sentences with GENE entities."""
+    import spacy
+    from spacy.tokens import Doc, DocBin
+    from spacy.training.iob_utils import biluo_tags_to_spans, iob_to_biluo
+
+    from synthetic import maize_sentences
+
+    nlp = spacy.blank("en")
+    folder = tmp_path_factory.mktemp("gene-corpus")
+    for split, n, seed in (("train", 60, 0), ("dev", 20, 1)):
+        db = DocBin()
+        for words, tags in maize_sentences(n, seed=seed):
+            doc = Doc(nlp.vocab, words=words)
+            doc.ents = biluo_tags_to_spans(doc, iob_to_biluo(tags))
+            db.add(doc)
+        db.to_disk(folder / f"{split}.spacy")
+    return folder

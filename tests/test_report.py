@@ -35,3 +35,14 @@ def test_report_warns_when_rows_use_different_data():
     a, b = row("crf", 0.8, 0.7, 0.75), row("hmm", 0.6, 0.75, 0.66)
     b["data"] = "other/dev.spacy"
     assert "not comparable" in render_results([a, b])
+
+
+def test_report_defines_each_transformer_regime():
+    none = row("minilm-none", 0.0, 0.0, 0.0)
+    none["maize_ner"] = {"encoder": "assets/encoders/minilm", "regime": "none", "train_seconds": 3.0,
+                         "regime_description": "Pretrained encoder and a freshly initialised NER head; no update at all."}
+    text = render_results([row("crf", 0.8, 0.7, 0.75), none])
+    section = text.split("## Transformer pipelines")[1].split("## Speed")[0]
+    assert "| minilm-none | `assets/encoders/minilm` | none | 3 |" in section
+    assert "- **none**: Pretrained encoder and a freshly initialised NER head" in section
+    assert "## Transformer pipelines" not in render_results([row("crf", 0.8, 0.7, 0.75)])

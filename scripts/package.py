@@ -1,0 +1,34 @@
+"""Build a pip-installable pipeline package (en_maize_<encoder>) plus the spacy-maize-ner wheel.
+
+    python scripts/package.py training/trf-biobert-full/model-best packages \
+        --metrics training/metrics/trf-biobert-full.json --corpus bc2gm
+    pip install packages/*.whl && python -c "import spacy; spacy.load('en_maize_biobert')"
+"""
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from spacy_maize_ner.packaging import package_pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(
+    model: Path = typer.Argument(..., exists=True, help="Trained pipeline folder (model-best)"),
+    output: Path = typer.Argument(Path("packages"), help="Folder for the wheels"),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", help="Scores from the evaluate command, put in the meta"),
+    corpus: str = typer.Option("bc2gm", "--corpus", help="Training corpus (for the meta's sources)"),
+    name: Optional[str] = typer.Option(None, "--name", help="Package name after 'en_' (default: from the encoder)"),
+    code_wheel: bool = typer.Option(True, "--code-wheel/--no-code-wheel", help="Also build the spacy-maize-ner wheel"),
+) -> None:
+    wheels = package_pipeline(model, output, metrics_path=metrics, corpus=corpus, name=name,
+                              project_dir=ROOT if code_wheel else None)
+    for wheel in wheels:
+        msg.good(f"Built {wheel}")
+    msg.info(f"Install with: pip install {' '.join(str(w) for w in wheels)}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

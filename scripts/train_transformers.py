@@ -1,0 +1,50 @@
+"""Train every regime for each encoder: training/transformers/<encoder>-<regime>/model-best.
+
+    python scripts/train_transformers.py "assets/encoders/minilm,training/encoders/minilm-dapt" \
+        "full,probe,none,freeze" training/transformers --paths.train corpus/train.spacy \
+        --paths.dev corpus/dev.spacy [--gpu-id 0] [--training.max_steps 50]
+
+<encoder> is the encoder's short name (minilm, minilm_dapt, bert, biobert). Extra
+`--section.key value` options override configs/transformer.cfg for every run.
+"""
+from pathlib import Path
+
+import typer
+from spacy.cli._util import parse_config_overrides
+from wasabi import msg
+
+from spacy_maize_ner.encoders.regimes import read_regime
+from spacy_maize_ner.encoders.train import train_regime
+from spacy_maize_ner.packaging import package_name
+
+ROOT = Path(__file__).resolve().parents[1]
+app = typer.Typer(add_completion=False)
+
+
+def split_list(value: str) -> list:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def main(
+    ctx: typer.Context,
+    encoders: str = typer.Argument(..., help="Comma-separated hub ids or local folders"),
+    regimes: str = typer.Argument("full,probe,none,freeze", help="Comma-separated regime names (configs/regimes/)"),
+    output: Path = typer.Argument(Path("training/transformers"), help="Folder for <encoder>-<regime>/"),
+    config: Path = typer.Option(ROOT / "configs" / "transformer.cfg", "--config", help="Base config"),
+    regimes_dir: Path = typer.Option(ROOT / "configs" / "regimes", "--regimes-dir", help="Folder of regime files"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+) -> None:
+    overrides = parse_config_overrides(ctx.args)
+    specs = [read_regime(regimes_dir / f"{name}.cfg") for name in split_list(regimes)]
+    for encoder in split_list(encoders):
+        short = package_name(encoder)[len("maize_"):]
+        for spec in specs:
+            target = output / f"{short}-{spec.name}"
+            msg.divider(f"{encoder} / {spec.name} -> {target}")
+            train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id)
+    msg.good(f"Trained {len(specs)} regime(s) for {len(split_list(encoders))} encoder(s) in {output}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,134 @@
+"""Build pip-installable pipeline packages (`en_maize_<encoder>`) with `spacy package`.
+
+The package name follows the encoder: `en_maize_biobert` for BioBERT, `en_maize_bert`
+for BERT, otherwise a slug of the encoder's name (`en_maize_minilm_dapt`). The meta
+carries the evaluation scores, labels, data and encoder sources and licences. Custom
+code (tokenizer, encoder architecture, callbacks) lives in `spacy-maize-ner`, which
+`spacy package` lists as a requirement; `package_pipeline` builds that wheel beside the
+pipeline's, so `pip install packages/*.whl` works without an index holding it.
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import srsly
+
+from .about import __version__ as CODE_VERSION
+
+HUB_URL = "https://huggingface.co/{}"
+CORPUS_SOURCES = {
+    "bc2gm": {
+        "name": "BioCreative II Gene Mention corpus (BC2GM), IOB version of Crichton et al. 2017",
+        "url": "https://github.com/cambridgeltl/MTL-Bioinformatics-2016",
+        "license": "CC BY 4.0",
+    },
+    "bc5cdr": {
+        "name": "BioCreative V CDR corpus (BC5CDR)",
+        "url": "https://biocreative.bioinformatics.udel.edu/tasks/biocreative-v/track-3-cdr/",
+        "license": "see the BioCreative V CDR terms of use",
+    },
+}
+ENCODER_LICENSES = {
+    "bert-base-cased": "Apache-2.0",
+    "dmis-lab/biobert-base-cased-v1.1": "Apache-2.0",
+    "minilm": "Apache-2.0",
+}
+
+
+def package_name(encoder: str) -> str:
+    """encoder (str): hub id or folder. RETURNS (str): the name after `en_`, e.g. 'maize_biobert'."""
+    base = Path(encoder.rstrip("/")).name.lower()
+    if "biobert" in encoder.lower():
+        return "maize_biobert"
+    if base.startswith("bert-base"):
+        return "maize_bert"
+    slug = re.sub(r"[^a-z0-9]+", "_", base).strip("_")
+    if not slug:
+        raise ValueError(f"Cannot derive a package name from encoder '{encoder}'; pass --name.")
+    return f"maize_{slug}"
+
+
+def encoder_source(encoder: str) -> Dict[str, str]:
+    folder = Path(encoder)
+    if folder.exists():
+        dapt = folder / "dapt.json"
+        origin = srsly.read_json(dapt)["source_encoder"] if dapt.exists() else None
+        name = f"{folder.name} (local encoder folder" + (f", DAPT of {origin})" if origin else ")")
+        key = "minilm" if "minilm" in folder.name.lower() else folder.name
+        return {"name": name, "url": "", "license": ENCODER_LICENSES.get(key, "see the encoder's model card")}
+    return {"name": encoder, "url": HUB_URL.format(encoder), "license": ENCODER_LICENSES.get(encoder, "see the model card")}
+
+
+def build_meta(
+    model_dir: Path,
+    metrics: Optional[Dict[str, Any]] = None,
+    corpus: str = "bc2gm",
+    name: Optional[str] = None,
+    version: str = CODE_VERSION,
+) -> Dict[str, Any]:
+    """The meta.json for `spacy package`: the trained pipeline's meta plus scores and sources."""
+    meta = srsly.read_json(Path(model_dir) / "meta.json")
+    info = meta.get("maize_ner", {})
+    encoder = info.get("encoder", "")
+    meta["name"] = name or package_name(encoder)
+    meta["version"] = version
+    meta["license"] = "MIT (code); model weights and data: see sources"
+    meta["author"] = "spacy-maize-ner"
+    meta["url"] = "https://github.com/spacy-maize-ner/spacy-maize-ner"
+    meta["description"] = (
+        f"Gene/biomedical NER trained on {corpus.upper()} with encoder {encoder or 'n/a'} "
+        f"(regime: {info.get('regime', 'n/a')}). Scores are strict entity P/R/F on the "
+        f"{(metrics or {}).get('split', 'dev')} split."
+    )
+    meta["sources"] = [CORPUS_SOURCES.get(corpus, {"name": corpus, "url": "", "license": "unknown"})]
+    if encoder:
+        meta["sources"].append(encoder_source(encoder))
+    if metrics:
+        meta["performance"] = {k: metrics[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type") if k in metrics}
+    return meta
+
+
+def build_code_wheel(dest: Path, project_dir: Path) -> Path:
+    """`pip wheel --no-deps` the spacy-maize-ner project into `dest`. RETURNS the wheel."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dest), str(project_dir)],
+        check=True,
+    )
+    return sorted(dest.glob("spacy_maize_ner-*.whl"))[-1]
+
+
+def package_pipeline(
+    model_dir: Path,
+    output_dir: Path,
+    metrics_path: Optional[Path] = None,
+    corpus: str = "bc2gm",
+    name: Optional[str] = None,
+    project_dir: Optional[Path] = None,
+) -> List[Path]:
+    """Build the pipeline wheel (and the spacy-maize-ner wheel) into `output_dir`.
+
+    RETURNS (List[Path]): the wheels built.
+    """
+    from spacy.cli.package import package
+
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    metrics = srsly.read_json(metrics_path) if metrics_path else None
+    meta = build_meta(Path(model_dir), metrics, corpus=corpus, name=name)
+    meta_path = output_dir / f"{meta['name']}.meta.json"
+    srsly.write_json(meta_path, meta)
+    build_dir = output_dir / "build"
+    build_dir.mkdir(exist_ok=True)
+    package(Path(model_dir), build_dir, meta_path=meta_path, create_sdist=False, create_wheel=True, force=True, silent=True)
+    full_name = f"{meta['lang']}_{meta['name']}"
+    wheels = sorted((build_dir / f"{full_name}-{meta['version']}" / "dist").glob("*.whl"))
+    if not wheels:
+        raise RuntimeError(f"spacy package wrote no wheel for {full_name} under {build_dir}.")
+    target = output_dir / wheels[-1].name
+    target.write_bytes(wheels[-1].read_bytes())
+    built = [target]
+    if project_dir is not None:
+        built.append(build_code_wheel(output_dir, Path(project_dir)))
+    return built

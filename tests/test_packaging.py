@@ -1,0 +1,82 @@
+"""`spacy package` wheels install into a fresh environment and load with their custom code."""
+import json
+import os
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy_transformers")
+
+from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.packaging import package_name, package_pipeline  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "encoder,expected",
+    [
+        ("dmis-lab/biobert-base-cased-v1.1", "maize_biobert"),
+        ("bert-base-cased", "maize_bert"),
+        ("assets/encoders/minilm", "maize_minilm"),
+        ("training/encoders/minilm-dapt/", "maize_minilm_dapt"),
+    ],
+)
+def test_package_name_follows_encoder(encoder, expected):
+    assert package_name(encoder) == expected
+
+
+@pytest.fixture(scope="module")
+def wheels(tiny_bert, gene_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("trf-none")
+    overrides = {"paths.train": str(gene_corpus / "train.spacy"), "paths.dev": str(gene_corpus / "dev.spacy"),
+                 "paths.encoder": str(tiny_bert)}
+    best = train_regime(ROOT / "configs" / "transformer.cfg", read_regime(ROOT / "configs" / "regimes" / "none.cfg"), out, overrides)
+    metrics = out / "metrics.json"
+    metrics.write_text(json.dumps({"ents_p": 0.5, "ents_r": 0.25, "ents_f": 0.3333, "split": "dev",
+                                   "ents_per_type": {"GENE": {"p": 0.5, "r": 0.25, "f": 0.3333}}}))
+    return package_pipeline(best, tmp_path_factory.mktemp("packages"), metrics_path=metrics, name="maize_tiny",
+                            project_dir=ROOT)
+
+
+def test_meta_has_scores_labels_sources_and_licence(wheels):
+    with zipfile.ZipFile(wheels[0]) as zf:
+        meta_name = next(n for n in zf.namelist() if n.endswith("/meta.json") and n.count("/") == 2)
+        meta = json.loads(zf.read(meta_name))
+        requires = [line for line in zf.read(next(n for n in zf.namelist() if n.endswith("METADATA"))).decode().splitlines()
+                    if line.startswith("Requires-Dist")]
+    assert meta["name"] == "maize_tiny" and meta["performance"]["ents_f"] == pytest.approx(0.3333)
+    assert meta["labels"]["ner"] == ["GENE"]
+    assert meta["license"] and len(meta["sources"]) == 2 and "BC2GM" in meta["sources"][0]["name"]
+    assert meta["maize_ner"]["regime"] == "none"
+    assert any("spacy-maize-ner" in line or "spacy_maize_ner" in line for line in requires), requires
+    assert any("spacy-transformers" in line for line in requires), requires
+
+
+def test_wheel_loads_in_fresh_environment(wheels, tmp_path):
+    venv = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    fresh_python = venv / "bin" / "python"
+    target = subprocess.run([str(fresh_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    # Third-party dependencies (spaCy, torch, ...) come from this test's environment through a
+    # plain path line, which does not activate the editable install of spacy-maize-ner.
+    Path(target, "_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh_python), "install", "-q", "--no-deps",
+                    *map(str, wheels)], check=True)
+    code = (
+        "import spacy, spacy_maize_ner; nlp = spacy.load('en_maize_tiny'); "
+        "doc = nlp('We cloned ZmCCT9 from the B73 inbred line .'); "
+        "print(spacy_maize_ner.__file__); print(nlp.pipe_names, len(doc))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([str(fresh_python), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    module_file, pipes = result.stdout.strip().splitlines()[-2:]
+    assert module_file.startswith(str(venv)), module_file
+    assert pipes.startswith("['transformer', 'ner']")

@@ -1,0 +1,142 @@
+"""Each regime trains a few steps on a tiny random BERT; the encoder changes only when it should."""
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy_transformers")
+
+import spacy  # noqa: E402
+import numpy  # noqa: E402
+import torch  # noqa: E402
+
+from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "transformer.cfg"
+REGIMES = ROOT / "configs" / "regimes"
+
+
+def overrides(corpus: Path, encoder: Path, **extra):
+    base = {
+        "paths.train": str(corpus / "train.spacy"),
+        "paths.dev": str(corpus / "dev.spacy"),
+        "paths.encoder": str(encoder),
+        "training.max_steps": 4,
+        "training.eval_frequency": 2,
+        "training.logger.progress_bar": False,
+        "training.batcher.size": 300,
+        "training.optimizer.learn_rate.warmup_steps": 1,
+        "training.optimizer.learn_rate.initial_rate": 0.01,
+        "training.optimizer.learn_rate.final_rate": 0.01,
+        "components.transformer.model.get_spans.window": 24,
+        "components.transformer.model.get_spans.stride": 16,
+    }
+    base.update(extra)
+    return base
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_bert, gene_corpus, tmp_path_factory):
+    """{regime: model-last folder} for every regime, trained 4 steps."""
+    out = {}
+    for name, extra in (
+        ("full", {}),
+        ("probe", {}),
+        ("none", {}),
+        ("freeze", {"training.before_update.n_layers": 1, "training.before_update.until_step": 100}),
+    ):
+        folder = tmp_path_factory.mktemp(f"trf-{name}")
+        train_regime(CONFIG, read_regime(REGIMES / f"{name}.cfg"), folder, overrides(gene_corpus, tiny_bert, **extra))
+        out[name] = folder
+    return out
+
+
+def encoder_state(model_dir: Path):
+    nlp = spacy.load(model_dir)
+    return {k: v.detach().clone() for k, v in nlp.get_pipe("transformer").model.transformer.state_dict().items()}
+
+
+@pytest.fixture(scope="module")
+def pretrained_state(tiny_bert):
+    from transformers import AutoModel
+
+    return {k: v.detach().clone() for k, v in AutoModel.from_pretrained(tiny_bert).state_dict().items()}
+
+
+def changed_keys(state, reference):
+    assert set(state) == set(reference)
+    return {k for k in state if not torch.equal(state[k], reference[k])}
+
+
+@pytest.mark.parametrize("regime", ["probe", "none"])
+def test_frozen_regimes_leave_encoder_bitwise_unchanged(trained, pretrained_state, regime):
+    for model in ("model-best", "model-last"):
+        assert changed_keys(encoder_state(trained[regime] / model), pretrained_state) == set()
+
+
+def test_full_regime_changes_encoder(trained, pretrained_state):
+    changed = changed_keys(encoder_state(trained["full"] / "model-last"), pretrained_state)
+    assert any(k.startswith("embeddings.") for k in changed)
+    assert any(k.startswith("encoder.layer.0.") for k in changed)
+    assert any(k.startswith("encoder.layer.1.") for k in changed)
+
+
+def test_freeze_regime_keeps_bottom_layers_while_frozen(trained, pretrained_state):
+    changed = changed_keys(encoder_state(trained["freeze"] / "model-last"), pretrained_state)
+    assert not any(k.startswith(("embeddings.", "encoder.layer.0.")) for k in changed)
+    assert any(k.startswith("encoder.layer.1.") for k in changed)
+
+
+def test_freeze_regime_unfreezes_after_until_step(tiny_bert, gene_corpus, pretrained_state, tmp_path):
+    extra = {"training.before_update.n_layers": 1, "training.before_update.until_step": 2}
+    train_regime(CONFIG, read_regime(REGIMES / "freeze.cfg"), tmp_path, overrides(gene_corpus, tiny_bert, **extra))
+    changed = changed_keys(encoder_state(tmp_path / "model-last"), pretrained_state)
+    assert any(k.startswith("encoder.layer.0.") for k in changed)
+
+
+def test_head_is_trained_in_probe_but_not_in_none(trained):
+    def head_params(model_dir):
+        ner = spacy.load(model_dir).get_pipe("ner")
+        return ner.model.to_bytes()
+
+    assert head_params(trained["probe"] / "model-last") != head_params(trained["none"] / "model-last")
+
+
+def test_regime_recorded_in_meta(trained):
+    for name, folder in trained.items():
+        meta = spacy.load(folder / "model-best").meta["maize_ner"]
+        assert meta["regime"] == name
+        assert meta["encoder"].endswith(folder.name) is False and "tiny-bert" in meta["encoder"]
+
+
+def test_save_load_gives_identical_predictions(trained, tmp_path):
+    texts = ["Expression of ZmCCT9 was higher in the mutant lines .", "We cloned Vgt1 and tb1 from B73 ."]
+    nlp = spacy.load(trained["full"] / "model-last")
+    docs = list(nlp.pipe(texts))
+    nlp.to_disk(tmp_path / "copy")
+    again = list(spacy.load(tmp_path / "copy").pipe(texts))
+    for a, b in zip(docs, again):
+        assert [(e.start, e.end, e.label_) for e in a.ents] == [(e.start, e.end, e.label_) for e in b.ents]
+        assert numpy.array_equal(hidden(a), hidden(b))
+
+
+def hidden(doc):
+    return numpy.asarray(doc._.trf_data.model_output.last_hidden_state)
+
+
+def test_long_document_goes_through_strided_spans(trained):
+    nlp = spacy.load(trained["full"] / "model-last")
+    text = " ".join(["Expression of ZmCCT9 was higher in the mutant lines ."] * 40)  # ~400 tokens > 160 positions
+    doc = nlp(text)
+    assert len(doc) == 400
+    # windows of 24 wordpieces with stride 16 (see overrides): many rows, all within the limit
+    assert hidden(doc).shape[0] > 1 and hidden(doc).shape[1] <= 160
+    assert doc._.trf_data.align.lengths.sum() >= len(doc)
+
+
+def test_cased_encoder_keeps_case(trained):
+    nlp = spacy.load(trained["full"] / "model-last")
+    tokenizer = nlp.get_pipe("transformer").model.tokenizer
+    assert tokenizer.tokenize("ZmCCT9") != tokenizer.tokenize("zmcct9")
+    assert "Z" in "".join(tokenizer.tokenize("ZmCCT9"))
