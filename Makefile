@@ -4,13 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The demo trains every transformer regime for a few steps only (CPU): the full study is
+# `spacy project run all` without these overrides (see README, "Transformer pipelines").
+DEMO_VARS ?= --vars.regimes full,none --vars.trf_max_steps 30 --vars.trf_eval_frequency 30 --vars.dapt_max_steps 20
 
 .PHONY: test demo venv benchmark clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -19,10 +22,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	cd . && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m spacy project run all .
+	cd . && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m spacy project run all . $(DEMO_VARS)
 
 benchmark: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench_baselines.py
 
 clean:
-	rm -rf $(VENV) corpus/*.spacy training/* reports/*
+	rm -rf $(VENV) corpus/*.spacy training/* reports/* packages

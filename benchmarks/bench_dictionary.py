@@ -54,7 +54,8 @@ def main(
     for bucket, scores in metrics["ents_by_length"].items():
         values[f"ents_by_length.{bucket}.f"] = scores["f"]
     common = {
-        "pipeline": "dictionary", "encoder": None, "regime": "dictionary",
+        "pipeline": "dictionary" if short_max == 3 else f"dictionary (short_max {short_max})",
+        "encoder": None, "regime": "dictionary",
         "params": {"lexicon": "BC2GM train gold mentions", "short_max": short_max, "min_length": min_length},
         "data": "bc2gm", "split": "dev", "seed": 0, "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

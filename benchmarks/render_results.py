@@ -16,6 +16,7 @@ MAIN_METRICS = [
     ("ents_r", "R", 100, ".2f"),
     ("ents_f", "F1", 100, ".2f"),
     ("train_seconds", "train s", 1, ",.0f"),
+    ("seconds_per_epoch", "s/epoch", 1, ",.0f"),
     ("words_per_second", "words/s (pipeline)", 1, ",.0f"),
     ("tagger_words_per_second", "words/s (tagger)", 1, ",.0f"),
     ("speed_ratio_vs_hf", "speed vs HF", 1, ".2f"),
@@ -50,7 +51,7 @@ def main() -> None:
         "",
         "Rendered by `python benchmarks/render_results.py` from `benchmarks/results/*.json`; do not edit by hand.",
         "Scores are spaCy's strict entity scores on the dev split (test splits are withheld here).",
-        "Speeds and memory come from one process per job pinned to one core; compare speeds only within a table.",
+        "Speeds and memory come from one process per job (baselines pinned to one core; transformer jobs use both cores); compare speeds only within a table.",
         "",
     ]
     present = [m for m in MAIN_METRICS if any(m[0] in g for g in groups.values())]
@@ -63,11 +64,13 @@ def main() -> None:
             out.append(f"| {key[2]} | {key[3]} | {key[4]} | " + " | ".join(cells) + " |")
         extra = sorted({m for k in groups if k[:2] == (data, split) for m in groups[k]} - {m[0] for m in MAIN_METRICS})
         if extra:
-            out += ["", "Other metrics (F1 per label and by entity length, in %):", ""]
+            out += ["", "Other metrics (F1 per label and by entity length in %, counts as they are):", ""]
             out.append("| pipeline | " + " | ".join(extra) + " |")
             out.append("|---|" + "---:|" * len(extra))
             for key in sorted(k for k in groups if k[:2] == (data, split)):
-                out.append(f"| {key[2]} | " + " | ".join(summarise(groups[key].get(m, []), 100, ".2f") for m in extra) + " |")
+                out.append(f"| {key[2]} | " + " | ".join(
+                    summarise(groups[key].get(m, []), *((100, ".2f") if m.startswith("ents_") else (1, ",.0f"))) for m in extra
+                ) + " |")
         out += ["", "Produced by:", ""]
         for line in sorted({f"- `{c}` on {m}, {d} ({f})" for k in groups if k[:2] == (data, split) for m, d, c, f in meta[k]}):
             out.append(line)
