@@ -18,9 +18,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 import typer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import merge_rows, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -128,25 +131,10 @@ def run(
     seed: int = typer.Option(0, help="Training seed"),
     results: Path = typer.Option(HERE / "results" / "baselines.json", help="Rows file (merged by key)"),
 ) -> None:
-    rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []
     for c in corpus:
         for p in pipeline:
             typer.echo(f"== {c} / {p}")
-            proc = subprocess.run(
-                [sys.executable, __file__, "job", c, p, "--shared", str(shared), "--seed", str(seed)],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            if proc.returncode != 0:
-                typer.echo(proc.stdout[-3000:])
-                raise typer.Exit(proc.returncode)
-            new = json.loads(proc.stdout.strip().splitlines()[-1])
-            keys = {(r["pipeline"], r["data"], r["metric"], r["seed"]) for r in new}
-            rows = [r for r in rows if (r["pipeline"], r["data"], r["metric"], r["seed"]) not in keys] + new
-            for r in new:
-                typer.echo(f"   {r['metric']:<28} {r['value']:.4f}" if isinstance(r["value"], float) else f"   {r['metric']} {r['value']}")
-            results.parent.mkdir(parents=True, exist_ok=True)
-            results.write_text(json.dumps(rows, indent=1) + "\n")
+            merge_rows(results, run_job([__file__, "job", c, p, "--shared", str(shared), "--seed", str(seed)]))
     subprocess.run([sys.executable, str(HERE / "render_results.py")], check=True)
 
 

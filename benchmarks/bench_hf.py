@@ -27,7 +27,8 @@ import typer
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from bench_transformers import WORK, merge_rows  # noqa: E402
+from bench_transformers import WORK  # noqa: E402
+from rows import merge_rows  # noqa: E402
 
 CORPUS = WORK / "bc2gm" / "corpus"
 app = typer.Typer(add_completion=False)

@@ -23,6 +23,9 @@ from typing import Dict, List
 
 import typer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import merge_rows, run_job  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
@@ -105,15 +108,6 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
 
-def merge_rows(results: Path, new: List[Dict]) -> None:
-    rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []
-    key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
-    keys = {key(r) for r in new}
-    rows = [r for r in rows if key(r) not in keys] + new
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(rows, indent=1) + "\n")
-
-
 @app.command("run")
 def run(
     encoder: List[str] = typer.Option(["minilm"], "--encoder", help="minilm, minilm-dapt"),
@@ -127,17 +121,7 @@ def run(
         for r in regime:
             for s in seed:
                 typer.echo(f"== {e} / {r} / seed {s}", err=True)
-                proc = subprocess.run(
-                    [sys.executable, __file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr)],
-                    stdout=subprocess.PIPE, text=True,
-                )
-                if proc.returncode != 0:
-                    typer.echo(proc.stdout[-3000:], err=True)
-                    raise typer.Exit(proc.returncode)
-                new = json.loads(proc.stdout.strip().splitlines()[-1])
-                merge_rows(results, new)
-                for row in new:
-                    typer.echo(f"   {row['metric']:<28} {row['value']:.4f}", err=True)
+                merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr)]))
     subprocess.run([sys.executable, str(HERE / "render_results.py")], check=False)
 
 

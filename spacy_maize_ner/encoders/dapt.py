@@ -18,7 +18,7 @@ import math
 import random
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Sequence
 
 from .resolve import loading_error, resolve_encoder
 

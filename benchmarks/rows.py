@@ -1,0 +1,34 @@
+"""Shared plumbing of the benchmark scripts: run one job process, merge its rows into a file.
+
+Rows follow one schema (pipeline, encoder, regime, params, data, split, metric, value,
+seed, machine, date, command); a job prints its rows as JSON on its last stdout line.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import typer
+
+
+def run_job(args: Sequence[str]) -> List[Dict]:
+    """Run `python <args>` and RETURN the rows it printed; exit with its code if it failed."""
+    proc = subprocess.run([sys.executable, *args], stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        typer.echo(proc.stdout[-3000:], err=True)
+        raise typer.Exit(proc.returncode)
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    for r in rows:
+        typer.echo(f"   {r['metric']:<28} {r['value']:.4f}" if isinstance(r["value"], float) else f"   {r['metric']} {r['value']}", err=True)
+    return rows
+
+
+def merge_rows(results: Path, new: List[Dict]) -> None:
+    """Replace rows with the same (pipeline, data, metric, seed) and append the rest."""
+    rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []
+    key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
+    keys = {key(r) for r in new}
+    rows = [r for r in rows if key(r) not in keys] + new
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(rows, indent=1) + "\n")
