@@ -85,6 +85,7 @@ def test_dapt_writes_a_loadable_encoder(tiny_bert, gene_corpus, tmp_path):
     adapted = AutoModel.from_pretrained(tmp_path / "dapt")
     original = AutoModel.from_pretrained(tiny_bert)
     assert not (adapted.embeddings.word_embeddings.weight == original.embeddings.word_embeddings.weight).all()
+    assert (adapted.pooler.dense.weight == original.pooler.dense.weight).all()  # kept, not re-drawn
     # ... and it is an encoder like any other for the spaCy pipeline.
     config = Config().from_disk(ROOT / "configs" / "transformer.cfg", overrides={"paths.encoder": str(tmp_path / "dapt")})
     nlp = spacy.util.load_model_from_config(config, auto_fill=True)

@@ -105,6 +105,18 @@ def mean_loss(model, blocks: List[List[int]], tokenizer, batch_size: int, seed: 
     return total / max(1, n)
 
 
+def save_encoder(mlm_model, source: str, output: Path) -> None:
+    """Save the adapted encoder as the source's own architecture (a BERT MLM model drops the
+    pooler; copying the adapted weights into the source model keeps the source's pooler)."""
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(source)
+    result = encoder.load_state_dict(mlm_model.base_model.state_dict(), strict=False)
+    if result.unexpected_keys:
+        raise ValueError(f"DAPT: adapted weights do not fit {source}: {result.unexpected_keys[:5]}")
+    encoder.save_pretrained(output)
+
+
 def run_dapt(
     encoder: str,
     texts: Sequence[str],
@@ -178,7 +190,7 @@ def run_dapt(
 
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    model.base_model.save_pretrained(output)
+    save_encoder(model, source, output)
     tokenizer.save_pretrained(output)
     report = {
         "source_encoder": encoder,
