@@ -73,9 +73,12 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
     name = f"trf-{encoder}-{regime}-s{seed}"
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
+    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr)
+    for key in ("initial_rate", "final_rate"):  # a regime's own rate (probe) wins over --lr
+        if f"training.optimizer.learn_rate.{key}" in spec.overrides:
+            overrides.pop(f"training.optimizer.learn_rate.{key}")
     start = time.perf_counter()
-    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output,
-                        overrides=overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr))
+    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides)
     train_seconds = time.perf_counter() - start
     nlp = spacy.load(best)
     metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best))
@@ -95,7 +98,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
         "pipeline": name.rsplit("-s", 1)[0],
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
         "regime": regime,
-        "params": {"epochs": epochs, "learn_rate": lr, "steps_per_epoch": STEPS_PER_EPOCH,
+        "params": {"epochs": epochs, "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")), "steps_per_epoch": STEPS_PER_EPOCH,
                    "batch": "batch_by_padded 2000 words", "model": str(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f")},
         "data": "bc2gm",
