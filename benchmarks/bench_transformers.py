@@ -36,8 +36,8 @@ STEPS_PER_EPOCH = 245  # BC2GM train with batch_by_padded size 2000 (measured)
 app = typer.Typer(add_completion=False)
 
 
-def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: float) -> Dict[str, object]:
-    total = STEPS_PER_EPOCH * epochs
+def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: float, batch_words: int = 2000) -> Dict[str, object]:
+    total = round(STEPS_PER_EPOCH * 2000 / batch_words) * epochs
     return {
         "paths.train": str(corpus_dir / "train.spacy"),
         "paths.dev": str(corpus_dir / "dev.spacy"),
@@ -45,6 +45,7 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
         "system.seed": seed,
         "training.max_epochs": epochs,
         "training.eval_frequency": 100,
+        "training.batcher.size": batch_words,
         "training.patience": 10 * total,
         "training.logger.progress_bar": False,
         "training.optimizer.learn_rate.warmup_steps": max(1, total // 10),
@@ -56,7 +57,7 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
 
 
 @app.command("job")
-def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1e-4,
+def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1e-4, batch_words: int = 2000, tag: str = "",
         shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
@@ -70,10 +71,10 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
     corpus_dir = WORK / "bc2gm" / "corpus"
     if not (corpus_dir / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
-    name = f"trf-{encoder}-{regime}-s{seed}"
+    name = f"trf-{encoder}-{regime}{'-' + tag if tag else ''}-s{seed}"
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
-    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr)
+    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words)
     for key in ("initial_rate", "final_rate"):  # a regime's own rate (probe) wins over --lr
         if f"training.optimizer.learn_rate.{key}" in spec.overrides:
             overrides.pop(f"training.optimizer.learn_rate.{key}")
@@ -98,15 +99,16 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
         "pipeline": name.rsplit("-s", 1)[0],
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
         "regime": regime,
-        "params": {"epochs": epochs, "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")), "steps_per_epoch": STEPS_PER_EPOCH,
-                   "batch": "batch_by_padded 2000 words", "model": str(best),
+        "params": {"epochs": epochs, "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")), "steps_per_epoch": round(STEPS_PER_EPOCH * 2000 / batch_words),
+                   "batch": f"batch_by_padded {batch_words} words", "model": str(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f")},
         "data": "bc2gm",
         "split": "dev",
         "seed": seed,
         "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}",
+        "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}"
+        + (f" --lr {lr} --batch-words {batch_words} --tag {tag}" if tag else ""),
     }
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
@@ -118,13 +120,16 @@ def run(
     seed: List[int] = typer.Option([0], "--seed"),
     epochs: int = typer.Option(1, "--epochs"),
     lr: float = typer.Option(1e-4, "--lr"),
+    batch_words: int = typer.Option(2000, "--batch-words", help="batch_by_padded size (padded words per batch)"),
+    tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
 ) -> None:
     for e in encoder:
         for r in regime:
             for s in seed:
                 typer.echo(f"== {e} / {r} / seed {s}", err=True)
-                merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr)]))
+                merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr),
+                                              "--batch-words", str(batch_words), "--tag", tag]))
     subprocess.run([sys.executable, str(HERE / "render_results.py")], check=False)
 
 
