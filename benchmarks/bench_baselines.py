@@ -14,7 +14,6 @@ import datetime
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import merge_rows, run_job  # noqa: E402
+from rows import dispatch, merge_rows, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -135,12 +134,8 @@ def run(
         for p in pipeline:
             typer.echo(f"== {c} / {p}")
             merge_rows(results, run_job([__file__, "job", c, p, "--shared", str(shared), "--seed", str(seed)]))
-    subprocess.run([sys.executable, str(HERE / "render_results.py")], check=True)
+    render()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "job":
-        app()
-    else:
-        sys.argv.insert(1, "run")
-        app()
+    dispatch(app)

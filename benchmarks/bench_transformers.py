@@ -15,7 +15,6 @@ one epoch of MiniLM takes about 20 minutes.
 import datetime
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import merge_rows, run_job  # noqa: E402
+from rows import dispatch, merge_rows, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -130,12 +129,8 @@ def run(
                 typer.echo(f"== {e} / {r} / seed {s}", err=True)
                 merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr),
                                               "--batch-words", str(batch_words), "--tag", tag]))
-    subprocess.run([sys.executable, str(HERE / "render_results.py")], check=False)
+    render()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "job":
-        app()
-    else:
-        sys.argv.insert(1, "run")
-        app()
+    dispatch(app)

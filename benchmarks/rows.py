@@ -24,6 +24,18 @@ def run_job(args: Sequence[str]) -> List[Dict]:
     return rows
 
 
+def render() -> None:
+    """Re-render benchmarks/RESULTS.md from every rows file."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "render_results.py")], check=True)
+
+
+def dispatch(app: typer.Typer) -> None:
+    """`script.py job ...` runs one job; anything else is the `run` command."""
+    if len(sys.argv) <= 1 or sys.argv[1] != "job":
+        sys.argv.insert(1, "run")
+    app()
+
+
 def merge_rows(results: Path, new: List[Dict]) -> None:
     """Replace rows with the same (pipeline, data, metric, seed) and append the rest."""
     rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []

@@ -9,7 +9,6 @@ from typing import Any, Dict, NamedTuple, Optional, Union
 
 import srsly
 from confection import Config
-from spacy.util import load_config
 
 REGIME_META_KEY = "maize_ner"
 
@@ -51,10 +50,9 @@ def read_regime(path: Union[str, Path]) -> Regime:
     )
 
 
-def regime_config(base: Union[str, Path], regime: Regime, overrides: Optional[Dict[str, Any]] = None) -> Config:
-    """The base config with the regime's values and then `overrides` (CLI) applied."""
-    merged = {**regime.overrides, **(overrides or {})}
-    return load_config(Path(base), overrides=merged, interpolate=False)
+def regime_overrides(regime: Regime, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The regime's values, then `overrides` (CLI), as one dict of dotted keys."""
+    return {**regime.overrides, **(overrides or {})}
 
 
 def write_regime_meta(model_dir: Path, regime: Regime, encoder: str, extra: Optional[Dict[str, Any]] = None) -> None:

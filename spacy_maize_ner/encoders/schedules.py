@@ -57,12 +57,17 @@ def create_freeze_bottom_layers(
     component (str): the transformer component's name.
     """
 
+    state: Dict[str, Any] = {"params": None, "frozen": None}
+
     def before_update(nlp: Language, info: Dict[str, Any]) -> None:
         if n_layers <= 0:
             return
         frozen = info["step"] < until_step
-        params = bottom_parameters(encoder_parameters(nlp, component), n_layers)
-        set_trainable(params, not frozen)
+        if state["params"] is None:
+            state["params"] = bottom_parameters(encoder_parameters(nlp, component), n_layers)
+        if frozen != state["frozen"]:  # only at the first step and at until_step
+            set_trainable(state["params"], not frozen)
+            state["frozen"] = frozen
 
     return before_update
 

@@ -5,11 +5,11 @@ from typing import Any, Dict, Optional
 
 from spacy.cli.train import train as spacy_train
 from spacy.training.initialize import init_nlp
-from spacy.util import fix_random_seed
+from spacy.util import fix_random_seed, load_config
 from thinc.api import set_gpu_allocator
 from thinc.api import require_gpu
 
-from .regimes import Regime, regime_config, write_regime_meta
+from .regimes import Regime, regime_overrides, write_regime_meta
 
 
 def train_regime(
@@ -24,13 +24,13 @@ def train_regime(
     The `none` regime writes the initialised pipeline as both model-best and model-last.
     """
     output = Path(output)
-    config = regime_config(base_config, regime, overrides)
+    merged = regime_overrides(regime, overrides)
+    config = load_config(Path(base_config), overrides=merged, interpolate=False)
     encoder = str(config["paths"]["encoder"])
     start = time.perf_counter()
     if regime.train:
-        # spacy_train resolves the config itself; passing the merged overrides keeps the
-        # regime visible in the saved config.cfg.
-        merged = {**regime.overrides, **(overrides or {})}
+        # spacy_train loads the config itself; the same overrides keep the regime visible
+        # in the saved config.cfg.
         spacy_train(Path(base_config), output, use_gpu=gpu_id, overrides=merged)
     else:
         if gpu_id >= 0:
