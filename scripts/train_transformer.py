@@ -25,11 +25,12 @@ def main(
     regime: Path = typer.Argument(..., help="Regime file, e.g. configs/regimes/full.cfg"),
     output: Path = typer.Argument(..., help="Output folder (model-best, model-last)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+    head: str = typer.Option("token", "--head", help="NER head: token (the config's own) or a file of configs/heads/ (transition)"),
 ) -> None:
     overrides = parse_config_overrides(ctx.args)
     spec = read_regime(regime)
     msg.info(f"Regime {spec.name}: {spec.description}")
-    best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id)
+    best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id, head=head)
     msg.good(f"Saved {best}")
 
 

@@ -34,6 +34,7 @@ def main(
     config: Path = typer.Option(ROOT / "configs" / "transformer.cfg", "--config", help="Base config"),
     regimes_dir: Path = typer.Option(ROOT / "configs" / "regimes", "--regimes-dir", help="Folder of regime files"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
+    head: str = typer.Option("token", "--head", help="NER head: token (the config's own) or a file of configs/heads/ (transition)"),
 ) -> None:
     overrides = parse_config_overrides(ctx.args)
     specs = [read_regime(regimes_dir / f"{name}.cfg") for name in split_list(regimes)]
@@ -42,7 +43,7 @@ def main(
         for spec in specs:
             target = output / f"{short}-{spec.name}"
             msg.divider(f"{encoder} / {spec.name} -> {target}")
-            train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id)
+            train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id, head=head)
     msg.good(f"Trained {len(specs)} regime(s) for {len(split_list(encoders))} encoder(s) in {output}")
 
 

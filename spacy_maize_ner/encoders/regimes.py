@@ -1,8 +1,13 @@
-"""Training regimes: a base transformer config plus a small regime file of overrides.
+"""Training regimes and heads: a base transformer config plus small files that change it.
 
 A regime file (configs/regimes/<name>.cfg) has a [regime] section (name, train,
 description) and a [config] section whose values replace those of the base config.
 `train = false` (the `none` regime) initialises the pipeline and saves it untouched.
+
+A head file (configs/heads/<name>.cfg) has a [head] section (name, description) and a
+whole [components.ner] block that replaces the base config's: the two heads take
+different settings, so a merge of dotted keys would leave the other head's keys behind.
+The head `token` is the base config's own (configs/transformer.cfg), with no file.
 """
 from pathlib import Path
 from typing import Any, Dict, NamedTuple, Optional, Union
@@ -11,6 +16,8 @@ import srsly
 from confection import Config
 
 REGIME_META_KEY = "maize_ner"
+DEFAULT_HEAD = "token"
+HEAD_COMPONENT = "ner"
 
 
 class Regime(NamedTuple):
@@ -61,3 +68,29 @@ def write_regime_meta(model_dir: Path, regime: Regime, encoder: str, extra: Opti
     meta = srsly.read_json(meta_path)
     meta[REGIME_META_KEY] = {"regime": regime.name, "regime_description": regime.description, "encoder": encoder, **(extra or {})}
     srsly.write_json(meta_path, meta)
+
+
+def head_file(heads_dir: Union[str, Path], name: str) -> Optional[Path]:
+    """The file of head `name` in `heads_dir`, or None for the base config's own head."""
+    if name == DEFAULT_HEAD:
+        return None
+    path = Path(heads_dir) / f"{name}.cfg"
+    if not path.exists():
+        known = [DEFAULT_HEAD] + sorted(p.stem for p in Path(heads_dir).glob("*.cfg"))
+        raise FileNotFoundError(f"Head file {path} not found. Known heads: {known}")
+    return path
+
+
+def compose_config(base_config: Union[str, Path], head: Optional[Union[str, Path]] = None) -> Config:
+    """The base config with the [components.ner] block of the head file `head` (if given)."""
+    config = Config().from_disk(base_config, interpolate=False)
+    if head is None:
+        return config
+    head_config = Config().from_disk(head, interpolate=False)
+    if "head" not in head_config or HEAD_COMPONENT not in head_config.get("components", {}):
+        raise ValueError(
+            f"{head}: a head file needs a [head] section (name, description) and a "
+            f"[components.{HEAD_COMPONENT}] block that replaces the base config's."
+        )
+    config["components"][HEAD_COMPONENT] = head_config["components"][HEAD_COMPONENT]
+    return config

@@ -1,0 +1,1 @@
+"""Optimizers: Adam with parameter groups, each with its own learning-rate schedule."""

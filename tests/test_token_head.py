@@ -1,0 +1,169 @@
+"""The token-classification head `maize_token_ner` and its constrained decoding."""
+import itertools
+from pathlib import Path
+
+import numpy
+import pytest
+
+from spacy_maize_ner.heads.scheme import constraints, is_valid, spans, tag_names, viterbi, viterbi_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "transformer.cfg"
+REGIMES = ROOT / "configs" / "regimes"
+
+
+@pytest.mark.parametrize("scheme", ["BIO", "BILUO"])
+def test_viterbi_never_emits_an_invalid_sequence(scheme):
+    """Property test: over random scores (sharp and flat) every decoded sequence is valid."""
+    rng = numpy.random.default_rng(0)
+    for labels in (["GENE"], ["Chemical", "Disease"], ["A", "B", "C"]):
+        tags = tag_names(labels, scheme)
+        allowed = constraints(tags, scheme)
+        for trial in range(300):
+            n = int(rng.integers(0, 25))
+            scores = rng.normal(scale=float(rng.choice([0.1, 1.0, 10.0])), size=(n, len(tags)))
+            path = viterbi(scores, allowed)
+            assert len(path) == n
+            assert is_valid(list(path), allowed), (scheme, [tags[i] for i in path])
+
+
+@pytest.mark.parametrize("scheme", ["BIO", "BILUO"])
+def test_viterbi_is_the_best_valid_sequence(scheme):
+    """Against brute force over every valid sequence of short inputs."""
+    rng = numpy.random.default_rng(1)
+    tags = tag_names(["GENE", "X"], scheme)
+    allowed = constraints(tags, scheme)
+    for n in range(1, 5):
+        for _ in range(20):
+            scores = rng.normal(size=(n, len(tags)))
+            best = max(
+                (p for p in itertools.product(range(len(tags)), repeat=n) if is_valid(p, allowed)),
+                key=lambda p: sum(scores[i, t] for i, t in enumerate(p)),
+            )
+            assert tuple(viterbi(scores, allowed)) == best
+
+
+def test_batched_viterbi_equals_one_by_one():
+    rng = numpy.random.default_rng(2)
+    tags = tag_names(["GENE"], "BILUO")
+    allowed = constraints(tags, "BILUO")
+    batch = [rng.normal(size=(n, len(tags))) for n in (0, 1, 7, 3, 12)]
+    for together, alone in zip(viterbi_batch(batch, allowed), batch):
+        assert list(together) == list(viterbi(alone, allowed))
+
+
+def test_invalid_sequences_are_recognised():
+    tags = tag_names(["GENE"], "BIO")
+    allowed = constraints(tags, "BIO")
+    index = {t: i for i, t in enumerate(tags)}
+    assert not is_valid([index["O"], index["I-GENE"]], allowed)
+    assert not is_valid([index["I-GENE"]], allowed)
+    assert is_valid([index["B-GENE"], index["I-GENE"], index["O"]], allowed)
+    biluo = tag_names(["GENE"], "BILUO")
+    allowed = constraints(biluo, "BILUO")
+    index = {t: i for i, t in enumerate(biluo)}
+    assert not is_valid([index["B-GENE"], index["O"]], allowed)
+    assert not is_valid([index["B-GENE"]], allowed)
+    assert is_valid([index["B-GENE"], index["L-GENE"], index["U-GENE"]], allowed)
+
+
+def test_spans_decode_both_schemes():
+    bio = tag_names(["GENE"], "BIO")
+    i = {t: k for k, t in enumerate(bio)}
+    assert spans([i["B-GENE"], i["I-GENE"], i["O"], i["B-GENE"], i["B-GENE"]], bio) == [(0, 2, "GENE"), (3, 4, "GENE"), (4, 5, "GENE")]
+    biluo = tag_names(["GENE"], "BILUO")
+    j = {t: k for k, t in enumerate(biluo)}
+    assert spans([j["U-GENE"], j["B-GENE"], j["I-GENE"], j["L-GENE"], j["O"]], biluo) == [(0, 1, "GENE"), (1, 4, "GENE")]
+
+
+def test_unknown_scheme_is_a_clear_error():
+    with pytest.raises(ValueError, match="BIO"):
+        tag_names(["GENE"], "IOBES")
+
+
+# --- the component on a tiny random BERT ---------------------------------------------
+
+spacy = pytest.importorskip("spacy")
+pytest.importorskip("spacy_transformers")
+
+from test_transformer_regimes import overrides  # noqa: E402
+
+from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+@pytest.fixture(scope="module")
+def token_head(tiny_bert, gene_corpus, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("trf-token")
+    extra = {
+        "training.max_steps": 60,
+        "training.eval_frequency": 30,
+        "training.optimizer.groups.head.learn_rate.initial_rate": 0.01,
+        "training.optimizer.groups.head.learn_rate.warmup_steps": 1,
+    }
+    train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), folder, overrides(gene_corpus, tiny_bert, **extra))
+    return folder
+
+
+def test_token_head_is_the_default_and_learns(token_head, gene_corpus):
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+
+    nlp = spacy.load(token_head / "model-last")
+    assert nlp.get_pipe_meta("ner").factory == "maize_token_ner"
+    assert nlp.get_pipe("ner").labels == ("GENE",)
+    scores = evaluate_pipeline(nlp, gene_corpus / "dev.spacy", name="token")
+    # the synthetic genes are distinctive: 60 steps on a random tiny BERT learn them well
+    assert scores["ents_f"] > 0.5, scores["ents_f"]
+
+
+def test_token_head_save_load_predicts_identically(token_head, tmp_path):
+    texts = ["Expression of ZmCCT9 was higher in the mutant lines .", "We cloned Vgt1 and tb1 from B73 ."]
+    nlp = spacy.load(token_head / "model-last")
+    first = [ents(d) for d in nlp.pipe(texts)]
+    nlp.to_disk(tmp_path / "copy")
+    again = spacy.load(tmp_path / "copy")
+    assert [ents(d) for d in again.pipe(texts)] == first
+    assert again.get_pipe("ner").to_bytes() == nlp.get_pipe("ner").to_bytes()
+
+
+def test_token_head_predictions_are_valid_sequences(token_head):
+    nlp = spacy.load(token_head / "model-last")
+    ner = nlp.get_pipe("ner")
+    docs = [nlp.make_doc(t) for t in ["ZmCCT9 and Vgt1 tb1 in B73 lines .", "no genes here at all ."]]
+    for doc in docs:
+        nlp.get_pipe("transformer")(doc)
+    for ids in ner.predict(docs):
+        assert is_valid(list(ids), ner.allowed)
+
+
+def test_transition_head_trains_through_the_same_config(tiny_bert, gene_corpus, tmp_path):
+    best = train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert), head="transition")
+    nlp = spacy.load(best)
+    assert nlp.get_pipe_meta("ner").factory == "ner"
+    assert nlp.meta["maize_ner"]["head"] == "transition"
+    assert nlp("ZmCCT9 was expressed .").ents is not None
+
+
+def test_unknown_head_names_the_known_ones(tiny_bert, gene_corpus, tmp_path):
+    with pytest.raises(FileNotFoundError, match="transition"):
+        train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert), head="crf-layer")
+
+
+def test_spacy_train_cli_trains_the_token_head(tiny_bert, gene_corpus, tmp_path):
+    """Plain `spacy train` on configs/transformer.cfg (no project scripts) works."""
+    import subprocess
+    import sys
+
+    import json
+
+    args = [f"--{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides(gene_corpus, tiny_bert).items()]
+    run = subprocess.run(
+        [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(tmp_path), *args],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert spacy.load(tmp_path / "model-last").get_pipe_meta("ner").factory == "maize_token_ner"
