@@ -8,6 +8,8 @@ benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rend
 
     python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0
     python benchmarks/bench_transformers.py --encoder minilm-dapt --regime full --seed 0 1 2
+    python benchmarks/bench_transformers.py --encoder minilm --regime full --head token --head transition \
+        --lr 2e-4 --head-lr 1e-3 --batch-words 1000
 
 The epoch budget is the same for every regime (--epochs, default 1): on a 2-core CPU
 one epoch of MiniLM takes about 20 minutes.
@@ -35,7 +37,8 @@ STEPS_PER_EPOCH = 245  # BC2GM train with batch_by_padded size 2000 (measured)
 app = typer.Typer(add_completion=False)
 
 
-def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: float, batch_words: int = 2000) -> Dict[str, object]:
+def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: float, batch_words: int = 2000,
+                  head_lr: float = 1e-3) -> Dict[str, object]:
     total = round(STEPS_PER_EPOCH * 2000 / batch_words) * epochs
     return {
         "paths.train": str(corpus_dir / "train.spacy"),
@@ -43,7 +46,7 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
         "paths.encoder": str(encoder),
         "system.seed": seed,
         "training.max_epochs": epochs,
-        "training.eval_frequency": 100,
+        "training.eval_frequency": max(1, total // (4 * epochs)) if epochs > 1 else max(1, total // 4),
         "training.batcher.size": batch_words,
         "training.patience": 10 * total,
         "training.logger.progress_bar": False,
@@ -52,11 +55,13 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
         "training.optimizer.learn_rate.initial_rate": lr,
         "training.optimizer.learn_rate.final_rate": lr / 2,
         "training.before_update.until_step": total // 3,
+        "training.optimizer.groups.head.learn_rate.initial_rate": head_lr,
     }
 
 
 @app.command("job")
 def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1e-4, batch_words: int = 2000, tag: str = "",
+        head: str = "token", head_lr: float = 1e-3,
         shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
@@ -70,15 +75,15 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
     corpus_dir = WORK / "bc2gm" / "corpus"
     if not (corpus_dir / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
-    name = f"trf-{encoder}-{regime}{'-' + tag if tag else ''}-s{seed}"
+    name = f"trf-{encoder}-{regime}-{head}{'-' + tag if tag else ''}-s{seed}"
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
-    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words)
-    for key in ("initial_rate", "final_rate"):  # a regime's own rate (probe) wins over --lr
-        if f"training.optimizer.learn_rate.{key}" in spec.overrides:
-            overrides.pop(f"training.optimizer.learn_rate.{key}")
+    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words, head_lr)
+    for key in list(overrides):  # a regime's own rates (probe's head rate) win over the flags
+        if key.endswith(("initial_rate", "final_rate")) and key in spec.overrides:
+            overrides.pop(key)
     start = time.perf_counter()
-    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides)
+    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
     train_seconds = time.perf_counter() - start
     nlp = spacy.load(best)
     metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best))
@@ -98,7 +103,10 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
         "pipeline": name.rsplit("-s", 1)[0],
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
         "regime": regime,
-        "params": {"epochs": epochs, "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")), "steps_per_epoch": round(STEPS_PER_EPOCH * 2000 / batch_words),
+        "params": {"epochs": epochs, "head": head,
+                   "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")),
+                   "head_learn_rate": overrides.get("training.optimizer.groups.head.learn_rate.initial_rate", spec.overrides.get("training.optimizer.groups.head.learn_rate.initial_rate")),
+                   "steps_per_epoch": round(STEPS_PER_EPOCH * 2000 / batch_words),
                    "batch": f"batch_by_padded {batch_words} words", "model": str(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f")},
         "data": "bc2gm",
@@ -107,7 +115,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
         "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}"
-        + (f" --lr {lr} --batch-words {batch_words} --tag {tag}" if tag else ""),
+        f" --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}" + (f" --tag {tag}" if tag else ""),
     }
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
@@ -121,14 +129,17 @@ def run(
     lr: float = typer.Option(1e-4, "--lr"),
     batch_words: int = typer.Option(2000, "--batch-words", help="batch_by_padded size (padded words per batch)"),
     tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
+    head: List[str] = typer.Option(["token"], "--head", help="token, transition (configs/heads/)"),
+    head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak learning rate of the head's parameter group"),
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
 ) -> None:
     for e in encoder:
         for r in regime:
-            for s in seed:
-                typer.echo(f"== {e} / {r} / seed {s}", err=True)
-                merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr),
-                                              "--batch-words", str(batch_words), "--tag", tag]))
+            for h in head:
+                for s in seed:
+                    typer.echo(f"== {e} / {r} / {h} head / seed {s}", err=True)
+                    merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr),
+                                                  "--batch-words", str(batch_words), "--tag", tag, "--head", h, "--head-lr", str(head_lr)]))
     render()
 
 

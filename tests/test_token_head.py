@@ -167,3 +167,28 @@ def test_spacy_train_cli_trains_the_token_head(tiny_bert, gene_corpus, tmp_path)
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert spacy.load(tmp_path / "model-last").get_pipe_meta("ner").factory == "maize_token_ner"
+
+
+def test_step_budget_fits_the_schedule():
+    from spacy_maize_ner.encoders.train import fit_schedule_to_budget
+    from spacy.util import load_config
+
+    config = load_config(CONFIG, overrides={"training.max_steps": 150}, interpolate=False)
+    assert fit_schedule_to_budget(config, {}) == {
+        "training.optimizer.learn_rate.total_steps": 150,
+        "training.optimizer.learn_rate.warmup_steps": 15,
+    }
+    explicit = {"training.optimizer.learn_rate.warmup_steps": 3}
+    assert fit_schedule_to_budget(config, explicit) == {"training.optimizer.learn_rate.total_steps": 150}
+    assert fit_schedule_to_budget(load_config(CONFIG, interpolate=False), {}) == {}
+
+
+def test_report_marks_reduced_budgets():
+    from spacy_maize_ner.evaluation.report import regime_lines
+
+    row = {"pipeline": "minilm-full", "maize_ner": {"regime": "full", "head": "token", "encoder": "e",
+                                                   "budget": {"max_steps": 150, "max_epochs": 3, "train_limit": 3000}}}
+    text = "\n".join(regime_lines([row]))
+    assert "150 steps on 3,000 training docs" in text and "Reduced training budget" in text
+    row["maize_ner"]["budget"] = {"max_steps": 0, "max_epochs": 3, "train_limit": 0}
+    assert "Reduced training budget" not in "\n".join(regime_lines([row]))

@@ -37,7 +37,16 @@ def train_regime(
         compose_config(base_config, head_path).to_disk(composed)
         base_config = composed
     config = load_config(Path(base_config), overrides=merged, interpolate=False)
+    fitted = fit_schedule_to_budget(config, merged)
+    if fitted:
+        merged = {**merged, **fitted}
+        config = load_config(Path(base_config), overrides=merged, interpolate=False)
     encoder = str(config["paths"]["encoder"])
+    budget = {
+        "max_steps": int(config["training"].get("max_steps") or 0),
+        "max_epochs": int(config["training"].get("max_epochs") or 0),
+        "train_limit": int(config["corpora"]["train"].get("limit") or 0),
+    }
     start = time.perf_counter()
     if regime.train:
         # spacy_train loads the config itself; the same overrides keep the regime visible
@@ -55,5 +64,29 @@ def train_regime(
             nlp.to_disk(output / name)
     seconds = time.perf_counter() - start
     for name in ("model-best", "model-last"):
-        write_regime_meta(output / name, regime, encoder, {"train_seconds": round(seconds, 2), "head": head})
+        write_regime_meta(output / name, regime, encoder, {"train_seconds": round(seconds, 2), "head": head, "budget": budget})
     return output / "model-best"
+
+
+LEARN_RATE = "training.optimizer.learn_rate"
+
+
+def fit_schedule_to_budget(config: Any, explicit: Dict[str, Any]) -> Dict[str, Any]:
+    """With a step budget (training.max_steps > 0), end the schedule at the budget.
+
+    The config's schedule is sized for its epoch budget; a run cut to `max_steps` would
+    otherwise stop early in the warm-up or before the decay. Returns overrides that set
+    total_steps to max_steps and the warm-up to at most a tenth of it, except for values
+    given explicitly in `explicit`. The head's group follows through interpolation.
+    """
+    max_steps = int(config["training"].get("max_steps") or 0)
+    schedule = config["training"]["optimizer"].get("learn_rate")
+    if max_steps <= 0 or not isinstance(schedule, dict):
+        return {}
+    out: Dict[str, Any] = {}
+    if "total_steps" in schedule and f"{LEARN_RATE}.total_steps" not in explicit:
+        out[f"{LEARN_RATE}.total_steps"] = max_steps
+    warmup = schedule.get("warmup_steps")
+    if isinstance(warmup, int) and f"{LEARN_RATE}.warmup_steps" not in explicit:
+        out[f"{LEARN_RATE}.warmup_steps"] = min(warmup, max(1, max_steps // 10))
+    return out

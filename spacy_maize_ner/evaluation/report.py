@@ -135,15 +135,38 @@ def regime_lines(rows: List[Dict[str, Any]]) -> List[str]:
     trf = [row for row in rows if row.get("maize_ner")]
     if not trf:
         return []
-    out = ["", "## Transformer pipelines: encoder and regime", "", "| Model | Encoder | Regime | Train s |", "|---|---|---|---:|"]
+    out = ["", "## Transformer pipelines: encoder and regime", "",
+           "| Model | Encoder | Regime | Head | Budget | Train s |", "|---|---|---|---|---|---:|"]
+    reduced = False
     for row in trf:
         info = row["maize_ner"]
         seconds = info.get("train_seconds")
+        budget, is_reduced = budget_text(info.get("budget") or {}, info.get("regime"))
+        reduced = reduced or is_reduced
         out.append(f"| {row['pipeline']} | `{info.get('encoder', '?')}` | {info.get('regime', '?')} | "
+                   f"{info.get('head', 'transition')} | {budget} | "
                    + (f"{seconds:,.0f}" if seconds is not None else "–") + " |")
     described = {row["maize_ner"].get("regime"): row["maize_ner"].get("regime_description", "") for row in trf}
     out += [""] + [f"- **{name}**: {text}" for name, text in sorted(described.items()) if name]
+    if reduced:
+        out += ["", "**Reduced training budget.** Some transformer rows were trained on a step budget or a "
+                "subset of the training sentences (for example `make demo`). Their scores show that the "
+                "pipeline learns, not what it reaches: the study's figures are trained with the config's "
+                "epoch budget (see benchmarks/RESULTS.md)."]
     return out
+
+
+def budget_text(budget: Dict[str, Any], regime: Optional[str]) -> "tuple[str, bool]":
+    """How long a transformer row trained, and whether that is less than the config's epochs."""
+    if regime == "none":
+        return "no update", False
+    steps, epochs, limit = budget.get("max_steps", 0), budget.get("max_epochs", 0), budget.get("train_limit", 0)
+    if not budget:
+        return "?", False
+    text = f"{steps:,} steps" if steps else f"up to {epochs} epochs"
+    if limit:
+        text += f" on {limit:,} training docs"
+    return text, bool(steps or limit)
 
 
 def provenance_lines(corpus_meta: Dict[str, Any]) -> List[str]:
