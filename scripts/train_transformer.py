@@ -12,7 +12,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.encoders.regimes import read_regime
+from spacy_maize_ner.encoders.regimes import read_budget, read_regime
 from spacy_maize_ner.encoders.train import train_regime
 
 app = typer.Typer(add_completion=False)
@@ -26,8 +26,9 @@ def main(
     output: Path = typer.Argument(..., help="Output folder (model-best, model-last)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
     head: str = typer.Option("token", "--head", help="NER head: token (the config's own) or a file of configs/heads/ (transition)"),
+    budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg) whose overrides come before the command line's"),
 ) -> None:
-    overrides = parse_config_overrides(ctx.args)
+    overrides = {**(read_budget(budget) if budget else {}), **parse_config_overrides(ctx.args)}
     spec = read_regime(regime)
     msg.info(f"Regime {spec.name}: {spec.description}")
     best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id, head=head)

@@ -13,7 +13,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.encoders.regimes import read_regime
+from spacy_maize_ner.encoders.regimes import read_budget, read_regime
 from spacy_maize_ner.encoders.train import train_regime
 from spacy_maize_ner.packaging import package_name
 
@@ -35,8 +35,16 @@ def main(
     regimes_dir: Path = typer.Option(ROOT / "configs" / "regimes", "--regimes-dir", help="Folder of regime files"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
     head: str = typer.Option("token", "--head", help="NER head: token (the config's own) or a file of configs/heads/ (transition)"),
+    budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg); --max-steps, --eval-frequency and --section.key options win over it"),
+    max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps; 0 keeps the config's (or the budget's)"),
+    eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency; 0 keeps the config's (or the budget's)"),
 ) -> None:
-    overrides = parse_config_overrides(ctx.args)
+    overrides = dict(read_budget(budget)) if budget else {}
+    if max_steps > 0:
+        overrides["training.max_steps"] = max_steps
+    if eval_frequency > 0:
+        overrides["training.eval_frequency"] = eval_frequency
+    overrides.update(parse_config_overrides(ctx.args))
     specs = [read_regime(regimes_dir / f"{name}.cfg") for name in split_list(regimes)]
     for encoder in split_list(encoders):
         short = package_name(encoder)[len("maize_"):]

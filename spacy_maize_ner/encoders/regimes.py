@@ -57,6 +57,20 @@ def read_regime(path: Union[str, Path]) -> Regime:
     )
 
 
+def read_budget(path: Union[str, Path]) -> Dict[str, Any]:
+    """path: a budget file (configs/budgets/), a [budget] name and [config] overrides.
+    RETURNS (Dict[str, Any]): its overrides as dotted keys.
+    """
+    path = Path(path)
+    if not path.exists():
+        known = sorted(p.stem for p in path.parent.glob("*.cfg")) if path.parent.exists() else []
+        raise FileNotFoundError(f"Budget file {path} not found. Known budgets in {path.parent}: {known}")
+    config = Config().from_disk(path, interpolate=False)
+    if "config" not in config:
+        raise ValueError(f"{path}: a budget file needs a [config] section of overrides.")
+    return flatten(dict(config["config"]))
+
+
 def regime_overrides(regime: Regime, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The regime's values, then `overrides` (CLI), as one dict of dotted keys."""
     return {**regime.overrides, **(overrides or {})}
