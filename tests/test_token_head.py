@@ -192,3 +192,50 @@ def test_report_marks_reduced_budgets():
     assert "150 steps on 3,000 training docs" in text and "Reduced training budget" in text
     row["maize_ner"]["budget"] = {"max_steps": 0, "max_epochs": 3, "train_limit": 0}
     assert "Reduced training budget" not in "\n".join(regime_lines([row]))
+
+
+def test_crf_loss_gradient_matches_finite_differences():
+    from spacy_maize_ner.heads.scheme import crf_loss
+
+    rng = numpy.random.default_rng(3)
+    tags = tag_names(["GENE"], "BIO")
+    allowed = constraints(tags, "BIO")
+    emissions, T = rng.normal(size=(5, 3)), rng.normal(size=(3, 3))
+    gold = numpy.array([0, 1, 2, 0, 1])  # O B I O B
+    loss, d_em, d_T = crf_loss(emissions, gold, T, allowed)
+    eps = 1e-6
+    for (i, j) in [(0, 0), (2, 1), (4, 2)]:
+        bumped = emissions.copy()
+        bumped[i, j] += eps
+        assert abs((crf_loss(bumped, gold, T, allowed)[0] - loss) / eps - d_em[i, j]) < 1e-4
+    for (i, j) in [(1, 2), (0, 1), (2, 0)]:
+        bumped = T.copy()
+        bumped[i, j] += eps
+        assert abs((crf_loss(emissions, gold, bumped, allowed)[0] - loss) / eps - d_T[i, j]) < 1e-4
+    # the likelihood is over valid sequences only: it equals brute force
+    paths = [p for p in itertools.product(range(3), repeat=5) if is_valid(p, allowed)]
+    score = lambda p: sum(emissions[k, t] for k, t in enumerate(p)) + sum(T[a, b] for a, b in zip(p, p[1:]))
+    log_z = numpy.log(sum(numpy.exp(score(p)) for p in paths))
+    assert abs(loss - (log_z - score(tuple(gold)))) < 1e-9
+
+
+def test_crf_layer_trains_and_round_trips(tiny_bert, gene_corpus, tmp_path):
+    extra = {
+        "training.max_steps": 60,
+        "training.eval_frequency": 30,
+        "components.ner.model.crf": True,
+        "training.optimizer.groups.head.learn_rate.initial_rate": 0.01,
+        "training.optimizer.groups.head.learn_rate.warmup_steps": 1,
+    }
+    train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert, **extra))
+    nlp = spacy.load(tmp_path / "model-last")
+    ner = nlp.get_pipe("ner")
+    T = ner.transitions.get_param("T")
+    assert T.shape == (3, 3) and numpy.abs(T).sum() > 0  # learned, not the zero init
+    texts = ["Expression of ZmCCT9 was higher in the mutant lines .", "We cloned Vgt1 and tb1 from B73 ."]
+    first = [ents(d) for d in nlp.pipe(texts)]
+    nlp.to_disk(tmp_path / "copy")
+    assert [ents(d) for d in spacy.load(tmp_path / "copy").pipe(texts)] == first
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+
+    assert evaluate_pipeline(nlp, gene_corpus / "dev.spacy", name="crf")["ents_f"] > 0.5

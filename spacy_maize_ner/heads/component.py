@@ -17,13 +17,15 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 from thinc.types import Floats2d
 
-from .scheme import Scheme, constraints, gold_tag_ids, spans, tag_names, viterbi_batch
+from .model import TRANSITIONS
+from .scheme import Scheme, constraints, crf_loss, gold_tag_ids, spans, tag_names, viterbi_batch
 
 DEFAULT_MODEL = """
 [model]
 @architectures = "spacy_maize_ner.TokenClassifier.v1"
 hidden_width = 0
 dropout = 0.1
+crf = false
 
 [model.tok2vec]
 @architectures = "spacy-transformers.TransformerListener.v1"
@@ -88,6 +90,11 @@ class TokenNER(TrainablePipe):
             self._allowed = constraints(self.tags, self.cfg["scheme"])  # type: ignore[arg-type]
         return self._allowed
 
+    @property
+    def transitions(self) -> Optional[Model]:
+        """The CRF layer's transition scores (TokenClassifier.v1 with crf = true), else None."""
+        return self.model.get_ref(TRANSITIONS) if self.model.has_ref(TRANSITIONS) else None
+
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
             raise ValueError(f"[{self.name}] Entity labels are strings; got {label!r}.")
@@ -125,6 +132,8 @@ class TokenNER(TrainablePipe):
         for label in found:
             self.vocab.strings.add(label)
         self.model.get_ref("output_layer").set_dim("nO", len(self.tags))
+        if self.transitions is not None:
+            self.transitions.set_dim("nO", len(self.tags))
         sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=sample)
 
@@ -133,9 +142,11 @@ class TokenNER(TrainablePipe):
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             return [numpy.zeros(len(doc), dtype="int64") for doc in docs]
-        scores = self.model.predict(docs)
-        log_probs = [_log_softmax(self.model.ops.to_numpy(s)) for s in scores]
-        return viterbi_batch(log_probs, self.allowed)
+        scores = [self.model.ops.to_numpy(s) for s in self.model.predict(docs)]
+        if self.transitions is not None:  # CRF: emissions plus learned transitions
+            T = self.model.ops.to_numpy(self.transitions.get_param("T"))
+            return viterbi_batch(scores, self.allowed, T)
+        return viterbi_batch([_log_softmax(s) for s in scores], self.allowed)
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[numpy.ndarray]) -> None:
         tags = self.tags
@@ -166,15 +177,30 @@ class TokenNER(TrainablePipe):
         return losses
 
     def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
-        """Mean cross-entropy over the tokens with a gold tag; missing tags get no gradient."""
+        """Mean cross-entropy over the tokens with a gold tag; missing tags get no gradient.
+
+        With a CRF layer, a doc whose gold tags are all known contributes its CRF negative
+        log-likelihood instead (and the transitions' gradient); a doc with missing tags
+        falls back to the per-token cross-entropy on its known tokens.
+        """
         ops = self.model.ops
         index = {tag: i for i, tag in enumerate(self.tags)}
         scheme = self.cfg["scheme"]
         golds = [gold_tag_ids(eg.get_aligned_ner(), index, scheme) for eg in examples]  # type: ignore[arg-type]
         n_tokens = max(1, sum(int((g >= 0).sum()) for g in golds))
         loss, d_scores = 0.0, []
+        transitions = self.transitions
+        T = ops.to_numpy(transitions.get_param("T")) if transitions is not None else None
+        d_T = numpy.zeros_like(T) if T is not None else None
         for s, gold in zip(scores, golds):
-            probs = _softmax(ops.to_numpy(s))
+            emissions = ops.to_numpy(s)
+            if T is not None and len(gold) and (gold >= 0).all():
+                doc_loss, d, d_trans = crf_loss(emissions.astype("float64"), gold, T, self.allowed)
+                loss += doc_loss
+                d_T += d_trans
+                d_scores.append(ops.asarray2f((d / n_tokens).astype("float32")))
+                continue
+            probs = _softmax(emissions)
             d = probs.copy()
             known = gold >= 0
             rows = numpy.nonzero(known)[0]
@@ -182,6 +208,8 @@ class TokenNER(TrainablePipe):
             d[~known] = 0.0
             loss += float(-numpy.log(probs[rows, gold[known]] + 1e-12).sum())
             d_scores.append(ops.asarray2f((d / n_tokens).astype("float32")))
+        if transitions is not None:
+            transitions.inc_grad("T", ops.asarray2f((d_T / n_tokens).astype("float32")))
         return loss / n_tokens, d_scores
 
 
