@@ -4,6 +4,7 @@
         [--to docbin|iob|pubtator] [--labels Chemical,Disease | Gene:GENE] [--n-sents 1] \\
         [--report REPORT.json] [--split 0.8,0.1,0.1 --seed 0]
     python -m spacy_maize_ner stats CORPUS [--json OUT.json]
+    python -m spacy_maize_ner annotate PIPELINE INPUT... OUTPUT [--input-format ...] [--ray]
 """
 import sys
 from enum import Enum
@@ -308,3 +309,9 @@ def stats_cli(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(json_path, stats)
         msg.good(f"Wrote {json_path}")
+
+
+# ---- annotate (issue 11): the command lives in spacy_maize_ner/annotate/cli.py ----------
+from .annotate.cli import annotate_cli  # noqa: E402
+
+app.command("annotate")(annotate_cli)

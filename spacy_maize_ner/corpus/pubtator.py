@@ -135,15 +135,16 @@ class _Block:
         )
 
 
-def parse_pubtator(lines: Iterable[str], source: str = "<string>") -> Iterator[PubTatorDocument]:
+def parse_pubtator(lines: Iterable[str], source: str = "<string>", start_line: int = 1) -> Iterator[PubTatorDocument]:
     """Parse PubTator lines (format in the module docstring).
 
     lines (Iterable[str]): the lines, with or without their line ends.
     source (str): the file name used in errors and records.
+    start_line (int): the line number of the first line (for a block cut out of a file).
     YIELDS (PubTatorDocument): one per `PMID|t|` block.
     """
     block: Optional[_Block] = None
-    for line_no, raw in enumerate(lines, start=1):
+    for line_no, raw in enumerate(lines, start=start_line):
         line = raw.rstrip("\n").rstrip("\r")
         if not line.strip():
             if block is not None:
