@@ -26,6 +26,7 @@ from spacy.language import Language
 from wasabi import msg
 
 from ..corpus.reader import check_inputs
+from ..naming import pipeline_name_from_path
 from ..corpus.textio import atomic_write_lines, check_output_path, same_file
 from . import checkpoint
 from .formats import READERS, WRITERS, check_format, collection_info, guess_input_format, guess_output_format
@@ -64,10 +65,7 @@ def pipeline_name(pipeline: PipelineArg, nlp: Language) -> str:
     """The name predicted entities are credited to: the folder (model-best's parent) or package name."""
     if isinstance(pipeline, Language):
         return str(nlp.meta.get("name") or "pipeline")
-    path = Path(str(pipeline))
-    if path.name in ("model-best", "model-last"):
-        return path.parent.name
-    return path.name
+    return pipeline_name_from_path(pipeline)
 
 
 def iter_items(inputs: Sequence[Path], input_format: Optional[str]) -> Iterator[Union[Record, Malformed]]:

@@ -7,6 +7,8 @@ files; any other folder is read whole and split by document with a seeded shuffl
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
+from ..corpus.registry import CORPORA
+
 IOB_SUFFIXES = (".tsv", ".iob", ".iob2", ".conll", ".bio")
 PUBTATOR_SUFFIXES = (".pubtator", ".txt")
 
@@ -19,28 +21,13 @@ class CorpusLayout(NamedTuple):
     files: Dict[str, str]  # split name -> file name under the corpus folder
 
 
-LAYOUTS: Dict[str, CorpusLayout] = {
-    "bc2gm": CorpusLayout(
-        "bc2gm", "iob", {"train": "train.tsv", "dev": "devel.tsv", "test": "test.tsv"}
-    ),
-    "bc5cdr": CorpusLayout(
-        "bc5cdr",
-        "pubtator",
-        {
-            "train": "CDR_TrainingSet.PubTator.txt",
-            "dev": "CDR_DevelopmentSet.PubTator.txt",
-            "test": "CDR_TestSet.PubTator.txt",
-        },
-    ),
-}
+# Views of the one corpus registry (corpus/registry.py).
+LAYOUTS: Dict[str, CorpusLayout] = {n: CorpusLayout(n, c.format, dict(c.files)) for n, c in CORPORA.items()}
 
 
 # Who annotated the known corpora. A corpus folder may say it itself in provenance.json
 # (written by the maize export: {"annotation": "silver", "source": ..., "note": ...}).
-PROVENANCE: Dict[str, Dict[str, str]] = {
-    "bc2gm": {"annotation": "gold", "source": "BioCreative II Gene Mention corpus (human annotators)"},
-    "bc5cdr": {"annotation": "gold", "source": "BioCreative V CDR corpus (human annotators)"},
-}
+PROVENANCE: Dict[str, Dict[str, str]] = {n: {"annotation": c.annotation, "source": c.annotators} for n, c in CORPORA.items()}
 
 
 def corpus_provenance(name: str, folder: Path) -> Dict[str, str]:
