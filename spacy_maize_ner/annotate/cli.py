@@ -54,8 +54,11 @@ def annotate_cli(
                 worker_cpus=worker_cpus, worker_gpus=worker_gpus, overwrite=overwrite, progress=progress,
             )
             totals = manifest["totals"]
+            if not manifest["shards_run"]:
+                msg.good(f"All {len(manifest['shards'])} shards were done before (manifest {output}/manifest.json); nothing to do")
+                return
             msg.good(
-                f"{len(manifest['shards'])} shards, {totals['records_annotated']:,} documents, {totals['words']:,} words "
+                f"{manifest['shards_run']} of {len(manifest['shards'])} shards annotated; in all {totals['records_annotated']:,} documents, {totals['words']:,} words "
                 f"in {manifest['wall_seconds']:.1f} s ({totals['words'] / max(manifest['wall_seconds'], 1e-9):,.0f} words/s "
                 f"with {workers} workers) -> {output}/manifest.json"
             )

@@ -181,6 +181,7 @@ def annotate_on_ray(
         finally:
             if started_here:
                 ray.shutdown()
+    manifest["shards_run"] = len(todo)  # shards annotated by this run; the others were done before
     manifest = _write_manifest(manifest_path, manifest, workers, time.perf_counter() - start, final=True)
     return manifest
 
