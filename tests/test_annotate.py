@@ -197,6 +197,14 @@ def count_docs(doc):
     return doc
 
 
+@Language.component("test_die_at_30")
+def die_at_30(doc):
+    PROCESSED.append(doc.text)
+    if len(PROCESSED) == 30:
+        os._exit(9)
+    return doc
+
+
 @Language.component("test_interrupt_at_20")
 def interrupt(doc):
     if len(PROCESSED) >= 20:
@@ -241,23 +249,17 @@ def test_killed_run_resumes_from_its_last_checkpoint(crf_model, tmp_path):
     expected = tmp_path / "expected.pubtator"
     annotate_files(crf_model, [src], expected, progress=False)
     out = tmp_path / "o.pubtator"
-    code = f"""
-import os, spacy
-from spacy.language import Language
-from spacy_maize_ner.annotate import annotate_files
-seen = []
-@Language.component("die_at_30")
-def die(doc):
-    seen.append(1)
-    if len(seen) == 30:
-        os._exit(9)
-    return doc
-nlp = spacy.load({str(crf_model)!r})
-nlp.add_pipe("die_at_30")
-annotate_files(nlp, [{str(src)!r}], {str(out)!r}, batch_size=1, progress=False, checkpoint_every=7, origin="model")
-"""
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 9, proc.stderr
+    nlp = spacy.load(crf_model)
+    nlp.add_pipe("test_die_at_30")
+    PROCESSED.clear()
+    pid = os.fork()  # the child is killed (os._exit: no cleanup, no final checkpoint)
+    if pid == 0:
+        try:
+            annotate_files(nlp, [src], out, batch_size=1, progress=False, checkpoint_every=7, origin="model")
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 9
     state = srsly.read_json(out.with_name("o.pubtator.progress.json"))
     assert state["records_done"] == 28  # checkpoints every 7 records
     partial = out.with_name("o.pubtator.partial")

@@ -3,7 +3,6 @@ naming file, line and fix, or in the report, and never in a silently wrong outpu
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import srsly
@@ -188,25 +187,6 @@ def test_sentence_starts_are_set_in_one_pass_and_match_the_rule():
     set_sentence_starts(doc)
     assert [t.is_sent_start for t in doc] == starts
     assert [s.text for s in doc.sents] == ["ZmCCT9 delays flowering.", "Vgt1 acts (e.g. in B73).", "[Ref] and more. x"]
-
-
-def test_sentence_setting_is_linear(tmp_path):
-    """A 10x longer document may take at most ~4x longer per token (quadratic would be 10x)."""
-    nlp = make_blank_nlp()
-    short = nlp.make_doc("Expression of ZmCCT9 was higher (p < 0.05). " * 300)
-    long = nlp.make_doc("Expression of ZmCCT9 was higher (p < 0.05). " * 3000)
-
-    def per_token(doc):
-        best = min(_timed(set_sentence_starts, doc) for _ in range(3))
-        return best / len(doc)
-
-    assert per_token(long) < 4 * per_token(short)
-
-
-def _timed(fn, *args):
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start
 
 
 def test_spacy_evaluate_prints_entity_scores_of_the_dictionary_pipeline(tmp_path):
