@@ -1,4 +1,5 @@
 # `make test` and `make demo` each set up .venv themselves on a fresh machine.
+# The ray extra (annotate --ray and its tests) installs from the registry in about 30 s here.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,7 +15,7 @@ DEMO_VARS ?= --vars.regimes full,none --vars.trf_budget configs/budgets/demo.cfg
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers,ray]'
 	touch $(STAMP)
 
 venv: $(STAMP)

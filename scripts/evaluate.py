@@ -2,12 +2,10 @@
 from pathlib import Path
 from typing import List
 
-import spacy
-import srsly
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+from spacy_maize_ner.evaluation.discovery import discover_pipelines, evaluate_all
 from spacy_maize_ner.workflow.corpora import evaluation_split
 
 
@@ -18,26 +16,20 @@ def main(
     output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
     batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
 ) -> None:
-    models = list(models or []) + [m for d in models_dir for m in sorted(Path(d).glob("*/model-best"))]
-    if not models:
-        msg.fail("No pipelines to evaluate: give model folders or --models-dir.", exits=1)
-    split, data_path = evaluation_split(corpus_dir)
-    msg.info(f"Evaluating {len(models)} pipeline(s) on {data_path} ({split} split)")
-    output.mkdir(parents=True, exist_ok=True)
-    for model in models:
-        if not model.exists():
-            msg.fail(f"Pipeline not found: {model}. Train it first (spacy project run train-...).", exits=1)
-        name = model.parent.name if model.name in ("model-best", "model-last") else model.name
-        nlp = spacy.load(model)
-        metrics = evaluate_pipeline(nlp, data_path, name=name, batch_size=batch_size, model_path=str(model))
-        metrics["split"] = split
-        if "maize_ner" in nlp.meta:  # encoder and regime of transformer pipelines
-            metrics["maize_ner"] = nlp.meta["maize_ner"]
-        srsly.write_json(output / f"{name}.json", metrics)
+    try:
+        pipelines = discover_pipelines(models or [], models_dir)
+        split, data_path = evaluation_split(corpus_dir)
+    except (FileNotFoundError, ValueError) as err:
+        msg.fail(str(err), exits=1)
+    msg.info(f"Evaluating {len(pipelines)} pipeline(s) on {data_path} ({split} split)")
+
+    def show(name, metrics, path):
         msg.good(
             f"{name}: P {metrics['ents_p']:.4f}  R {metrics['ents_r']:.4f}  F {metrics['ents_f']:.4f}  "
-            f"({metrics['words_per_second']:,.0f} words/s) -> {output / f'{name}.json'}"
+            f"({metrics['words_per_second']:,.0f} words/s) -> {path}"
         )
+
+    evaluate_all(pipelines, corpus_dir, output, batch_size=batch_size, on_result=show)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
         [--to docbin|iob|pubtator] [--labels Chemical,Disease | Gene:GENE] [--n-sents 1] \\
         [--report REPORT.json] [--split 0.8,0.1,0.1 --seed 0]
     python -m spacy_maize_ner stats CORPUS [--json OUT.json]
+    python -m spacy_maize_ner annotate PIPELINE INPUT... OUTPUT [--input-format ...] [--ray]
 """
 import sys
 from enum import Enum
@@ -16,12 +17,14 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 from wasabi import msg
 
-from .corpus.convert import docs_to_pubtator, pubtator_to_docs
-from .corpus.iob import IOBFormatError, read_iob, write_iob
+from .corpus.convert import DocumentTooLongError, docs_to_pubtator
+from .corpus.iob import IOBFormatError, write_iob
 from .corpus.nlp import make_blank_nlp
-from .corpus.pubtator import PubTatorFormatError, read_pubtator, write_pubtator
+from .corpus.pubtator import PubTatorFormatError, write_pubtator
+from .corpus.reader import CorpusReader, EmptyInputError, check_inputs
 from .corpus.report import ConversionReport
 from .corpus.split import SPLITS, parse_ratios, split_docs
+from .corpus.textio import TextDecodeError, atomic_write_bytes, check_output_path, same_file
 from .corpus.stats import corpus_stats, format_provenance, format_stats, split_provenance
 from .workflow.corpora import parse_labels
 
@@ -54,44 +57,54 @@ def read_docs(
     n_sents: int = 1,
     report: Optional[ConversionReport] = None,
     progress: bool = True,
+    max_length: Optional[int] = None,
 ) -> List[Doc]:
-    """Read and convert input files into Docs, with a progress bar per file.
+    """Read and convert input files into Docs (`CorpusReader`), with a progress bar per file.
 
-    inputs (List[Path]): PubTator or IOB files.
+    inputs (List[Path]): PubTator or IOB files, each given once (`check_inputs`).
     fmt (str): "pubtator" or "iob".
     label_map (Optional[Dict[str, str]]): type -> label (`parse_labels`); None keeps all.
     n_sents (int): sentences per Doc for IOB input.
     report (Optional[ConversionReport]): receives every mention's outcome.
     progress (bool): show progress bars (on stderr; the label only when not a terminal).
+    max_length (Optional[int]): the longest PubTator document in characters (default
+        `nlp.max_length`, 1,000,000); a longer one raises `DocumentTooLongError`.
     RETURNS (List[Doc]): the Docs, in input order.
+    RAISES (EmptyInputError): when no input holds a document.
     """
     nlp = make_blank_nlp()
-    report = report if report is not None else ConversionReport()
+    if max_length:
+        nlp.max_length = max_length
+    reader = CorpusReader(fmt, nlp, label_map=label_map, n_sents=n_sents, report=report)
     docs: List[Doc] = []
-    for i, path in enumerate(inputs, start=1):
-        if fmt == "pubtator":
-            stream: Iterator[Doc] = pubtator_to_docs(read_pubtator(path), nlp, label_map=label_map, report=report)
-            length = _count_lines(path, lambda line: "|t|" in line and "\t" not in line.split("|t|", 1)[0])
-        else:
-            stream = read_iob(path, n_sents=n_sents, vocab=nlp.vocab, label_map=label_map, report=report)
-            length = -(-_count_sentences(path) // n_sents)
-        label = f"[{i}/{len(inputs)}] {path} ({fmt})"
+    for i, path in enumerate(check_inputs(inputs), start=1):
+        stream: Iterator[Doc] = reader.read(path)
         if not progress:
             docs.extend(stream)
             continue
+        if fmt == "pubtator":
+            length = _count_lines(path, lambda line: "|t|" in line and "\t" not in line.split("|t|", 1)[0])
+        else:
+            length = -(-_count_sentences(path) // n_sents)
+        label = f"[{i}/{len(inputs)}] {path} ({fmt})"
         with typer.progressbar(stream, length=length, label=label, file=sys.stderr) as bar:
             docs.extend(bar)
+    if not docs:
+        raise EmptyInputError(
+            f"No documents in {', '.join(map(str, inputs))}: the input is empty or not in the "
+            f"{fmt} format. Check the files and --format."
+        )
     return docs
 
 
 def _count_lines(path: Path, predicate) -> int:
-    with Path(path).open(encoding="utf-8-sig", newline="\n") as file_:
+    with Path(path).open(encoding="utf-8-sig", newline="\n", errors="replace") as file_:
         return sum(1 for line in file_ if predicate(line))
 
 
 def _count_sentences(path: Path) -> int:
     count, inside = 0, False
-    with Path(path).open(encoding="utf-8-sig", newline="\n") as file_:
+    with Path(path).open(encoding="utf-8-sig", newline="\n", errors="replace") as file_:
         for line in file_:
             blank = not line.strip()
             if not blank and not inside and not line.startswith("-DOCSTART-"):
@@ -101,20 +114,44 @@ def _count_sentences(path: Path) -> int:
 
 
 def write_docs(docs: List[Doc], output: Path, to: OutputFormat) -> None:
-    """Write Docs as a DocBin (user data included), IOB2 or PubTator.
+    """Write Docs as a DocBin (user data included), IOB2 or PubTator, atomically.
 
     docs (List[Doc]): the Docs.
-    output (Path): the file; its folder is created.
+    output (Path): the file; its folder is created. A failure leaves no partial file.
     to (OutputFormat): docbin, iob or pubtator.
     """
-    output.parent.mkdir(parents=True, exist_ok=True)
     if to == OutputFormat.docbin:
-        DocBin(docs=docs, store_user_data=True).to_disk(output)
+        atomic_write_bytes(output, DocBin(docs=docs, store_user_data=True).to_bytes())
     elif to == OutputFormat.iob:
         write_iob(docs, output)
     else:
         write_pubtator(docs_to_pubtator(docs), output)
     msg.good(f"Wrote {len(docs)} documents to {output}")
+
+
+def _planned_outputs(output: Path, to: OutputFormat, split: bool) -> List[Path]:
+    return [output / f"{name}{SUFFIXES[to]}" for name in SPLITS] if split else [output]
+
+
+def check_convert_outputs(outputs: List[Path], report_path: Optional[Path], inputs: List[Path]) -> None:
+    """Fail (exit 1) before any work when an output cannot be written or would clobber another file."""
+    written = list(outputs)
+    if report_path is not None:
+        written += [report_path, report_path.with_suffix(".jsonl")]
+    for i, path in enumerate(written):
+        for other in written[:i]:
+            if same_file(path, other):
+                msg.fail(f"Two outputs would be written to {path}",
+                         "Give --report a path other than OUTPUT (e.g. report.json beside it); the report's "
+                         ".jsonl records are written beside it too.", exits=1)
+        for source in inputs:
+            if same_file(path, source):
+                msg.fail(f"The output {path} is also an input", "Write to another file: the input would be lost.", exits=1)
+    for path in written:
+        try:
+            check_output_path(path, "--report" if report_path is not None and path in written[len(outputs):] else "output")
+        except OSError as err:
+            msg.fail("Cannot write the output", str(err), exits=1)
 
 
 @app.command("convert")
@@ -146,13 +183,16 @@ def convert_cli(
         "OUTPUT is then a folder and gets train/dev/test files",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the document-level --split (random.Random(seed))"),
+    max_length: int = typer.Option(
+        1_000_000, "--max-length", min=1,
+        help="Longest PubTator document in characters (spaCy's nlp.max_length); a longer one is an error naming it",
+    ),
 ) -> None:
     """Convert PubTator or IOB files to a DocBin, IOB2 or PubTator, accounting for every mention."""
-    for path in inputs:
-        if not path.exists():
-            msg.fail(f"Input file not found: {path}", "Check the path. INPUT... are files; OUTPUT comes last.", exits=1)
-        if not path.is_file():
-            msg.fail(f"Input is not a file: {path}", "Give the files themselves (e.g. dir/*.txt), not a folder.", exits=1)
+    try:
+        check_inputs(inputs)
+    except (OSError, ValueError) as err:
+        msg.fail(str(err), exits=1)
     try:
         label_map = parse_labels(labels)
     except ValueError as err:
@@ -174,27 +214,48 @@ def convert_cli(
                  "the .jsonl records are written beside it.", exits=1)
     if n_sents != 1 and fmt != InputFormat.iob:
         msg.warn("--n-sents only applies to IOB input; ignored")
+    check_convert_outputs(_planned_outputs(output, to, ratios is not None), report_path, inputs)
     report = ConversionReport()
     try:
-        docs = read_docs(inputs, fmt.value, label_map=label_map, n_sents=n_sents, report=report)
-    except (PubTatorFormatError, IOBFormatError, UnicodeDecodeError) as err:
+        docs = read_docs(inputs, fmt.value, label_map=label_map, n_sents=n_sents, report=report, max_length=max_length)
+    except (PubTatorFormatError, IOBFormatError, TextDecodeError, DocumentTooLongError, EmptyInputError) as err:
         msg.fail("Cannot read the input", f"{err}", exits=1)
-    if ratios is not None:
-        parts = split_docs(docs, ratios, seed=seed)
-        output.mkdir(parents=True, exist_ok=True)
-        for name in SPLITS:
-            write_docs(parts[name], output / f"{name}{SUFFIXES[to]}", to)
-        msg.info(f"Split {len(docs)} documents {tuple(ratios)} with seed {seed}: "
-                 + ", ".join(f"{name} {len(parts[name])}" for name in SPLITS))
-    else:
-        write_docs(docs, output, to)
+    for name in report.empty_inputs:
+        msg.warn(f"{name} holds no document")
+    if report.duplicate_documents:
+        first = report.duplicate_documents[0]
+        msg.warn(
+            f"{len(report.duplicate_documents)} document(s) with a PMID read before were left out "
+            f"(first: PMID {first['pmid']} at {first['source']}:{first['line']}, read at "
+            f"{first['first_source']}:{first['first_line']}); their mentions are in the report as duplicate_document"
+        )
+    try:
+        if ratios is not None:
+            parts = split_docs(docs, ratios, seed=seed)
+            empty = [name for name, r in zip(SPLITS, ratios) if r > 0 and not parts[name]]
+            if empty:
+                msg.fail(
+                    f"The {' and '.join(empty)} split would be empty: {len(docs)} documents split {tuple(ratios)}",
+                    "Give more documents or larger fractions for those splits (or 0 to leave a split out).", exits=1,
+                )
+            for name in SPLITS:
+                write_docs(parts[name], output / f"{name}{SUFFIXES[to]}", to)
+            msg.info(f"Split {len(docs)} documents {tuple(ratios)} with seed {seed}: "
+                     + ", ".join(f"{name} {len(parts[name])}" for name in SPLITS))
+        else:
+            write_docs(docs, output, to)
+    except OSError as err:
+        msg.fail(f"Cannot write the output: {err}", "Nothing was left half-written; free space or choose another path.", exits=1)
     report.print_summary()
     if label_map is not None and report.counts["label_filtered"] and not report.mentions_kept:
         seen = sorted({r["type"] for r in report.records if r["reason"] == "label_filtered"})
         msg.warn(f"--labels kept no mention: the input's types are {', '.join(seen)}",
                  "Name the source types before the colon, e.g. --labels " + f"{seen[0]}:GENE")
     if report_path is not None:
-        records = report.write(report_path)
+        try:
+            records = report.write(report_path)
+        except OSError as err:
+            msg.fail(f"Cannot write the report: {err}", "Free space or choose another --report path.", exits=1)
         msg.good(f"Report: {report_path}; changed and dropped mentions: {records}")
 
 
@@ -248,3 +309,9 @@ def stats_cli(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         srsly.write_json(json_path, stats)
         msg.good(f"Wrote {json_path}")
+
+
+# ---- annotate (issue 11): the command lives in spacy_maize_ner/annotate/cli.py ----------
+from .annotate.cli import annotate_cli  # noqa: E402
+
+app.command("annotate")(annotate_cli)

@@ -7,7 +7,6 @@ code (tokenizer, encoder architecture, callbacks) lives in `spacy-maize-ner`, wh
 `spacy package` lists as a requirement; `package_pipeline` builds that wheel beside the
 pipeline's, so `pip install packages/*.whl` works without an index holding it.
 """
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,21 +14,12 @@ from typing import Any, Dict, List, Optional
 
 import srsly
 
+from . import naming
+from .corpus.registry import CORPORA
 from .about import __version__ as CODE_VERSION
 
 HUB_URL = "https://huggingface.co/{}"
-CORPUS_SOURCES = {
-    "bc2gm": {
-        "name": "BioCreative II Gene Mention corpus (BC2GM), IOB version of Crichton et al. 2017",
-        "url": "https://github.com/cambridgeltl/MTL-Bioinformatics-2016",
-        "license": "CC BY 4.0",
-    },
-    "bc5cdr": {
-        "name": "BioCreative V CDR corpus (BC5CDR)",
-        "url": "https://biocreative.bioinformatics.udel.edu/tasks/biocreative-v/track-3-cdr/",
-        "license": "see the BioCreative V CDR terms of use",
-    },
-}
+CORPUS_SOURCES = {n: {"name": c.title, "url": c.url, "license": c.license} for n, c in CORPORA.items()}  # corpus/registry.py
 ENCODER_LICENSES = {
     "bert-base-cased": "Apache-2.0",
     "dmis-lab/biobert-base-cased-v1.1": "Apache-2.0",
@@ -38,16 +28,8 @@ ENCODER_LICENSES = {
 
 
 def package_name(encoder: str) -> str:
-    """encoder (str): hub id or folder. RETURNS (str): the name after `en_`, e.g. 'maize_biobert'."""
-    base = Path(encoder.rstrip("/")).name.lower()
-    if "biobert" in encoder.lower():
-        return "maize_biobert"
-    if base.startswith("bert-base"):
-        return "maize_bert"
-    slug = re.sub(r"[^a-z0-9]+", "_", base).strip("_")
-    if not slug:
-        raise ValueError(f"Cannot derive a package name from encoder '{encoder}'; pass --name.")
-    return f"maize_{slug}"
+    """encoder (str): hub id or folder. RETURNS (str): the name after `en_`, e.g. 'maize_biobert' (`naming`)."""
+    return naming.package_name(encoder)
 
 
 def encoder_source(encoder: str) -> Dict[str, str]:

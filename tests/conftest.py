@@ -75,3 +75,28 @@ def gene_corpus(tmp_path_factory) -> Path:
             db.add(doc)
         db.to_disk(folder / f"{split}.spacy")
     return folder
+
+
+@pytest.fixture(scope="session")
+def crf_model(tmp_path_factory) -> Path:
+    """A CRF pipeline (configs/crf.cfg, 30 L-BFGS iterations) trained on synthetic maize sentences, on disk."""
+    import spacy
+    from spacy.tokens import Doc, Span
+    from spacy.training import Example
+    from thinc.api import Config
+
+    from spacy_maize_ner.tags import tags_to_spans
+    from synthetic import maize_sentences
+
+    config = Config().from_disk(ROOT / "configs" / "crf.cfg")
+    config["components"]["crf_ner"]["max_iterations"] = 30
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    train = []
+    for words, tags in maize_sentences(80, seed=3):
+        doc = Doc(nlp.vocab, words=words)
+        doc.ents = [Span(doc, s, e, label=label) for s, e, label in tags_to_spans(tags)]
+        train.append(doc)
+    nlp.initialize(lambda: [Example(nlp.make_doc(d.text), d) for d in train])
+    path = tmp_path_factory.mktemp("crf-model") / "model"
+    nlp.to_disk(path)
+    return path

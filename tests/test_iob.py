@@ -55,7 +55,7 @@ def test_iob1_starts_are_kept_reported_and_written_as_iob2(fixtures_dir, tmp_pat
         "ZmCCT9", "Vgt1", "teosinte branched1", "tb1", "Dwarf8", "ZmRAP2 . 7",
     ]
     summary = report.summary()
-    assert summary["changed"] == {"iob1_start": 5, "expanded": 0}
+    assert summary["changed"] == {"iob1_start": 5, "expanded": 0, "trimmed": 0}
     assert summary["mentions_read"] == 6 and summary["mentions_kept"] == 6
     assert summary["mentions_kept_unchanged"] == 1  # the B- between two entities
     report.write(tmp_path / "r.json")

@@ -8,9 +8,11 @@ boundary inside an entity.
 Each mention is checked, in this order: its PMID is the document's (`pmid_mismatch`),
 start < end (`empty_span`), the offsets lie inside the text (`offset_out_of_range`), the
 mention text is the document text at the offsets (`text_mismatch`), its type is selected
-(`label_filtered`). It is then aligned to tokens; offsets inside a token are widened to
-the token boundaries (`expanded`, kept). Of mentions that overlap after alignment the
-longest is kept (ties: earliest start, then a mention not widened, then the first in the
+(`label_filtered`). Whitespace at either end of the offsets is trimmed (`trimmed`, kept),
+so that a mention starting on a space does not outrank the exact mention of the same
+gene. It is then aligned to tokens; offsets inside a token are widened to the token
+boundaries (`expanded`, kept). Of mentions that overlap after alignment the
+longest is kept (ties: earliest start, then a mention not changed, then the first in the
 file); the others are `duplicate` (same tokens and label as the kept one) or `overlap`.
 
 `doc.user_data` carries what writing the document back needs (msgpack-able, so DocBin
@@ -20,13 +22,28 @@ offsets in the Doc) and "pubtator_relations" ([[type, id1, id2, *extra], ...]).
 """
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from ..components.sentences import apply_sentence_starts
 from .pubtator import PubTatorDocument, PubTatorMention, PubTatorRelation
 from .report import ConversionReport
 
 LabelMap = Optional[Dict[str, str]]
+
+
+class DocumentTooLongError(ValueError):
+    """A document longer than `nlp.max_length`; names file, line, PMID and the option."""
+
+    def __init__(self, document: PubTatorDocument, max_length: int) -> None:
+        self.document, self.max_length = document, max_length
+        super().__init__(
+            f"{document.source}:{document.line_no}: document {document.pmid} has {len(document.text):,} "
+            f"characters, more than the limit of {max_length:,} (nlp.max_length). Convert it with a higher "
+            f"limit, e.g. --max-length {len(document.text) + 1}: the converter only tokenises, which "
+            "needs little memory; or split the document."
+        )
 
 
 class _Candidate(NamedTuple):
@@ -35,6 +52,7 @@ class _Candidate(NamedTuple):
     span: Span
     mention: PubTatorMention
     order: int  # position among the document's mentions
+    trimmed: bool = False  # the offsets included whitespace around the mention
 
     @property
     def changed(self) -> bool:
@@ -63,7 +81,9 @@ def pubtator_to_docs(
             report.add_input(document.source)
         report.documents += 1
         report.relations_read += len(document.relations)
-        doc = nlp.make_doc(document.text)
+        if len(document.text) > nlp.max_length:
+            raise DocumentTooLongError(document, nlp.max_length)
+        doc = nlp.tokenizer(document.text)  # the length is checked above, naming the document
         for _, proc in nlp.pipeline:  # the sentencizer; entities are set below
             doc = proc(doc)
         for bad in document.malformed:
@@ -76,13 +96,14 @@ def pubtator_to_docs(
             reason = _invalid_reason(document, mention, label_map)
             if reason is None:
                 label = label_map[mention.type] if label_map is not None else mention.type
-                span = doc.char_span(
-                    mention.start, mention.end, label=label, kb_id=mention.identifier, alignment_mode="expand"
+                start, end = _trim(document.text, mention.start, mention.end)
+                span = None if start >= end else doc.char_span(
+                    start, end, label=label, kb_id=mention.identifier, alignment_mode="expand"
                 )
                 if span is None or not span.text.strip():
                     reason = "empty_span"  # only whitespace between the offsets
                 else:
-                    candidates.append(_Candidate(span, mention, order))
+                    candidates.append(_Candidate(span, mention, order, (start, end) != (mention.start, mention.end)))
             if reason is not None:
                 report.add(reason, **_record(document, mention))
         kept = _resolve_overlaps(document, candidates, report)
@@ -90,6 +111,15 @@ def pubtator_to_docs(
         _set_sentence_starts(doc, len(document.title), document.has_abstract)
         doc.user_data.update(_user_data(document, kept))
         yield doc
+
+
+def _trim(text: str, start: int, end: int) -> "tuple[int, int]":
+    """The offsets without the whitespace at either end of the mention."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def _invalid_reason(document: PubTatorDocument, m: PubTatorMention, label_map: LabelMap) -> Optional[str]:
@@ -156,8 +186,9 @@ def _resolve_overlaps(
             owner[i] = cand
         kept.append(cand)
         if cand.changed:
+            trimmed_only = cand.trimmed and span.text == cand.mention.text.strip()
             report.add(
-                "expanded",
+                "trimmed" if trimmed_only else "expanded",
                 **_record(document, cand.mention, new_start=span.start_char, new_end=span.end_char, new_text=span.text),
             )
         else:
@@ -166,17 +197,23 @@ def _resolve_overlaps(
 
 
 def _set_sentence_starts(doc: Doc, title_length: int, has_abstract: bool) -> None:
-    """Make the title a sentence of its own and clear boundaries inside entities."""
+    """Make the title a sentence of its own and clear boundaries inside entities.
+
+    The boundaries the pipeline set are read and written back in one array operation
+    each, so this is linear in the document's length.
+    """
     if len(doc) == 0:
         return
-    doc[0].is_sent_start = True
-    inside = {i for ent in doc.ents for i in range(ent.start + 1, ent.end)}
+    starts = [t == 1 for t in doc.to_array([SENT_START]).astype("int64").ravel()]
+    starts[0] = True
     if has_abstract:
         first = next((t.i for t in doc if t.idx > title_length and t.text.strip()), None)
-        if first is not None and first not in inside:
-            doc[first].is_sent_start = True
-    for i in inside:
-        doc[i].is_sent_start = False
+        if first is not None:
+            starts[first] = True
+    for ent in doc.ents:
+        for i in range(ent.start + 1, ent.end):
+            starts[i] = False
+    apply_sentence_starts(doc, starts)
 
 
 def _user_data(document: PubTatorDocument, kept: List[_Candidate]) -> Dict[str, Any]:

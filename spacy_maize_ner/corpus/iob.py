@@ -22,6 +22,7 @@ from spacy.vocab import Vocab
 
 from ..tags import OUTSIDE, sentences, span_tags, split_tag, tags_to_spans
 from .report import ConversionReport
+from .textio import atomic_write, read_lines
 
 DOCSTART = "-DOCSTART-"
 # On the last Doc of a file whose last sentence had no blank line after it, so that
@@ -52,20 +53,20 @@ def read_iob_sentences(path: Union[str, Path]) -> Iterator[IOBSentence]:
     if not path.is_file():
         raise FileNotFoundError(f"IOB file not found: {path}. Check the path.")
     sentence = IOBSentence([], [], [])
-    with path.open(encoding="utf-8-sig", newline="\n") as file_:
-        for line_no, raw in enumerate(file_, start=1):
-            line = raw.rstrip("\n").rstrip("\r")
-            if not line.strip():
-                if sentence.words:
-                    yield sentence
-                    sentence = IOBSentence([], [], [])
-                continue
-            if line.startswith(DOCSTART):
-                continue
-            word, tag = _parse_line(path, line_no, line)
-            sentence.words.append(word)
-            sentence.tags.append(tag)
-            sentence.line_nos.append(line_no)
+    # Lines end only at "\n"; invalid UTF-8 names file and line (textio.read_lines).
+    for line_no, raw in read_lines(path):
+        line = raw.rstrip("\n").rstrip("\r")
+        if not line.strip():
+            if sentence.words:
+                yield sentence
+                sentence = IOBSentence([], [], [])
+            continue
+        if line.startswith(DOCSTART):
+            continue
+        word, tag = _parse_line(path, line_no, line)
+        sentence.words.append(word)
+        sentence.tags.append(tag)
+        sentence.line_nos.append(line_no)
     if sentence.words:
         yield sentence._replace(closed=False)
 
@@ -198,11 +199,9 @@ def write_iob(docs: Iterable[Doc], path: Union[str, Path]) -> int:
     path (Union[str, Path]): the output file; its folder is created.
     RETURNS (int): the number of Docs written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
     previous: Optional[Doc] = None
-    with path.open("w", encoding="utf-8", newline="\n") as file_:
+    with atomic_write(path) as file_:
         for doc in docs:
             if previous is not None:
                 file_.write(format_iob(previous))

@@ -10,8 +10,9 @@ One document per block, blocks separated by a blank line:
 - Offsets are character offsets into `title + " " + abstract` (`PubTatorDocument.text`).
 - Identifiers may be composite (`D014786|D006311`, with the individual names in an
   optional 7th column, e.g. `ZmCCT9|ZmCOL3`) or `-1` for unnormalised mentions.
-- Relation lines (4 or more columns, the second not a number, e.g. `CID`) follow the
-  mentions; columns after `id2` are kept in `PubTatorRelation.extra`.
+- Relation lines (4 or more columns, the second a type name such as `CID`, not a
+  number) follow the mentions; columns after `id2` are kept in `PubTatorRelation.extra`
+  and written back.
 - Tolerated: CRLF line ends, a missing final blank line, a missing blank line before
   the next `PMID|t|` line, a document without its `PMID|a|` line.
 
@@ -26,7 +27,11 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+from .textio import atomic_write, read_lines
+
 INTEGER = re.compile(r"[+-]?\d+$")
+# The second column of a relation line: a type such as CID, Association, Bind.
+RELATION_TYPE = re.compile(r"[A-Za-z_][\w.-]*$")
 # `PMID|t|text`: no tab before the section, which tells it from a mention line whose
 # composite identifier contains "|".
 SECTION = re.compile(r"([^\t|]*)\|([^\t|]*)\|(.*)$", re.DOTALL)
@@ -102,10 +107,8 @@ def read_pubtator(path: Union[str, Path]) -> Iterator[PubTatorDocument]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"PubTator file not found: {path}. Check the path.")
-    # newline="\n": lines end only at "\n" ("\r" or U+2028 inside a title must not
-    # split it, or every offset after it would shift); "\r\n" is handled below.
-    with path.open(encoding="utf-8-sig", newline="\n") as file_:
-        yield from parse_pubtator(file_, source=str(path))
+    # Lines end only at "\n" (see textio.read_lines); "\r\n" is handled below.
+    yield from parse_pubtator((line for _, line in read_lines(path)), source=str(path))
 
 
 class _Block:
@@ -132,15 +135,16 @@ class _Block:
         )
 
 
-def parse_pubtator(lines: Iterable[str], source: str = "<string>") -> Iterator[PubTatorDocument]:
+def parse_pubtator(lines: Iterable[str], source: str = "<string>", start_line: int = 1) -> Iterator[PubTatorDocument]:
     """Parse PubTator lines (format in the module docstring).
 
     lines (Iterable[str]): the lines, with or without their line ends.
     source (str): the file name used in errors and records.
+    start_line (int): the line number of the first line (for a block cut out of a file).
     YIELDS (PubTatorDocument): one per `PMID|t|` block.
     """
     block: Optional[_Block] = None
-    for line_no, raw in enumerate(lines, start=1):
+    for line_no, raw in enumerate(lines, start=start_line):
         line = raw.rstrip("\n").rstrip("\r")
         if not line.strip():
             if block is not None:
@@ -192,7 +196,15 @@ def _add_abstract(block: Optional[_Block], pmid: str, body: str, source: str, li
 def _add_annotation(block: _Block, line: str, line_no: int) -> None:
     """Append a mention, a relation or a malformed line to the block."""
     columns = line.split("\t")
-    if len(columns) in (6, 7):
+    mention_like = len(columns) in (6, 7) and INTEGER.match(columns[2])
+    if len(columns) >= 4 and RELATION_TYPE.match(columns[1]) and not mention_like:
+        # A relation, however many columns follow id2 (kept in `extra`): a type name in
+        # the second column, where a mention has its start offset. A 6- or 7-column line
+        # with an integer third column is a mention with a broken start instead.
+        block.relations.append(
+            PubTatorRelation(columns[0], columns[1], columns[2], columns[3], line_no, tuple(columns[4:]))
+        )
+    elif len(columns) in (6, 7):
         if not (INTEGER.match(columns[1]) and INTEGER.match(columns[2])):
             problem = f"start and end offsets must be integers, found {columns[1]!r} and {columns[2]!r}"
             block.malformed.append(MalformedLine(columns[0], line, problem, line_no))
@@ -209,14 +221,10 @@ def _add_annotation(block: _Block, line: str, line_no: int) -> None:
                 line_no=line_no,
             )
         )
-    elif len(columns) >= 4 and columns[1] and not INTEGER.match(columns[1]):
-        block.relations.append(
-            PubTatorRelation(columns[0], columns[1], columns[2], columns[3], line_no, tuple(columns[4:]))
-        )
     else:
         problem = (
             f"expected 6 or 7 tab-separated columns for a mention (PMID, start, end, text, "
-            f"type, identifier[, names]) or PMID<TAB>TYPE<TAB>id1<TAB>id2 for a relation, "
+            f"type, identifier[, names]) or PMID<TAB>TYPE<TAB>id1<TAB>id2[<TAB>...] for a relation, "
             f"found {len(columns)} column(s)"
         )
         block.malformed.append(MalformedLine(columns[0], line, problem, line_no))
@@ -248,13 +256,11 @@ def write_pubtator(documents: Iterable[PubTatorDocument], path: Union[str, Path]
     """Write documents as PubTator, "\\n" line ends, a blank line after each document.
 
     documents (Iterable[PubTatorDocument]): e.g. from `read_pubtator` or `docs_to_pubtator`.
-    path (Union[str, Path]): the output file; its folder is created.
+    path (Union[str, Path]): the output file; its folder is created; written atomically.
     RETURNS (int): the number of documents written.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with path.open("w", encoding="utf-8", newline="\n") as file_:
+    with atomic_write(path) as file_:
         for document in documents:
             file_.write(format_pubtator(document))
             n += 1

@@ -5,9 +5,11 @@ of an IOB file) is counted exactly once, as
 
 - kept unchanged: `exact`;
 - kept but changed (`CHANGED`): `expanded` (widened to token boundaries), `iob1_start`
-  (an `I-` tag opened the entity);
+  (an `I-` tag opened the entity), `trimmed` (whitespace
+  at either end of the offsets removed);
 - dropped (`DROPPED`): `overlap`, `duplicate`, `offset_out_of_range`, `text_mismatch`,
-  `empty_span`, `malformed_line`, `pmid_mismatch`, `label_filtered`.
+  `empty_span`, `malformed_line`, `pmid_mismatch`, `label_filtered`,
+  `document_in_other_split`, `duplicate_document`.
 
 so that `mentions_read == mentions_kept + mentions_dropped`. `write` stores the summary
 as JSON and, beside it, one JSON object per changed or dropped mention (JSONL) with
@@ -23,10 +25,13 @@ from typing import Any, Dict, List, Optional, Union
 import srsly
 from wasabi import Printer, msg
 
+from .textio import atomic_write_lines
+
 EXACT = "exact"
 CHANGED: Dict[str, str] = {
     "expanded": "offsets fell inside tokens; widened to token boundaries",
     "iob1_start": "an I- tag opened the entity (read as IOB1)",
+    "trimmed": "offsets included whitespace around the mention; trimmed to its text",
 }
 DROPPED: Dict[str, str] = {
     "overlap": "overlaps a longer mention, which was kept",
@@ -38,6 +43,7 @@ DROPPED: Dict[str, str] = {
     "pmid_mismatch": "annotation PMID differs from its document's",
     "label_filtered": "type not selected by the label option",
     "document_in_other_split": "its document (same PMID) is also in the dev or test file and is kept there only",
+    "duplicate_document": "its document's PMID was read before (the same file twice, or a repeated PMID); the first is kept",
 }
 OUTCOMES = (EXACT, *CHANGED, *DROPPED)
 
@@ -58,6 +64,9 @@ class ConversionReport:
         self.relations_read = 0
         self.counts: Counter = Counter()
         self.records: List[Dict[str, Any]] = []
+        self.duplicate_documents: List[Dict[str, Any]] = []  # {pmid, source, line, first_source, first_line}
+        self.empty_inputs: List[str] = []  # files that held no document
+        self.documents_skipped: Dict[str, int] = {}  # reason -> documents left out whole
 
     def add_input(self, path: Union[str, Path]) -> None:
         """Note an input file (once, however often it is added).
@@ -122,6 +131,9 @@ class ConversionReport:
             "changed": changed,
             "dropped": dropped,
             "by_reason": {"changed": changed, "dropped": dropped},
+            "duplicate_documents": list(self.duplicate_documents),
+            "empty_inputs": list(self.empty_inputs),
+            "documents_skipped": dict(self.documents_skipped),
         }
         check_invariant(summary)
         return summary
@@ -148,10 +160,8 @@ class ConversionReport:
                 f"{summary['mentions_dropped']} dropped mentions; this is a bug in the converter."
             )
         summary["records"] = str(records_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        records_path.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(path, summary)
-        srsly.write_jsonl(records_path, self.records)
+        atomic_write_lines(records_path, (srsly.json_dumps(r) + "\n" for r in self.records))
+        atomic_write_lines(path, [srsly.json_dumps(summary, indent=2) + "\n"])
         return records_path
 
     def format_summary(self) -> List[str]:

@@ -20,7 +20,7 @@ from spacy.util import filter_spans
 
 from .genes import LexiconTerm, build_lexicon, read_lexicon
 
-DEFAULT_CONFIG = {"label": "GENE", "short_max": 3, "min_length": 2}
+DEFAULT_CONFIG = {"label": "GENE", "short_max": 3, "min_length": 2, "scorer": {"@scorers": "spacy.ner_scorer.v1"}}
 
 
 @Language.factory(
@@ -29,8 +29,10 @@ DEFAULT_CONFIG = {"label": "GENE", "short_max": 3, "min_length": 2}
     assigns=["doc.ents"],
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
 )
-def make_dictionary_ner(nlp: Language, name: str, *, label: str, short_max: int, min_length: int) -> "DictionaryNER":
-    return DictionaryNER(nlp, name, label=label, short_max=short_max, min_length=min_length)
+def make_dictionary_ner(
+    nlp: Language, name: str, *, label: str, short_max: int, min_length: int, scorer: Optional[Callable] = None
+) -> "DictionaryNER":
+    return DictionaryNER(nlp, name, label=label, short_max=short_max, min_length=min_length, scorer=scorer)
 
 
 class DictionaryNER(Pipe):
@@ -40,11 +42,14 @@ class DictionaryNER(Pipe):
     short_max (int): terms up to this many characters match with their exact case only
         (used when terms are added as text: `initialize`, `add_texts`).
     min_length (int): shorter terms are skipped.
+    scorer (Optional[Callable]): scores `doc.ents` for `nlp.evaluate` and `spacy evaluate`
+        (default `spacy.ner_scorer.v1`: ents_p/r/f and per type).
     """
 
     def __init__(self, nlp: Language, name: str = "maize_dictionary_ner", *, label: str = "GENE",
-                 short_max: int = 3, min_length: int = 2) -> None:
+                 short_max: int = 3, min_length: int = 2, scorer: Optional[Callable] = None) -> None:
         self.name, self.label = name, label
+        self.scorer = scorer
         self.short_max, self.min_length = short_max, min_length
         self.vocab = nlp.vocab
         self._make_doc: Callable[[str], Doc] = nlp.make_doc

@@ -7,6 +7,8 @@ files; any other folder is read whole and split by document with a seeded shuffl
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
+from ..corpus.registry import CORPORA
+
 IOB_SUFFIXES = (".tsv", ".iob", ".iob2", ".conll", ".bio")
 PUBTATOR_SUFFIXES = (".pubtator", ".txt")
 
@@ -19,28 +21,13 @@ class CorpusLayout(NamedTuple):
     files: Dict[str, str]  # split name -> file name under the corpus folder
 
 
-LAYOUTS: Dict[str, CorpusLayout] = {
-    "bc2gm": CorpusLayout(
-        "bc2gm", "iob", {"train": "train.tsv", "dev": "devel.tsv", "test": "test.tsv"}
-    ),
-    "bc5cdr": CorpusLayout(
-        "bc5cdr",
-        "pubtator",
-        {
-            "train": "CDR_TrainingSet.PubTator.txt",
-            "dev": "CDR_DevelopmentSet.PubTator.txt",
-            "test": "CDR_TestSet.PubTator.txt",
-        },
-    ),
-}
+# Views of the one corpus registry (corpus/registry.py).
+LAYOUTS: Dict[str, CorpusLayout] = {n: CorpusLayout(n, c.format, dict(c.files)) for n, c in CORPORA.items()}
 
 
 # Who annotated the known corpora. A corpus folder may say it itself in provenance.json
 # (written by the maize export: {"annotation": "silver", "source": ..., "note": ...}).
-PROVENANCE: Dict[str, Dict[str, str]] = {
-    "bc2gm": {"annotation": "gold", "source": "BioCreative II Gene Mention corpus (human annotators)"},
-    "bc5cdr": {"annotation": "gold", "source": "BioCreative V CDR corpus (human annotators)"},
-}
+PROVENANCE: Dict[str, Dict[str, str]] = {n: {"annotation": c.annotation, "source": c.annotators} for n, c in CORPORA.items()}
 
 
 def corpus_provenance(name: str, folder: Path) -> Dict[str, str]:
@@ -160,47 +147,43 @@ def build_corpus(
     seed: int = 0,
     n_sents: int = 1,
     ratios: Tuple[float, float, float] = (0.8, 0.1, 0.1),
+    max_length: Optional[int] = None,
 ) -> Dict:
     """Convert a corpus folder into `train/dev(/test).spacy`, a report and `meta.json`.
 
     name (str): a key of LAYOUTS, or any name for a folder read whole.
     folder (Path): the raw files (assets/<name>).
     output_dir (Path): where the DocBins, `conversion_report.json` and `meta.json` go.
+    max_length (Optional[int]): the longest document in characters (`nlp.max_length`,
+        1,000,000 by default); a longer one is an error naming it and this option.
     RETURNS (Dict): the contents of meta.json.
+    RAISES (ValueError): an empty input, or a dev (or requested test) split left empty.
     """
     import srsly
     from spacy.tokens import DocBin
 
-    from ..corpus.convert import pubtator_to_docs
-    from ..corpus.iob import read_iob
     from ..corpus.nlp import make_blank_nlp
-    from ..corpus.pubtator import read_pubtator
+    from ..corpus.reader import CorpusReader, EmptyInputError, check_inputs
     from ..corpus.report import ConversionReport
     from ..corpus.split import split_docs
+    from ..corpus.textio import atomic_write_bytes, atomic_write_lines, check_output_path
 
     fmt, files, official = find_split_files(name, Path(folder))
     provenance = corpus_provenance(name, Path(folder))
     nlp = make_blank_nlp()
+    if max_length:
+        nlp.max_length = max_length
     report = ConversionReport()
+    for paths in files.values():
+        check_inputs(paths)
+    output_dir = Path(output_dir)
+    for target in ("train.spacy", "dev.spacy", "test.spacy", "conversion_report.json", "conversion_report.jsonl", "meta.json"):
+        check_output_path(output_dir / target, "corpus output")
+    reader = CorpusReader(fmt, nlp, label_map=label_map, n_sents=n_sents, report=report)
 
     def read(paths: List[Path], exclude_pmids: frozenset = frozenset()) -> list:
-        docs: list = []
-        for path in paths:
-            if fmt == "iob":
-                docs.extend(read_iob(path, n_sents=n_sents, vocab=nlp.vocab, label_map=label_map, report=report))
-                continue
-            report.add_input(path)
-            documents = []
-            for document in read_pubtator(path):
-                if document.pmid in exclude_pmids:
-                    _account_for_removed(document, report)
-                    removed.append(document.pmid)
-                else:
-                    documents.append(document)
-            docs.extend(pubtator_to_docs(documents, nlp, label_map=label_map, report=report))
-        return docs
+        return [doc for path in paths for doc in reader.read(path, exclude_pmids)]
 
-    removed: List[str] = []
     if official:
         # Held-out splits are read first: a training document that is also in dev or test
         # (the shared BC5CDR training file contains the whole development set) is dropped
@@ -212,13 +195,17 @@ def build_corpus(
     else:
         splits = split_docs(read(files["all"]), ratios, seed=seed)
         origin = f"document-level split {ratios} with seed {seed}"
-    output_dir = Path(output_dir)
+    if not any(splits.values()):
+        raise EmptyInputError(f"No documents in the {name} corpus files under {folder}: check the files and their format.")
+    check_split_sizes(splits, requested_test=official or ratios[2] > 0, origin=origin)
+    removed = reader.removed
     output_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("train", "dev", "test"):
-        (output_dir / f"{stale}.spacy").unlink(missing_ok=True)
+        if not splits.get(stale):
+            (output_dir / f"{stale}.spacy").unlink(missing_ok=True)
     for split, docs in splits.items():
         if docs:
-            DocBin(docs=docs, store_user_data=True).to_disk(output_dir / f"{split}.spacy")
+            atomic_write_bytes(output_dir / f"{split}.spacy", DocBin(docs=docs, store_user_data=True).to_bytes())
     report.write(output_dir / "conversion_report.json")
     eval_split = "test" if splits.get("test") else "dev"
     meta = {
@@ -243,16 +230,22 @@ def build_corpus(
             for split, docs in splits.items() if docs
         },
     }
-    srsly.write_json(output_dir / "meta.json", meta)
+    atomic_write_lines(output_dir / "meta.json", [srsly.json_dumps(meta, indent=2) + "\n"])
     return meta
 
 
-def _account_for_removed(document, report) -> None:
-    """Count every mention of a document left out of train in the conversion report."""
-    for bad in document.malformed:
-        report.add("document_in_other_split", source=document.source, line=bad.line_no,
-                   doc_id=document.pmid, raw=bad.line)
-    for m in document.mentions:
-        report.add("document_in_other_split", source=document.source, line=m.line_no,
-                   doc_id=document.pmid, pmid=m.pmid, start=m.start, end=m.end, text=m.text,
-                   type=m.type, identifier=m.identifier)
+def check_split_sizes(splits: Dict[str, list], *, requested_test: bool, origin: str) -> None:
+    """Raise when train or dev is empty, or test when a test split was asked for.
+
+    splits (Dict[str, list]): split name -> documents.
+    requested_test (bool): whether a test split is expected (official files, or a ratio > 0).
+    origin (str): how the splits were made, for the message.
+    """
+    wanted = ["train", "dev"] + (["test"] if requested_test and "test" in splits else [])
+    empty = [name for name in wanted if not splits.get(name)]
+    if empty:
+        sizes = ", ".join(f"{k} {len(v)}" for k, v in splits.items())
+        raise ValueError(
+            f"The {' and '.join(empty)} split would be empty ({sizes}; {origin}): a pipeline cannot be "
+            "trained or evaluated on it. Give more documents, or other split ratios (e.g. --split 0.6,0.2,0.2)."
+        )

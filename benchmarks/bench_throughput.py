@@ -1,0 +1,295 @@
+"""Throughput of the pipelines through `annotate`, long documents, spaCy vs HF vs bare encoder, Ray.
+
+    nice -n 10 python benchmarks/bench_throughput.py \\
+        --crf training/crf/model-best --hmm training/hmm/model-best \\
+        --dictionary training/dictionary/model-best --transformer training/trf-minilm-none/model-best \\
+        --encoder assets/encoders/minilm --dev ../shared/data/bc2gm/devel.tsv
+
+Every job runs in its own process pinned to one core (`taskset -c 0`, one torch
+thread), on the same texts: the BC2GM development sentences, ten to a document
+(about 250 words, an abstract's length), written as JSONL. Sections:
+
+- annotate: words/s of each pipeline family through `annotate_files` (reading the
+  JSONL and writing JSONL included; model loading excluded).
+- long: per-token time of sentence setting and of the CRF pipeline on 5k- and
+  50k-token documents (the texts concatenated), and a 100k-word document through CRF.
+- trf: one process, side by side: the spaCy transformer pipeline (`nlp.pipe`), the
+  Hugging Face token-classification pipeline with the same encoder, and the bare
+  encoder's forward pass over the same texts, pre-tokenized and batched by length.
+  The transformer pipeline may be untrained (regime `none`): speed does not depend on
+  the weights, and the HF head is freshly initialised for the same reason.
+- ray: `annotate --ray` with the CRF pipeline on a local Ray instance, 1 worker then
+  2 workers, over the same shards; wall time of the Ray job (actor start and model
+  load included) and the words/s inside the actors.
+
+Rows go to benchmarks/results/throughput.json (data "bc2gm", split "throughput").
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import typer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import dispatch, merge_rows, render  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "throughput.json"
+app = typer.Typer(add_completion=False)
+
+
+def machine() -> str:
+    import platform
+
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
+    import datetime
+
+    return {
+        "pipeline": pipeline, "encoder": params.pop("encoder", None), "regime": params.pop("regime", None),
+        "params": {**params, "load_average_1min": os.getloadavg()[0]}, "data": "bc2gm", "split": "throughput",
+        "seed": 0, "machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "metric": metric, "value": value,
+    }
+
+
+def write_texts(dev: Path, out: Path, per_doc: int = 10, limit: Optional[int] = None, repeat: int = 1) -> int:
+    """BC2GM sentences, `per_doc` to a document, as JSONL; RETURNS the number of documents."""
+    from spacy_maize_ner.corpus.iob import read_iob_sentences
+
+    sents = [" ".join(s.words) for s in read_iob_sentences(dev)]
+    if limit:
+        sents = sents[:limit]
+    docs = [" ".join(sents[i:i + per_doc]) for i in range(0, len(sents), per_doc)] * repeat
+    with out.open("w", encoding="utf8") as f:
+        for i, text in enumerate(docs):
+            f.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")
+    return len(docs)
+
+
+def pinned(args: List[str]) -> List[str]:
+    return (["taskset", "-c", "0"] if shutil.which("taskset") else []) + [sys.executable, str(Path(__file__).resolve()), *args]
+
+
+def run_pinned(args: List[str], env: Optional[Dict[str, str]] = None) -> List[Dict]:
+    proc = subprocess.run(pinned(args), stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        typer.echo(proc.stdout[-3000:], err=True)
+        raise typer.Exit(proc.returncode)
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    for r in rows:
+        typer.echo(f"   {r['pipeline']:<28} {r['metric']:<32} {r['value']:,.4g}", err=True)
+    return rows
+
+
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+@app.command("run")
+def run(
+    crf: Path = typer.Option(Path("training/crf/model-best"), help="CRF pipeline"),
+    hmm: Optional[Path] = typer.Option(Path("training/hmm/model-best"), help="HMM pipeline"),
+    dictionary: Optional[Path] = typer.Option(Path("training/dictionary/model-best"), help="Dictionary pipeline"),
+    transformer: Optional[Path] = typer.Option(None, help="spaCy transformer pipeline (e.g. MiniLM, regime none)"),
+    encoder: Optional[Path] = typer.Option(None, help="The transformer pipeline's encoder folder (for HF and the bare forward pass)"),
+    dev: Path = typer.Option(Path("../shared/data/bc2gm/devel.tsv"), help="BC2GM development sentences (IOB)"),
+    trf_sentences: int = typer.Option(400, help="Sentences for the transformer sections (they are slow on CPU)"),
+    sections: str = typer.Option("annotate,long,trf,ray", help="Comma-separated sections to run"),
+    ray_repeat: int = typer.Option(4, help="Copies of the dev texts in the Ray shards"),
+) -> None:
+    """Run every section, merge the rows into benchmarks/results/throughput.json, re-render RESULTS.md."""
+    wanted = set(sections.split(","))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    texts = tmp / "texts.jsonl"
+    n_docs = write_texts(dev, texts)
+    typer.echo(f"{n_docs} documents of BC2GM dev sentences in {texts}", err=True)
+    rows: List[Dict] = []
+    if "annotate" in wanted:
+        for name, model in (("crf", crf), ("hmm", hmm), ("dictionary", dictionary)):
+            if model is not None and Path(model).exists():
+                rows += run_pinned(["job", "annotate", name, str(model), str(texts), str(tmp / f"{name}.jsonl")], ONE_THREAD)
+        if transformer is not None:
+            small = tmp / "trf-texts.jsonl"
+            write_texts(dev, small, limit=trf_sentences)
+            rows += run_pinned(["job", "annotate", "trf-minilm", str(transformer), str(small), str(tmp / "trf.jsonl")], ONE_THREAD)
+    if "long" in wanted:
+        rows += run_pinned(["job", "long", str(crf), str(dev)], ONE_THREAD)
+    if "trf" in wanted and transformer is not None and encoder is not None:
+        rows += run_pinned(["job", "trf", str(transformer), str(encoder), str(dev), str(trf_sentences)], ONE_THREAD)
+    if "ray" in wanted:
+        shards = []
+        for i in range(4):  # four shards, each the dev texts ray_repeat // 4 times
+            shard = tmp / f"shard{i}.jsonl"
+            write_texts(dev, shard, repeat=max(1, ray_repeat // 4))
+            shards.append(str(shard))
+        rows += json.loads(subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "job", "ray", str(crf), str(tmp / "ray"), *shards],
+            stdout=subprocess.PIPE, text=True, check=True, env={**os.environ, **ONE_THREAD},
+        ).stdout.strip().splitlines()[-1])
+    merge_rows(RESULTS, rows)
+    render()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+COMMAND = "nice -n 10 python benchmarks/bench_throughput.py"
+
+
+@app.command("job")
+def job(
+    section: str = typer.Argument(...),
+    args: List[str] = typer.Argument(None),
+) -> None:
+    """One section in this process; prints its rows as JSON on the last line."""
+    rows = {"annotate": job_annotate, "long": job_long, "trf": job_trf, "ray": job_ray}[section](*args)
+    print(json.dumps(rows))
+
+
+def job_annotate(name: str, model: str, texts: str, out: str) -> List[Dict]:
+    import spacy
+
+    from spacy_maize_ner.annotate import annotate_files
+
+    nlp = spacy.load(model)
+    annotate_files(nlp, [texts], out + ".warm", progress=False, overwrite=True)  # warm-up: caches, lazy init
+    report = annotate_files(nlp, [texts], out, progress=False, overwrite=True)
+    params = {"documents": report.records_annotated, "words": report.words, "seconds": report.seconds,
+              "model": model, "core": "1 (taskset -c 0)", "io": "JSONL in, JSONL out, included"}
+    regime = {"crf": "crf", "hmm": "hmm", "dictionary": "dictionary"}.get(name, "none")
+    return [row(f"annotate-{name}", "words_per_second", report.words_per_second, COMMAND, regime=regime, **params)]
+
+
+def job_long(crf: str, dev: str) -> List[Dict]:
+    import spacy
+
+    from spacy_maize_ner.components.sentences import set_sentence_starts
+    from spacy_maize_ner.corpus.iob import read_iob_sentences
+
+    nlp = spacy.load(crf)
+    words = [w for s in read_iob_sentences(dev) for w in s.words]
+    while len(words) < 100_000:
+        words = words + words
+    out = []
+
+    def text(n: int) -> str:
+        return " ".join(words[:n])
+
+    def best(fn, repeats=3) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    per_token = {}
+    for n in (5_000, 50_000):
+        doc = nlp.make_doc(text(n))
+        sent = best(lambda: set_sentence_starts(doc)) / len(doc)
+        crf_t = best(lambda: nlp(text(n)), repeats=2 if n > 5000 else 3) / len(doc)
+        per_token[n] = (sent, crf_t)
+        out.append(row("long-sentence-setting", f"us_per_token_{n // 1000}k", sent * 1e6, COMMAND, tokens=len(doc)))
+        out.append(row("long-crf", f"us_per_token_{n // 1000}k", crf_t * 1e6, COMMAND, tokens=len(doc), model=crf))
+    out.append(row("long-sentence-setting", "ratio_50k_vs_5k_per_token", per_token[50_000][0] / per_token[5_000][0], COMMAND))
+    out.append(row("long-crf", "ratio_50k_vs_5k_per_token", per_token[50_000][1] / per_token[5_000][1], COMMAND))
+    t100 = text(100_000)
+    start = time.perf_counter()
+    doc = nlp(t100)
+    seconds = time.perf_counter() - start
+    out.append(row("long-crf", "seconds_100k_words", seconds, COMMAND, tokens=len(doc), characters=len(t100), entities=len(doc.ents)))
+    return out
+
+
+def job_trf(transformer: str, encoder: str, dev: str, n_sents: str) -> List[Dict]:
+    import spacy
+    import torch
+    from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
+
+    from spacy_maize_ner.corpus.iob import read_iob_sentences
+
+    torch.set_num_threads(1)
+    sents = [" ".join(s.words) for s in read_iob_sentences(dev)][: int(n_sents)]
+    texts = [" ".join(sents[i:i + 10]) for i in range(0, len(sents), 10)]
+    nlp = spacy.load(transformer)
+    n_words = sum(len(nlp.make_doc(t)) for t in texts)
+    list(nlp.pipe(texts[:2]))  # warm-up
+    start = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=32):
+        pass
+    spacy_s = time.perf_counter() - start
+
+    tok = AutoTokenizer.from_pretrained(encoder)
+    head = AutoModelForTokenClassification.from_pretrained(encoder, num_labels=3)  # B/I/O, fresh head
+    hf = pipeline("token-classification", model=head, tokenizer=tok, aggregation_strategy="simple", device=-1)
+    hf(texts[:2])
+    start = time.perf_counter()
+    hf(texts, batch_size=32)
+    hf_s = time.perf_counter() - start
+
+    bare = AutoModel.from_pretrained(encoder).eval()
+    encoded = [tok(t, truncation=True, max_length=512)["input_ids"] for t in texts]  # pre-tokenized, outside the timing
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    batches = [order[i:i + 32] for i in range(0, len(order), 32)]
+    padded = []
+    for b in batches:
+        width = max(len(encoded[i]) for i in b)
+        ids = torch.tensor([encoded[i] + [tok.pad_token_id] * (width - len(encoded[i])) for i in b])
+        mask = torch.tensor([[1] * len(encoded[i]) + [0] * (width - len(encoded[i])) for i in b])
+        padded.append((ids, mask))
+    with torch.no_grad():
+        bare(input_ids=padded[0][0][:2], attention_mask=padded[0][1][:2])
+        start = time.perf_counter()
+        for ids, mask in padded:
+            bare(input_ids=ids, attention_mask=mask)
+        bare_s = time.perf_counter() - start
+    params = {"texts": len(texts), "words": n_words, "batch_size": 32, "torch_threads": 1, "encoder": "minilm"}
+    wps = {"spacy": n_words / spacy_s, "hf": n_words / hf_s, "bare": n_words / bare_s}
+    cmd = COMMAND + " --sections trf"
+    return [
+        row("trf-spacy-pipeline", "words_per_second", wps["spacy"], cmd, regime="none", **params, seconds=spacy_s),
+        row("trf-hf-pipeline", "words_per_second", wps["hf"], cmd, regime="hf-fresh-head", **params, seconds=hf_s),
+        row("trf-bare-forward", "words_per_second", wps["bare"], cmd, regime="forward-only", **params, seconds=bare_s),
+        row("trf-spacy-pipeline", "speed_ratio_vs_hf", wps["spacy"] / wps["hf"], cmd, regime="none", **params),
+        row("trf-spacy-pipeline", "share_of_bare_forward", wps["spacy"] / wps["bare"], cmd, regime="none", **params),
+        row("trf-hf-pipeline", "share_of_bare_forward", wps["hf"] / wps["bare"], cmd, regime="hf-fresh-head", **params),
+    ]
+
+
+def job_ray(crf: str, out_dir: str, *shards: str) -> List[Dict]:
+    from spacy_maize_ner.annotate.distributed import annotate_on_ray
+
+    import ray
+
+    os.environ.setdefault("RAY_worker_niceness", "0")
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, object_store_memory=256 * 1024 * 1024)
+    out = []
+    results = {}
+    try:
+        for workers in (1, 2):
+            folder = Path(out_dir) / f"w{workers}"
+            start = time.perf_counter()
+            manifest = annotate_on_ray(crf, list(shards), folder, workers=workers, progress=False, overwrite=True)
+            wall = time.perf_counter() - start
+            words = manifest["totals"]["words"]
+            inside = sum(w["words"] for w in manifest["per_worker"].values()) / max(
+                max(w["seconds"] for w in manifest["per_worker"].values()), 1e-9)
+            results[workers] = words / wall
+            params = {"shards": len(shards), "words": words, "wall_seconds": wall,
+                      "per_worker": manifest["per_worker"], "model": crf}
+            out.append(row(f"ray-crf-{workers}w", "words_per_second", words / wall, COMMAND + " --sections ray", regime="crf", **params))
+            out.append(row(f"ray-crf-{workers}w", "actor_words_per_second", inside, COMMAND + " --sections ray", regime="crf", **params))
+    finally:
+        ray.shutdown()
+    out.append(row("ray-crf-2w", "speedup_vs_1_worker", results[2] / results[1], COMMAND + " --sections ray", regime="crf"))
+    return out
+
+
+if __name__ == "__main__":
+    dispatch(app)

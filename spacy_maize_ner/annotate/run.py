@@ -1,0 +1,340 @@
+"""`annotate_files`: run a pipeline over files in the formats text miners exchange.
+
+The CLI (`python -m spacy_maize_ner annotate`) and the Ray driver (`annotate.distributed`)
+both call it. Records are streamed: read one by one (`formats.READERS`), each passage
+cut into pieces no longer than the tokenizer's limit (`long_docs`), the pieces sent
+through `nlp.pipe` (batch size, `n_process`), the entities moved back to document
+offsets and merged with the record's own annotations, and the record written
+(`formats.WRITERS`) as soon as all its pieces are done, in input order.
+
+- Existing annotations are kept; a predicted entity overlapping an input annotation of
+  the same label (ignoring case) is left out (the input's wins). `replace=True` drops the input's
+  annotations and relations and keeps only the predictions.
+- A malformed record is listed in the report with its file and line and skipped.
+- The output is checked before the work starts, written to OUTPUT.partial and renamed
+  at the end; an existing OUTPUT is replaced only with `overwrite=True`. An interrupted
+  run is continued by running it again (`checkpoint`).
+"""
+import bisect
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import srsly
+from spacy.language import Language
+from wasabi import msg
+
+from ..corpus.reader import check_inputs
+from ..naming import pipeline_name_from_path
+from ..corpus.textio import atomic_write_lines, check_output_path, same_file
+from . import checkpoint
+from .formats import READERS, WRITERS, check_format, collection_info, guess_input_format, guess_output_format
+from .long_docs import chunk_spans
+from .records import Annotation, Malformed, Record
+from .report import AnnotateReport
+
+PipelineArg = Union[str, Path, Language]
+
+
+class OutputExistsError(FileExistsError):
+    pass
+
+
+def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
+    """A pipeline from a name, an installed package or a folder (`spacy.load`), on the GPU when asked.
+
+    gpu_id (int): -1 for the CPU; otherwise the GPU to use (`spacy.require_gpu`).
+    """
+    import spacy
+
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    if isinstance(pipeline, Language):
+        return pipeline
+    try:
+        return spacy.load(pipeline)
+    except OSError as err:
+        raise OSError(
+            f"Cannot load the pipeline {pipeline!r}: give an installed package name (pip install it first), "
+            f"or the folder of a trained pipeline such as training/crf/model-best. ({err})"
+        ) from None
+
+
+def pipeline_name(pipeline: PipelineArg, nlp: Language) -> str:
+    """The name predicted entities are credited to: the folder (model-best's parent) or package name."""
+    if isinstance(pipeline, Language):
+        return str(nlp.meta.get("name") or "pipeline")
+    return pipeline_name_from_path(pipeline)
+
+
+def iter_items(inputs: Sequence[Path], input_format: Optional[str]) -> Iterator[Union[Record, Malformed]]:
+    """Every record of every input, in order (the format guessed per file when not given)."""
+    for path in inputs:
+        fmt = input_format or guess_input_format(path)
+        yield from READERS[fmt](path)
+
+
+def check_outputs(inputs: Sequence[Path], output: Path, report_path: Optional[Path]) -> None:
+    """Before any work: the output and report can be written and clobber no input nor each other."""
+    check_output_path(output, "output")
+    if report_path is not None:
+        check_output_path(report_path, "--report")
+        if same_file(report_path, output):
+            raise ValueError(f"--report {report_path} is the OUTPUT: give the report another path, e.g. {output}.report.json.")
+    for path in inputs:
+        for target, what in ((output, "OUTPUT"), (report_path, "--report")):
+            if target is not None and same_file(path, target):
+                raise ValueError(f"The {what} {target} is also an input: write to another file, or the input would be lost.")
+
+
+def default_report_path(output: Union[str, Path]) -> Path:
+    output = Path(output)
+    return output.with_name(output.name + ".report.json")
+
+
+def annotate_files(
+    pipeline: PipelineArg,
+    inputs: Sequence[Union[str, Path]],
+    output: Union[str, Path],
+    *,
+    input_format: Optional[str] = None,
+    output_format: Optional[str] = None,
+    batch_size: int = 64,
+    n_process: int = 1,
+    gpu_id: int = -1,
+    replace: bool = False,
+    max_length: Optional[int] = None,
+    overwrite: bool = False,
+    restart: bool = False,
+    report_path: Optional[Union[str, Path]] = None,
+    progress: bool = True,
+    checkpoint_every: int = 1000,
+    checkpoint_seconds: float = 10.0,
+    origin: Optional[str] = None,
+) -> AnnotateReport:
+    """Annotate every record of `inputs` with the pipeline and write them to `output`.
+
+    pipeline (Union[str, Path, Language]): a package name, a pipeline folder, or a loaded pipeline.
+    inputs (Sequence[Union[str, Path]]): input files, read in order, each given once.
+    output (Union[str, Path]): the output file.
+    input_format (Optional[str]): a key of `formats.READERS`; None guesses per file.
+    output_format (Optional[str]): a key of `formats.WRITERS`; None guesses from `output`.
+    batch_size (int): pieces per `nlp.pipe` batch.
+    n_process (int): processes for `nlp.pipe` (CPU pipelines).
+    gpu_id (int): the GPU to run on, -1 for the CPU.
+    replace (bool): drop the input's annotations and relations instead of keeping them.
+    max_length (Optional[int]): longest piece in characters; default `nlp.max_length`.
+    overwrite (bool): replace an existing finished `output`.
+    restart (bool): discard an unfinished run of `output` instead of continuing it.
+    report_path (Optional[Union[str, Path]]): the JSON report; default `OUTPUT.report.json`.
+    progress (bool): show a progress bar with documents and words per second (stderr).
+    checkpoint_every (int), checkpoint_seconds (float): how often progress is saved.
+    origin (Optional[str]): the name predicted entities are credited to; default the
+        pipeline's folder or package name.
+    RETURNS (AnnotateReport): the counts of the whole job (earlier interrupted runs included).
+    """
+    inputs = check_inputs(inputs)
+    output = Path(output)
+    report_path = Path(report_path) if report_path else default_report_path(output)
+    if input_format is not None:
+        check_format(input_format, READERS, "input")
+    output_format = check_format(output_format or guess_output_format(output), WRITERS, "output")
+    if n_process > 1 and gpu_id >= 0:
+        raise ValueError("n_process > 1 runs several CPU processes; on a GPU use n_process 1 and a larger batch size.")
+    check_outputs(inputs, output, report_path)
+    if output.exists() and not overwrite and not checkpoint.partial_path(output).exists():
+        raise OutputExistsError(f"{output} exists: pass --overwrite to replace it, or choose another OUTPUT.")
+    nlp = load_pipeline(pipeline, gpu_id=gpu_id)
+    name = origin or pipeline_name(pipeline, nlp)
+    limit = max_length or nlp.max_length
+    expected = checkpoint.fingerprint(
+        inputs, input_format=input_format, output_format=output_format, pipeline=name,
+        replace=replace, max_length=limit,
+    )
+    if restart:
+        checkpoint.discard(output)
+    state = checkpoint.load_progress(output, expected)
+    writer = WRITERS[output_format](collection=collection_info(inputs[0], input_format or guess_input_format(inputs[0])))
+    partial = checkpoint.partial_path(output)
+    if state is None:
+        report = AnnotateReport()
+        report.inputs = [str(p) for p in inputs]
+        state = {"fingerprint": expected, "records_done": 0, "written": 0, "bytes": 0}
+        file_ = partial.open("wb")
+        file_.write(writer.header().encode("utf-8"))
+    else:
+        report = AnnotateReport.from_dict(state["report"])
+        file_ = partial.open("r+b")
+        file_.truncate(state["bytes"])
+        file_.seek(state["bytes"])
+        if progress:
+            msg.info(f"Continuing {output}: {state['records_done']:,} records done in an earlier run")
+    done_before = state["records_done"]
+    items = iter_items(inputs, input_format)
+    for _ in range(done_before):  # the records of the earlier run(s), read again but not processed
+        next(items, None)
+    bar = _progress_bar(progress, done_before)
+    started = time.perf_counter()
+    last_save = [started, state["records_done"]]
+    seconds_before, words_before = report.seconds, report.words
+
+    def save() -> None:
+        report.seconds = seconds_before + (time.perf_counter() - started)
+        state["report"] = report.to_dict()
+        checkpoint.save_progress(output, file_, state)
+        last_save[:] = [time.perf_counter(), state["records_done"]]
+
+    finished = False
+    try:
+        for record, n_words in annotate_records(nlp, items, name=name, replace=replace, max_length=limit,
+                                                batch_size=batch_size, n_process=n_process, report=report):
+            if record is not None:
+                file_.write(writer.record(record, state["written"] == 0).encode("utf-8"))
+                state["written"] += 1
+            state["records_done"] += 1
+            if bar is not None:
+                bar.update(1)
+                elapsed = time.perf_counter() - started
+                if elapsed > 0 and state["records_done"] % 16 == 0:
+                    bar.set_postfix_str(f"{(report.words - words_before) / elapsed:,.0f} words/s", refresh=False)
+            if (state["records_done"] - last_save[1] >= checkpoint_every
+                    or time.perf_counter() - last_save[0] >= checkpoint_seconds):
+                save()
+        file_.write(writer.footer().encode("utf-8"))
+        report.seconds = seconds_before + (time.perf_counter() - started)
+        file_.flush()
+        finished = True
+    finally:
+        if not finished and not file_.closed:
+            save()  # an interrupt or an error: what is written so far is kept for the rerun
+        file_.close()
+        if bar is not None:
+            bar.close()
+    partial.replace(output)
+    checkpoint.progress_path(output).unlink(missing_ok=True)
+    atomic_write_lines(report_path, [srsly.json_dumps(report.to_dict(), indent=2) + "\n"])
+    return report
+
+
+def _progress_bar(enabled: bool, initial: int):
+    if not enabled:
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(initial=initial, unit=" docs", file=sys.stderr, mininterval=0.5, dynamic_ncols=True, desc="annotate")
+
+
+def annotate_records(
+    nlp: Language,
+    items: Iterable[Union[Record, Malformed]],
+    *,
+    name: str,
+    replace: bool = False,
+    max_length: Optional[int] = None,
+    batch_size: int = 64,
+    n_process: int = 1,
+    report: Optional[AnnotateReport] = None,
+) -> Iterator[Tuple[Optional[Record], int]]:
+    """Stream (annotated record, words), or (None, 0) for a malformed item, in input order.
+
+    nlp (Language): the pipeline.
+    items (Iterable[Union[Record, Malformed]]): from a reader.
+    name (str): the `origin` of predicted annotations.
+    YIELDS (Tuple[Optional[Record], int]): one per item.
+    """
+    report = report if report is not None else AnnotateReport()
+    limit = max_length or nlp.max_length
+    pending: Deque[List[Any]] = deque()  # [item, pieces left, words, predictions, cut into pieces]
+
+    def pieces() -> Iterator[Tuple[str, List[Any]]]:
+        for item in items:
+            entry: List[Any] = [item, 0, 0, [], False]
+            pending.append(entry)
+            if isinstance(item, Malformed):
+                continue
+            # All pieces of a record are counted before the first is sent, so the record
+            # is never taken for done while its last pieces are still to come.
+            todo = []
+            for passage in item.passages:
+                if not passage.extra.get("has_text", True) or not passage.text.strip():
+                    continue
+                spans = chunk_spans(passage.text, limit)
+                entry[4] = entry[4] or len(spans) > 1
+                todo.extend((passage.text[start:end], passage.offset + start) for start, end in spans)
+            entry[1] = len(todo)
+            for text, offset in todo:
+                yield text, [entry, offset]
+
+    def ready() -> Iterator[Tuple[Optional[Record], int]]:
+        while pending and pending[0][1] == 0:
+            item, _, words, predicted, split = pending.popleft()
+            if isinstance(item, Malformed):
+                report.skip(item)
+                yield None, 0
+            else:
+                report.words += words
+                report.records_split += int(split)
+                yield _finish(item, predicted, replace, report), words
+
+    stream = nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size, n_process=n_process)
+    for doc, (entry, offset) in stream:
+        entry[1] -= 1
+        entry[2] += len(doc)
+        entry[3].extend(
+            Annotation(offset + e.start_char, offset + e.end_char, e.text, e.label_, e.kb_id_, origin=name)
+            for e in doc.ents
+        )
+        yield from ready()
+    yield from ready()
+
+
+def _finish(record: Record, predicted: List[Annotation], replace: bool, report: AnnotateReport) -> Record:
+    """Merge predictions into the record's annotations and count them."""
+    report.records_read += 1
+    report.records_annotated += 1
+    for line_no, line, problem in record.extra.get("pubtator_malformed", []):
+        report.warn(record.source, line_no, record.id, f"annotation line kept as read, not understood: {problem}")
+    if replace:
+        report.entities_removed += len(record.annotations)
+        record.annotations = list(predicted)
+        for key in ("pubtator_relations", "relations", "_xml_relations", "pubtator_malformed"):
+            record.extra.pop(key, None)
+        for passage in record.passages:
+            passage.extra.pop("relations", None), passage.extra.pop("_xml_relations", None)
+        report.entities_predicted += len(predicted)
+        return record
+    kept = drop_overlapping(predicted, record.annotations)
+    report.entities_input += len(record.annotations)
+    report.entities_predicted += len(kept)
+    report.predictions_dropped_overlap += len(predicted) - len(kept)
+    record.annotations = record.annotations + kept
+    return record
+
+
+def drop_overlapping(predicted: List[Annotation], existing: List[Annotation]) -> List[Annotation]:
+    """The predictions that overlap no existing annotation of their label (O(n log n)).
+
+    Labels are compared case-insensitively: a predicted GENE over an input Gene is the same mention.
+    """
+    by_label: Dict[str, Tuple[List[int], List[int]]] = {}
+    for label in {a.label.casefold() for a in existing}:
+        spans = sorted((a.start, a.end) for a in existing if a.label.casefold() == label)
+        starts = [s for s, _ in spans]
+        max_end, running = [], -1
+        for _, e in spans:
+            running = max(running, e)
+            max_end.append(running)
+        by_label[label] = (starts, max_end)
+    kept = []
+    for p in predicted:
+        index = by_label.get(p.label.casefold())
+        if index is not None:
+            starts, max_end = index
+            i = bisect.bisect_left(starts, p.end)  # existing spans starting before p ends
+            if i > 0 and max_end[i - 1] > p.start:
+                continue
+        kept.append(p)
+    return kept

@@ -1,0 +1,69 @@
+"""Which pipelines `evaluate` scores, and scoring them all into training/metrics/<name>.json.
+
+A pipeline is a folder given directly (training/crf/model-best) or found as
+`<dir>/*/model-best` under a models folder (training/transformers). Its name comes from
+`naming.pipeline_name_from_path`; two pipelines with one name are refused, since
+their metrics files would overwrite each other.
+"""
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import srsly
+
+from ..naming import pipeline_name_from_path
+from ..workflow.corpora import evaluation_split
+
+
+def discover_pipelines(models: Iterable[Path] = (), models_dirs: Iterable[Path] = ()) -> List[Tuple[str, Path]]:
+    """(name, folder) of every pipeline to evaluate, in the order given.
+
+    models (Iterable[Path]): pipeline folders.
+    models_dirs (Iterable[Path]): folders whose `*/model-best` are pipelines.
+    RETURNS (List[Tuple[str, Path]]): names and folders.
+    RAISES (FileNotFoundError, ValueError): a missing pipeline, none at all, a name twice.
+    """
+    found = [Path(m) for m in models] + [m for d in models_dirs for m in sorted(Path(d).glob("*/model-best"))]
+    if not found:
+        raise FileNotFoundError("No pipelines to evaluate: give model folders or --models-dir.")
+    named: Dict[str, Path] = {}
+    for model in found:
+        if not model.exists():
+            raise FileNotFoundError(f"Pipeline not found: {model}. Train it first (spacy project run train-...).")
+        name = pipeline_name_from_path(model)
+        if name in named:
+            raise ValueError(f"{named[name]} and {model} are both named {name!r}; their metrics would overwrite each other.")
+        named[name] = model
+    return list(named.items())
+
+
+def evaluate_all(
+    pipelines: List[Tuple[str, Path]],
+    corpus_dir: Path,
+    output: Path,
+    *,
+    batch_size: int = 256,
+    on_result: Optional[Callable[[str, Dict, Path], None]] = None,
+) -> Dict[str, Dict]:
+    """Score every pipeline on the evaluation split and write `<output>/<name>.json`.
+
+    RETURNS (Dict[str, Dict]): name -> metrics.
+    """
+    import spacy
+
+    from .scoring import evaluate_pipeline
+
+    split, data_path = evaluation_split(corpus_dir)
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name, model in pipelines:
+        nlp = spacy.load(model)
+        metrics = evaluate_pipeline(nlp, data_path, name=name, batch_size=batch_size, model_path=str(model))
+        metrics["split"] = split
+        if "maize_ner" in nlp.meta:  # encoder and regime of transformer pipelines
+            metrics["maize_ner"] = nlp.meta["maize_ner"]
+        srsly.write_json(output / f"{name}.json", metrics)
+        results[name] = metrics
+        if on_result is not None:
+            on_result(name, metrics, output / f"{name}.json")
+    return results

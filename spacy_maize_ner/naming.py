@@ -1,0 +1,48 @@
+"""The one place that names encoders, pipelines and packages.
+
+- Encoder short name: `minilm`, `minilm_dapt`, `bert`, `biobert`, else a slug of the
+  hub id's or folder's last part (`encoder_short_name`).
+- Transformer pipeline: `<encoder short name>-<regime>` (`minilm_dapt-full`), the name of
+  its training folder (training/transformers/<name>), its metrics file
+  (training/metrics/<name>.json) and its row in the report (`transformer_pipeline_name`).
+- Classic pipelines: their family, `crf`, `hmm`, `dictionary` (`CLASSIC_PIPELINES`).
+- A pipeline on disk: the folder's name, or its parent's for `model-best`/`model-last`
+  (`pipeline_name_from_path`), so training/crf/model-best is `crf`.
+- Package: `en_maize_<encoder short name>` (`package_name` gives the part after `en_`).
+"""
+import re
+from pathlib import Path
+from typing import Union
+
+CLASSIC_PIPELINES = ("crf", "hmm", "dictionary")
+MODEL_FOLDERS = ("model-best", "model-last")
+
+
+def encoder_short_name(encoder: Union[str, Path]) -> str:
+    """encoder (Union[str, Path]): hub id or folder. RETURNS (str): e.g. 'minilm', 'minilm_dapt', 'biobert'."""
+    text = str(encoder).rstrip("/")
+    base = Path(text).name.lower()
+    if "biobert" in text.lower():
+        return "biobert"
+    if base.startswith("bert-base"):
+        return "bert"
+    slug = re.sub(r"[^a-z0-9]+", "_", base).strip("_")
+    if not slug:
+        raise ValueError(f"Cannot derive a name from encoder {str(encoder)!r}: give a hub id or a folder with a name.")
+    return slug
+
+
+def transformer_pipeline_name(encoder: Union[str, Path], regime: str) -> str:
+    """RETURNS (str): `<encoder short name>-<regime>`, e.g. 'minilm_dapt-full'."""
+    return f"{encoder_short_name(encoder)}-{regime}"
+
+
+def package_name(encoder: Union[str, Path]) -> str:
+    """RETURNS (str): the package name after `en_`, e.g. 'maize_biobert'."""
+    return f"maize_{encoder_short_name(encoder)}"
+
+
+def pipeline_name_from_path(path: Union[str, Path]) -> str:
+    """RETURNS (str): the folder's name, or its parent's for model-best / model-last."""
+    path = Path(str(path).rstrip("/"))
+    return path.parent.name if path.name in MODEL_FOLDERS else path.name

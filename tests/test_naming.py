@@ -1,0 +1,45 @@
+"""One naming scheme (spacy_maize_ner.naming), evaluate's pipeline discovery, the corpus registry."""
+import pytest
+
+from spacy_maize_ner import naming
+from spacy_maize_ner.corpus.registry import CORPORA
+from spacy_maize_ner.evaluation.discovery import discover_pipelines
+from spacy_maize_ner.packaging import CORPUS_SOURCES, package_name
+from spacy_maize_ner.workflow.corpora import LAYOUTS, PROVENANCE
+
+
+@pytest.mark.parametrize("encoder,short", [
+    ("assets/encoders/minilm", "minilm"), ("training/encoders/minilm-dapt/", "minilm_dapt"),
+    ("dmis-lab/biobert-base-cased-v1.1", "biobert"), ("bert-base-cased", "bert"),
+])
+def test_encoder_pipeline_and_package_names_agree(encoder, short):
+    assert naming.encoder_short_name(encoder) == short
+    assert naming.transformer_pipeline_name(encoder, "full") == f"{short}-full"
+    assert package_name(encoder) == naming.package_name(encoder) == f"maize_{short}"
+
+
+def test_pipeline_name_from_path():
+    assert naming.pipeline_name_from_path("training/crf/model-best") == "crf"
+    assert naming.pipeline_name_from_path("training/transformers/minilm-full/model-last/") == "minilm-full"
+    assert naming.pipeline_name_from_path("packages/en_maize_minilm") == "en_maize_minilm"
+
+
+def test_discovery_finds_model_best_and_refuses_clashes(tmp_path):
+    for name in ("minilm-full", "minilm-none"):
+        (tmp_path / "trf" / name / "model-best").mkdir(parents=True)
+    (tmp_path / "crf" / "model-best").mkdir(parents=True)
+    found = discover_pipelines([tmp_path / "crf" / "model-best"], [tmp_path / "trf"])
+    assert [n for n, _ in found] == ["crf", "minilm-full", "minilm-none"]
+    with pytest.raises(ValueError, match="both named 'crf'"):
+        discover_pipelines([tmp_path / "crf" / "model-best", tmp_path / "crf" / "model-best"])
+    with pytest.raises(FileNotFoundError, match="Train it first"):
+        discover_pipelines([tmp_path / "hmm" / "model-best"])
+    with pytest.raises(FileNotFoundError, match="No pipelines"):
+        discover_pipelines([], [tmp_path / "empty"])
+
+
+def test_one_corpus_registry_feeds_layouts_provenance_and_package_sources():
+    for name, info in CORPORA.items():
+        assert LAYOUTS[name].files == info.files and LAYOUTS[name].format == info.format
+        assert PROVENANCE[name]["annotation"] == info.annotation
+        assert CORPUS_SOURCES[name]["url"] == info.url
