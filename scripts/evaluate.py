@@ -7,6 +7,8 @@ import srsly
 import typer
 from wasabi import msg
 
+from spacy_maize_ner.analysis.seeds import parse_seeds, seed_suffix, seed_variant, training_seed
+from spacy_maize_ner.evaluation.predictions import predictions_path
 from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
 from spacy_maize_ner.workflow.corpora import evaluation_split
 
@@ -17,20 +19,34 @@ def main(
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Folder with dev.spacy (and test.spacy)"),
     output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
     batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
+    seeds: str = typer.Option("", "--seeds", help="vars.seeds: also the runs of the further seeds, <folder>-s<seed> beside each pipeline or models dir"),
 ) -> None:
-    models = list(models or []) + [m for d in models_dir for m in sorted(Path(d).glob("*/model-best"))]
+    # Seed runs (spacy_maize_ner/analysis/seeds.py): the first seed keeps the usual folders.
+    seed_list = parse_seeds(seeds) if seeds else [None]
+    suffixes = [seed_suffix(s, seed_list) if s is not None else "" for s in seed_list]
+    models = [(seed_variant(m, sfx), sfx) for sfx in suffixes for m in (models or [])]
+    for model, sfx in [(m, sfx) for m, sfx in models if sfx and not m.exists()]:
+        msg.info(f"No {sfx[1:]} run at {model} (that pipeline is not trained per seed): evaluated once")
+    models = [(m, sfx) for m, sfx in models if not sfx or m.exists()]
+    models += [(m, sfx) for sfx in suffixes for d in models_dir for m in sorted(seed_variant(Path(d), sfx).glob("*/model-best"))]
     if not models:
         msg.fail("No pipelines to evaluate: give model folders or --models-dir.", exits=1)
     split, data_path = evaluation_split(corpus_dir)
     msg.info(f"Evaluating {len(models)} pipeline(s) on {data_path} ({split} split)")
     output.mkdir(parents=True, exist_ok=True)
-    for model in models:
+    for model, suffix in models:
         if not model.exists():
             msg.fail(f"Pipeline not found: {model}. Train it first (spacy project run train-...).", exits=1)
         name = model.parent.name if model.name in ("model-best", "model-last") else model.name
+        if suffix and not name.endswith(suffix):  # training/transformers-s1/minilm-full -> minilm-full-s1
+            name += suffix
         nlp = spacy.load(model)
-        metrics = evaluate_pipeline(nlp, data_path, name=name, batch_size=batch_size, model_path=str(model))
+        metrics = evaluate_pipeline(
+            nlp, data_path, name=name, batch_size=batch_size, model_path=str(model),
+            predictions_path=predictions_path(output / f"{name}.json"),
+        )
         metrics["split"] = split
+        metrics["seed"] = training_seed(nlp)
         if "maize_ner" in nlp.meta:  # encoder and regime of transformer pipelines
             metrics["maize_ner"] = nlp.meta["maize_ner"]
         srsly.write_json(output / f"{name}.json", metrics)
