@@ -244,3 +244,67 @@ def test_report_fails_naming_a_malformed_or_missing_metrics_file(project, tmp_pa
     assert proc.returncode == 1 and "hmm.docs.jsonl" in proc.stdout and "evaluate" in proc.stdout
     with pytest.raises(MetricsError, match="not found"):
         load_configurations(tmp_path / "nowhere")
+
+
+# ---- the report in a browser --------------------------------------------------------------
+
+CHECK_SCRIPT = """<pre id="maize-check"></pre><script>
+window.addEventListener("load", function () {
+  var imgs = Array.from(document.images);
+  var tables = Array.from(document.querySelectorAll("table")).map(function (t) { return t.tBodies[0] ? t.tBodies[0].rows.length : 0; });
+  document.getElementById("maize-check").textContent = JSON.stringify({
+    images: imgs.length,
+    loaded: imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length,
+    tables: tables
+  });
+});
+</script>"""
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, installed with apt-get where missing; skipped only if that fails."""
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if not shutil.which("apt-get") or (hasattr(os, "geteuid") and os.geteuid() != 0):
+        pytest.skip("chromium is not installed and cannot be installed here (needs apt-get as root): apt-get install -y chromium")
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, timeout=900)
+        if proc.returncode != 0:
+            pytest.skip(f"chromium could not be installed ({' '.join(cmd)} failed: {proc.stderr.strip()[-300:]})")
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip("apt-get install -y chromium succeeded but no chromium executable is on PATH")
+    return found
+
+
+def browser_check(chromium, page: Path) -> dict:
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         "--virtual-time-budget=15000", "--dump-dom", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=180,
+    )
+    import re
+
+    match = re.search(r'<pre id="maize-check">(.*?)</pre>', proc.stdout, re.S)
+    assert match and match.group(1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    return json.loads(match.group(1))
+
+
+def test_report_opens_in_headless_chromium_with_every_figure(report, chromium):
+    html = report.read_text()
+    page = report.with_name("index.check.html")
+    page.write_text(html.replace("</body>", CHECK_SCRIPT + "</body>"))
+    result = browser_check(chromium, page)
+    analysis = srsly.read_json(report.parent / "analysis" / "analysis.json")
+    assert result["images"] == len(analysis["figures"]) == 5
+    assert result["loaded"] == result["images"]
+    assert result["tables"] and all(n > 0 for n in result["tables"]), result["tables"]
+    # The check can fail: a figure that is not there is seen as not loaded.
+    broken = report.with_name("index.broken.html")
+    broken.write_text(html.replace("figures/tsne.svg", "figures/missing.svg").replace("</body>", CHECK_SCRIPT + "</body>"))
+    assert browser_check(chromium, broken)["loaded"] == result["images"] - 1

@@ -53,8 +53,7 @@ def plot_cost(points: Sequence[Dict[str, Any]], path: Path, caption_text: str) -
         colour = FAMILY_COLOURS.get(p["family"], FAMILY_COLOURS["other"])
         hollow = not p["trainable"]
         ax.scatter([x], [100 * p["f1"]], s=area, alpha=0.55, edgecolors=colour, linewidths=1.5,
-                   facecolors="none" if hollow else colour,
-                   label=p["family"] if p["family"] not in seen else None)
+                   facecolors="none" if hollow else colour)
         seen.add(p["family"])
         if p["f1_std"]:
             ax.errorbar([x], [100 * p["f1"]], yerr=[100 * p["f1_std"]], color=colour, capsize=2, lw=0.8)
@@ -63,9 +62,13 @@ def plot_cost(points: Sequence[Dict[str, Any]], path: Path, caption_text: str) -
     ax.set_xlabel("trained parameters (count, log scale; hollow: nothing trained, total shown)")
     ax.set_ylabel("strict entity F1 (%)")
     ax.set_title("Parameters vs F1; bubble area = inference cost (s per 1,000 words)")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", ls="", color=FAMILY_COLOURS.get(f, FAMILY_COLOURS["other"]), label=f) for f in sorted(seen)]
+    families = ax.legend(handles=handles, fontsize=7, loc="lower left", title="family", title_fontsize=7)
+    ax.add_artist(families)
     if costs:
-        for value in sorted({min(costs), max(costs)}):
-            ax.scatter([], [], s=value * scale, color="#bbb", alpha=0.6, label=f"{value:.3g} s / 1k words")
-    ax.legend(fontsize=7, loc="best", labelspacing=1.2)
+        sizes = [ax.scatter([], [], s=max(v * scale, 12), color="#bbb", alpha=0.6, label=f"{v:.3g} s / 1k words") for v in sorted({min(costs), max(costs)})]
+        ax.legend(handles=sizes, fontsize=7, loc="lower right", labelspacing=2.0, borderpad=1.2, title="inference cost", title_fontsize=7)
     ax.grid(True, alpha=0.3)
     return save(fig, path, caption_text)

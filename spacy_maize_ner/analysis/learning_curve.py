@@ -7,7 +7,7 @@ on the full dev DocBin with `evaluate_pipeline`, like every other row.
 import random
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
@@ -217,3 +217,81 @@ def read_rows(paths: Sequence[Union[str, Path]]) -> List[Dict[str, Any]]:
             raise ValueError(f"Malformed learning-curve rows file {path}: {err}. Delete it and re-run the learning-curve command.") from None
         rows += [r for r in data if (r.get("params") or {}).get("train_sentences") is not None]
     return rows
+
+
+class CurveSpec(NamedTuple):
+    """One curve: its name, config, regime file (transformers) and extra overrides."""
+
+    name: str
+    config: Path
+    regime: Optional[Path] = None
+    overrides: Dict[str, Any] = {}
+
+
+def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str) -> List[Dict[str, Any]]:
+    """Rows in the shared benchmark schema for one measured point."""
+    import datetime
+
+    common = {
+        "pipeline": f"lc-{spec.name}-n{point['size']}",
+        "encoder": Path(str(spec.overrides.get("paths.encoder"))).name if spec.overrides.get("paths.encoder") else None,
+        "regime": spec.regime.stem if spec.regime else Path(spec.config).stem,
+        "params": {"config": str(spec.config), "curve": spec.name, "size": point["size"], "train_sentences": point["train_sentences"],
+                   "train_docs": point["train_docs"], "available_sentences": point["available_sentences"]},
+        "data": data,
+        "split": "dev",
+        "seed": point["seed"],
+        "machine": machine,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    return [dict(common, metric=m, value=point[m]) for m in ("ents_p", "ents_r", "ents_f", "train_seconds")]
+
+
+def merge_rows(path: Path, new: List[Dict[str, Any]]) -> None:
+    """Replace rows with the same (pipeline, data, metric, seed) in `path` and append the rest."""
+    import json
+
+    path = Path(path)
+    rows = json.loads(path.read_text(encoding="utf8")) if path.exists() else []
+    key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
+    keys = {key(r) for r in new}
+    rows = [r for r in rows if key(r) not in keys] + new
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf8")
+
+
+def run_curves(
+    specs: Sequence[CurveSpec],
+    *,
+    train: Path,
+    dev: Path,
+    sizes: Sequence[Optional[int]],
+    seeds: Sequence[int],
+    rows_path: Path,
+    workdir: Path,
+    data: str,
+    command: str,
+    skip_done: bool = True,
+) -> int:
+    """Measure every (curve, size, seed) point, writing its rows to `rows_path` as it ends.
+
+    Points already in `rows_path` are skipped (resumable). RETURNS (int): points measured.
+    """
+    import json
+
+    from tqdm import tqdm
+
+    from ..evaluation.scoring import machine_description
+
+    done = set()
+    if skip_done and Path(rows_path).exists():
+        done = {(r["pipeline"], r["seed"]) for r in json.loads(Path(rows_path).read_text(encoding="utf8")) if r["metric"] == "ents_f"}
+    jobs = [(spec, size, seed) for spec in specs for size in sizes for seed in seeds
+            if (f"lc-{spec.name}-n{size_name(size)}", seed) not in done]
+    for spec, size, seed in tqdm(jobs, desc="learning curve", unit="point"):
+        point = run_point(spec.config, Path(workdir) / f"{spec.name}-n{size_name(size)}-s{seed}", train=train, dev=dev,
+                          size=size, seed=seed, regime=spec.regime, overrides=dict(spec.overrides))
+        merge_rows(rows_path, point_rows(point, spec, data=data, command=command, machine=machine_description()))
+        tqdm.write(f"{spec.name} n={size_name(size)} seed={seed}: F1 {point['ents_f']:.4f} ({point['train_sentences']} sentences)")
+    return len(jobs)

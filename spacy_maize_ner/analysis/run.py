@@ -200,7 +200,8 @@ def run_analysis(
                            data=data_name, split=split, seeds=[seed], date=today),
                    lambda p, t: plot_panels([(f"{q['pipeline']} ({q['stage']})", q) for q in panels], p, t))
 
-    rows = read_rows(learning_curves)
+    # Only curves measured on this corpus (benchmark rows of another corpus would mislead).
+    rows = [r for r in read_rows(learning_curves) if r.get("data") == data_name]
     curves = curve_points(rows)
     result["learning_curve"] = {"curves": curves, "files": [str(p) for p in learning_curves if Path(p).exists()]}
     if curves:

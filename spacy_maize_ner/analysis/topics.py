@@ -108,6 +108,6 @@ def plot_topic_weights(result: Dict[str, Dict[str, Any]], path, caption_text: st
         ax.set_xlabel("SVD topic (top 3 terms)")
         ax.set_ylabel("corpus / split")
         ax.set_title(f"Topic weight over {kind}")
-        fig.colorbar(image, ax=ax, label="mean share of |topic coordinate| (0-1)")
+        fig.colorbar(image, ax=ax, label="mean topic share (0-1)")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return save(fig, path, caption_text)
