@@ -308,3 +308,39 @@ def test_report_opens_in_headless_chromium_with_every_figure(report, chromium):
     broken = report.with_name("index.broken.html")
     broken.write_text(html.replace("figures/tsne.svg", "figures/missing.svg").replace("</body>", CHECK_SCRIPT + "</body>"))
     assert browser_check(chromium, broken)["loaded"] == result["images"] - 1
+
+
+# ---- learning curve -------------------------------------------------------------------------
+
+
+def test_subsample_is_seeded_and_counts_sentences(gene_corpus):
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    from spacy_maize_ner.analysis.learning_curve import parse_sizes, subsample
+
+    docs = list(DocBin().from_disk(gene_corpus / "train.spacy").get_docs(Vocab()))
+    assert parse_sizes("100, 250,all") == [100, 250, None]
+    with pytest.raises(ValueError, match="positive integer"):
+        parse_sizes("0")
+    a, b, c = subsample(docs, 10, 0), subsample(docs, 10, 0), subsample(docs, 10, 1)
+    assert [d.text for d in a] == [d.text for d in b] and [d.text for d in a] != [d.text for d in c]
+    assert len(a) == 10 and len(subsample(docs, None, 0)) == len(docs) == len(subsample(docs, 10_000, 0))
+
+
+def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_bert, tmp_path):
+    from spacy_maize_ner.analysis.learning_curve import curve_points, read_rows
+
+    rows = tmp_path / "rows.json"
+    common = [gene_corpus, rows, "--seeds", "0,1,2", "--workdir", tmp_path / "runs"]
+    hmm = ["scripts/learning_curve.py", *common, "--pipelines", "hmm", "--sizes", "20,all"]
+    assert "Measured 6 point(s)" in run(*hmm).stdout
+    trf = ["scripts/learning_curve.py", *common, "--pipelines", "", "--encoders", tiny_bert, "--sizes", "all", *TRF_OVERRIDES]
+    assert "Measured 3 point(s)" in run(*trf).stdout
+    curves = curve_points(read_rows([rows]))
+    name = f"{Path(tiny_bert).name.replace('-', '_')}-full"
+    assert set(curves) == {"hmm", name}
+    assert [p["size"] for p in curves["hmm"]] == ["20", "all"] and [p["sentences"] for p in curves["hmm"]] == [20, 60]
+    assert [(p["size"], p["n"]) for p in curves[name]] == [("all", 3)]
+    assert all(p["n"] == 3 for p in curves["hmm"])
+    assert "Measured 0 point(s)" in run(*hmm).stdout  # resumable: nothing measured twice
