@@ -10,8 +10,6 @@ from typing import Any, Dict, List, NamedTuple, Sequence
 
 import numpy
 
-from ..evaluation.predictions import doc_records  # noqa: F401  (the records' producer)
-
 
 class BootstrapResult(NamedTuple):
     """The observed difference of F1 (a - b) and its percentile interval."""
@@ -33,7 +31,10 @@ class BootstrapResult(NamedTuple):
 
 
 def counts_matrix(records: Sequence[Dict[str, Any]]) -> numpy.ndarray:
-    """Per-document (tp, fp, fn) rows of `<pipeline>.docs.jsonl` records. RETURNS (n_docs, 3) ints."""
+    """Per-document (tp, fp, fn) rows of `<pipeline>.docs.jsonl` records (evaluation/predictions.py).
+
+    RETURNS (numpy.ndarray): (n_docs, 3) integers.
+    """
     return numpy.asarray([[r["tp"], r["fp"], r["fn"]] for r in records], dtype=numpy.int64).reshape(-1, 3)
 
 
