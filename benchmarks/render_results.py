@@ -40,6 +40,9 @@ def main() -> None:
     rows = []
     for path in sorted((HERE / "results").glob("*.json")):
         rows.extend(dict(r, _file=path.name) for r in json.loads(path.read_text()))
+    # Learning-curve rows (params.curve) get their own table below, not a row per point.
+    curve_rows = [r for r in rows if (r.get("params") or {}).get("curve")]
+    rows = [r for r in rows if not (r.get("params") or {}).get("curve")]
     groups = defaultdict(lambda: defaultdict(list))
     meta = {}
     for r in rows:
@@ -75,10 +78,37 @@ def main() -> None:
         for line in sorted({f"- `{c}` on {m}, {d} ({f})" for k in groups if k[:2] == (data, split) for m, d, c, f in meta[k]}):
             out.append(line)
         out.append("")
+    out += learning_curve_lines(curve_rows)
     for note in sorted((HERE / "notes").glob("*.md")):
         out += [note.read_text().rstrip(), ""]
     (HERE / "RESULTS.md").write_text("\n".join(out))
     print(f"Wrote {HERE / 'RESULTS.md'} from {len(rows)} rows")
+
+
+def learning_curve_lines(rows) -> list:
+    """Mean ± 95% CI of strict F1 per curve and training-set size (learning_curve.json)."""
+    if not rows:
+        return []
+    groups = defaultdict(list)
+    sizes = {}
+    meta = set()
+    for r in rows:
+        if r["metric"] != "ents_f":
+            continue
+        p = r["params"]
+        groups[(r["data"], p["curve"], p["size"])].append(r["value"])
+        sizes.setdefault((r["data"], p["size"]), p["train_sentences"])
+        meta.add((r.get("command", "?"), r.get("machine", "?"), r.get("date", "?")[:10], r["_file"]))
+    out = []
+    for data in sorted({k[0] for k in groups}):
+        cols = sorted({s for d, s in sizes if d == data}, key=lambda s: sizes[(data, s)])
+        out += [f"## Learning curves: {data} (dev), strict F1", "",
+                "| curve | " + " | ".join(f"{s} ({sizes[(data, s)]:,} sents)" if s == "all" else s for s in cols) + " |",
+                "|---|" + "---:|" * len(cols)]
+        for curve in sorted({k[1] for k in groups if k[0] == data}):
+            out.append(f"| {curve} | " + " | ".join(summarise(groups.get((data, curve, s), []), 100, ".2f") for s in cols) + " |")
+        out += ["", "Produced by:", ""] + sorted({f"- `{c}` on {m}, {d} ({f})" for c, m, d, f in meta}) + [""]
+    return out
 
 
 if __name__ == "__main__":

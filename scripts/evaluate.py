@@ -5,6 +5,7 @@ from typing import List
 import typer
 from wasabi import msg
 
+from spacy_maize_ner.analysis.seeds import parse_seeds
 from spacy_maize_ner.evaluation.discovery import discover_pipelines, evaluate_all
 from spacy_maize_ner.workflow.corpora import evaluation_split
 
@@ -15,9 +16,10 @@ def main(
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Folder with dev.spacy (and test.spacy)"),
     output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
     batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
+    seeds: str = typer.Option("", "--seeds", help="vars.seeds: also the runs of the further seeds, <folder>-s<seed> beside each pipeline or models dir"),
 ) -> None:
     try:
-        pipelines = discover_pipelines(models or [], models_dir)
+        pipelines = discover_pipelines(models or [], models_dir, seeds=parse_seeds(seeds) if seeds else None)
         split, data_path = evaluation_split(corpus_dir)
     except (FileNotFoundError, ValueError) as err:
         msg.fail(str(err), exits=1)

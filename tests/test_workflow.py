@@ -39,7 +39,8 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
     wheel = write_fake_minilm_wheel(tmp_path, tiny_bert)
     args = ["all", ".", "--vars.local_data", str(tmp_path / "local"), "--vars.verify_assets", "0",
             "--vars.minilm_wheel", str(wheel), "--vars.dapt_max_steps", "2", "--vars.trf_max_steps", "2",
-            "--vars.trf_eval_frequency", "1", "--vars.freeze_layers", "1"]
+            "--vars.trf_eval_frequency", "1", "--vars.freeze_layers", "1",
+            "--vars.seeds", "0", "--vars.tsne_tokens", "60", "--vars.bootstrap_resamples", "1000"]
     first = run_project(project, *args)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
 
@@ -61,6 +62,11 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
             assert metrics["maize_ner"]["regime"] == regime
             assert f"| {encoder}-{regime} |" in report
     assert "## Transformer pipelines" in report
+    # The analysis and the HTML report (issue 10) come out of the same workflow.
+    analysis = srsly.read_json(project / "reports/analysis/analysis.json")
+    assert {f["file"] for f in analysis["figures"]} >= {"figures/cost_bubbles.svg", "figures/tsne.svg", "figures/svd_topics.svg"}
+    html = (project / "reports/index.html").read_text()
+    assert "minilm_dapt-full" in html and all((project / "reports" / f["file"]).exists() for f in analysis["figures"])
 
     second = run_project(project, *args)
     assert second.returncode == 0

@@ -6,7 +6,7 @@ A pipeline is a folder given directly (training/crf/model-best) or found as
 their metrics files would overwrite each other.
 """
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import srsly
 
@@ -14,22 +14,36 @@ from ..naming import pipeline_name_from_path
 from ..workflow.corpora import evaluation_split
 
 
-def discover_pipelines(models: Iterable[Path] = (), models_dirs: Iterable[Path] = ()) -> List[Tuple[str, Path]]:
+def discover_pipelines(
+    models: Iterable[Path] = (), models_dirs: Iterable[Path] = (), seeds: Optional[Sequence[int]] = None
+) -> List[Tuple[str, Path]]:
     """(name, folder) of every pipeline to evaluate, in the order given.
 
     models (Iterable[Path]): pipeline folders.
     models_dirs (Iterable[Path]): folders whose `*/model-best` are pipelines.
+    seeds (Optional[Sequence[int]]): vars.seeds; the runs of every further seed live in
+        `<folder>-s<seed>` (analysis/seeds.py) and are named `<name>-s<seed>`. A pipeline
+        given directly that was not trained per seed is evaluated once.
     RETURNS (List[Tuple[str, Path]]): names and folders.
     RAISES (FileNotFoundError, ValueError): a missing pipeline, none at all, a name twice.
     """
-    found = [Path(m) for m in models] + [m for d in models_dirs for m in sorted(Path(d).glob("*/model-best"))]
+    from ..analysis.seeds import seed_suffix, seed_variant
+
+    models, models_dirs = [Path(m) for m in models], [Path(d) for d in models_dirs]
+    suffixes = [seed_suffix(s, list(seeds)) for s in seeds] if seeds else [""]
+    found: List[Tuple[Path, str]] = []
+    for suffix in suffixes:
+        found += [(seed_variant(m, suffix), suffix) for m in models if not suffix or seed_variant(m, suffix).exists()]
+        found += [(m, suffix) for d in models_dirs for m in sorted(seed_variant(d, suffix).glob("*/model-best"))]
     if not found:
         raise FileNotFoundError("No pipelines to evaluate: give model folders or --models-dir.")
     named: Dict[str, Path] = {}
-    for model in found:
+    for model, suffix in found:
         if not model.exists():
             raise FileNotFoundError(f"Pipeline not found: {model}. Train it first (spacy project run train-...).")
         name = pipeline_name_from_path(model)
+        if suffix and not name.endswith(suffix):  # training/transformers-s1/minilm-full -> minilm-full-s1
+            name += suffix
         if name in named:
             raise ValueError(f"{named[name]} and {model} are both named {name!r}; their metrics would overwrite each other.")
         named[name] = model
@@ -50,6 +64,8 @@ def evaluate_all(
     """
     import spacy
 
+    from ..analysis.seeds import training_seed
+    from .predictions import predictions_path
     from .scoring import evaluate_pipeline
 
     split, data_path = evaluation_split(corpus_dir)
@@ -58,8 +74,12 @@ def evaluate_all(
     results = {}
     for name, model in pipelines:
         nlp = spacy.load(model)
-        metrics = evaluate_pipeline(nlp, data_path, name=name, batch_size=batch_size, model_path=str(model))
+        metrics = evaluate_pipeline(
+            nlp, data_path, name=name, batch_size=batch_size, model_path=str(model),
+            predictions_path=predictions_path(output / f"{name}.json"),
+        )
         metrics["split"] = split
+        metrics["seed"] = training_seed(nlp)
         if "maize_ner" in nlp.meta:  # encoder and regime of transformer pipelines
             metrics["maize_ner"] = nlp.meta["maize_ner"]
         srsly.write_json(output / f"{name}.json", metrics)

@@ -18,6 +18,8 @@ from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 
 from ..corpus.stats import LENGTH_BUCKETS, length_bucket
+from .parameters import count_parameters
+from .predictions import doc_records, write_predictions
 
 def _ents_in_bucket(bucket: str) -> Callable[[Doc, str], List[Span]]:
     def getter(doc: Doc, attr: str) -> List[Span]:
@@ -71,12 +73,15 @@ def evaluate_pipeline(
     name: str,
     batch_size: int = 256,
     model_path: Optional[str] = None,
+    predictions_path: Optional[Path] = None,
 ) -> Dict[str, Any]:
     """Run `nlp` over the DocBin's texts and score it with spaCy's scorer.
 
     nlp (Language): the trained pipeline.
     data_path (Path): the evaluation DocBin (the same for every pipeline).
     name (str): the pipeline's name in the report.
+    predictions_path (Optional[Path]): also write per-document gold/predicted entities and
+        TP/FP/FN counts there (`<pipeline>.docs.jsonl`, see evaluation/predictions.py).
     RETURNS (Dict[str, Any]): spaCy's scores (ents_p/r/f, ents_per_type), ents_by_length,
         words_per_second (tokenisation and all components) and what was evaluated where.
     """
@@ -93,6 +98,10 @@ def evaluate_pipeline(
     # Entity scores come from spaCy's NER scorer for every pipeline, whether or not its
     # components declare one (a rule or LLM component may not), so every row is comparable.
     scores.update(get_ner_prf(examples))
+    extra: Dict[str, Any] = {"parameters": count_parameters(nlp)}
+    if predictions_path is not None:
+        write_predictions(predictions_path, doc_records(examples))
+        extra["predictions"] = Path(predictions_path).name
     return {
         "pipeline": name,
         "model": model_path,
@@ -110,6 +119,7 @@ def evaluate_pipeline(
         "spacy_version": spacy.__version__,
         "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **extra,
     }
 
 

@@ -1,0 +1,125 @@
+"""Learning curves: strict F1 on dev vs training sentences, several seeds per point.
+
+For each pipeline and size (100, 250, 500, 1,000, 2,500 and all sentences of BC2GM train)
+and each seed, trains on a seeded subsample (`spacy_maize_ner.analysis.learning_curve`),
+scores on the full dev DocBin and appends the rows to benchmarks/results/learning_curve.json
+(shared schema) as soon as the run ends, so an interrupted benchmark keeps what it measured.
+Each job runs in its own process pinned to one core.
+
+    nice -n 10 python benchmarks/bench_learning_curve.py --pipeline crf --pipeline hmm --seeds 0,1,2
+    python benchmarks/bench_learning_curve.py --pipeline full --encoder assets/encoders/minilm
+"""
+import datetime
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import dispatch, merge_rows, run_job  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = ROOT / "training" / "benchmarks"
+# pipeline -> (config, regime file or None)
+PIPELINES = {
+    "crf": ("configs/crf.cfg", None),
+    "hmm": ("configs/hmm.cfg", None),
+    "full": ("configs/transformer.cfg", "configs/regimes/full.cfg"),
+}
+
+app = typer.Typer(add_completion=False)
+
+
+def _prepare_corpus(corpus: str, shared: Path) -> Path:
+    from spacy_maize_ner.workflow.corpora import build_corpus
+
+    out = WORK / corpus / "corpus"
+    if not (out / "dev.spacy").exists():
+        build_corpus(corpus, shared / corpus, out, label_map=None, seed=0)
+    return out
+
+
+@app.command("job")
+def job(
+    corpus: str,
+    pipeline: str,
+    size: str,
+    seed: int,
+    shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
+    encoder: str = typer.Option("", help="paths.encoder for transformer pipelines"),
+    curve: str = typer.Option("", help="Curve name (default: the pipeline)"),
+    command: str = typer.Option("", help="The command line recorded in the rows"),
+) -> None:
+    """Train and score one point; print its rows as JSON on the last line."""
+    from spacy_maize_ner.analysis.learning_curve import parse_sizes, run_point
+    from spacy_maize_ner.evaluation.scoring import machine_description
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    corpus_dir = _prepare_corpus(corpus, shared)
+    config, regime = PIPELINES[pipeline]
+    overrides = {"paths.encoder": encoder} if encoder else {}
+    (n,) = parse_sizes(size)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        point = run_point(
+            ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
+            dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
+        )
+    name = curve or pipeline
+    common = {
+        "pipeline": f"lc-{name}-n{size}",
+        "encoder": Path(encoder).name if encoder else None,
+        "regime": pipeline,
+        "params": {"config": config, "curve": name, "size": size, "train_sentences": point["train_sentences"],
+                   "train_docs": point["train_docs"], "available_sentences": point["available_sentences"]},
+        "data": corpus,
+        "split": "dev",
+        "seed": seed,
+        "machine": machine_description() + " (pinned to 1 core, nice 10, shared with other jobs)",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
+    }
+    rows = [dict(common, metric=m, value=point[m]) for m in ("ents_p", "ents_r", "ents_f", "train_seconds")]
+    print(json.dumps(rows))
+
+
+@app.command("run")
+def run(
+    pipeline: List[str] = typer.Option(["crf", "hmm"], "--pipeline", help=f"Pipelines: {', '.join(PIPELINES)}"),
+    corpus: str = typer.Option("bc2gm", help="Corpus under --shared"),
+    sizes: str = typer.Option("100,250,500,1000,2500,all", help="Training sentences per point ('all' = whole split)"),
+    seeds: str = typer.Option("0,1,2", help="Seeds per point (subsample and training seed)"),
+    encoder: str = typer.Option("", help="Encoder folder for `full` (e.g. assets/encoders/minilm or training/encoders/minilm-dapt)"),
+    curve: str = typer.Option("", help="Curve name for `full` runs (default: full-<encoder folder name>)"),
+    shared: Path = typer.Option(ROOT.parent / "shared" / "data", help="Folder with bc2gm/"),
+    results: Path = typer.Option(HERE / "results" / "learning_curve.json", help="Rows file (merged by key)"),
+    skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
+) -> None:
+    from spacy_maize_ner.analysis.learning_curve import parse_sizes, size_name
+
+    done = set()
+    if skip_done and results.exists():
+        done = {(r["pipeline"], r["seed"]) for r in json.loads(results.read_text()) if r["metric"] == "ents_f"}
+    seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    for p in pipeline:
+        name = curve or (f"full-{Path(encoder).name}" if p == "full" and encoder else p)
+        for size in map(size_name, parse_sizes(sizes)):
+            for seed in seed_list:
+                if (f"lc-{name}-n{size}", seed) in done:
+                    typer.echo(f"== {name} n={size} seed={seed}: already measured, skipped")
+                    continue
+                typer.echo(f"== {corpus} / {name} n={size} seed={seed}")
+                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "")
+                args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd]
+                if encoder:
+                    args += ["--encoder", encoder]
+                merge_rows(results, run_job(args))
+
+
+if __name__ == "__main__":
+    dispatch(app)

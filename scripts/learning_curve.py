@@ -1,0 +1,55 @@
+"""Learning curves: train CRF, HMM and transformer `full` per encoder on seeded subsamples
+of the training split, score each on dev -> a rows file (shared benchmark schema).
+
+    python scripts/learning_curve.py corpus training/learning_curve/rows.json \
+        --encoders assets/encoders/minilm,training/encoders/minilm-dapt --sizes 100,250,all --seeds 0,1,2
+"""
+import shlex
+import sys
+from pathlib import Path
+
+import srsly
+import typer
+from spacy.cli._util import parse_config_overrides
+
+from spacy_maize_ner.analysis.learning_curve import CurveSpec, parse_sizes, run_curves
+from spacy_maize_ner.analysis.seeds import parse_seeds
+from spacy_maize_ner.packaging import package_name
+
+ROOT = Path(__file__).resolve().parents[1]
+app = typer.Typer(add_completion=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def main(
+    ctx: typer.Context,
+    corpus_dir: Path = typer.Argument(..., help="Folder with train.spacy and dev.spacy"),
+    rows: Path = typer.Argument(..., help="Rows file to write (points already there are skipped)"),
+    pipelines: str = typer.Option("crf,hmm", "--pipelines", help="Classic pipelines: configs/<name>.cfg"),
+    encoders: str = typer.Option("", "--encoders", help="Encoders for transformer curves (hub ids or folders)"),
+    regime: str = typer.Option("full", "--regime", help="Regime of the transformer curves (configs/regimes/)"),
+    sizes: str = typer.Option("100,250,500,1000,2500,all", "--sizes", help="Training sentences per point; 'all' = whole split"),
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Seeds per point (subsample and training)"),
+    workdir: Path = typer.Option(Path("training/learning_curve/runs"), "--workdir", help="Scratch folder for the runs"),
+) -> None:
+    """Extra `--section.key value` options override the transformer config (e.g. --training.max_steps 200)."""
+    overrides = parse_config_overrides(ctx.args)
+    specs = [CurveSpec(name, ROOT / "configs" / f"{name}.cfg") for name in (p.strip() for p in pipelines.split(",")) if name]
+    for encoder in (e.strip() for e in encoders.split(",") if e.strip()):
+        short = package_name(encoder)[len("maize_"):]
+        specs.append(CurveSpec(f"{short}-{regime}", ROOT / "configs" / "transformer.cfg", ROOT / "configs" / "regimes" / f"{regime}.cfg",
+                               {**overrides, "paths.encoder": encoder}))
+    for spec in specs:
+        if not spec.config.exists():
+            typer.echo(f"Config not found: {spec.config} (pipelines are configs/<name>.cfg: crf, hmm)", err=True)
+            raise typer.Exit(1)
+    meta_path = corpus_dir / "meta.json"
+    data = srsly.read_json(meta_path).get("corpus", corpus_dir.name) if meta_path.exists() else corpus_dir.name
+    n = run_curves(specs, train=corpus_dir / "train.spacy", dev=corpus_dir / "dev.spacy", sizes=parse_sizes(sizes),
+                   seeds=parse_seeds(seeds), rows_path=rows, workdir=workdir, data=data,
+                   command="python " + " ".join(shlex.quote(a) for a in sys.argv))
+    typer.echo(f"Measured {n} point(s) -> {rows}")
+
+
+if __name__ == "__main__":
+    app()

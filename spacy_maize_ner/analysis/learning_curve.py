@@ -1,0 +1,297 @@
+"""Learning curves: strict F1 against the number of training sentences.
+
+A point is one pipeline trained on a seeded subsample of the training DocBin (whole
+documents, shuffled with the seed, taken until the sentence count is reached) and scored
+on the full dev DocBin with `evaluate_pipeline`, like every other row.
+"""
+import random
+import time
+from pathlib import Path
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+from spacy.tokens import Doc, DocBin
+from spacy.vocab import Vocab
+
+# Training-set sizes of the curve in sentences; None means the whole training split.
+DEFAULT_SIZES: Tuple[Optional[int], ...] = (100, 250, 500, 1000, 2500, None)
+
+
+def parse_sizes(spec: str) -> List[Optional[int]]:
+    """'100,250,all' -> [100, 250, None]. RETURNS (List[Optional[int]])."""
+    sizes: List[Optional[int]] = []
+    for item in (s.strip() for s in spec.split(",")):
+        if not item:
+            continue
+        if item == "all":
+            sizes.append(None)
+        elif item.isdigit() and int(item) > 0:
+            sizes.append(int(item))
+        else:
+            raise ValueError(f"Learning-curve size {item!r} is neither a positive integer nor 'all' (e.g. '100,250,all').")
+    return sizes
+
+
+def size_name(size: Optional[int]) -> str:
+    return "all" if size is None else str(size)
+
+
+def count_sentences(doc: Doc) -> int:
+    """Sentences of a gold doc (1 when it has no sentence boundaries: BC2GM docs are sentences)."""
+    if doc.has_annotation("SENT_START"):
+        return sum(1 for _ in doc.sents)
+    return 1
+
+
+def subsample(docs: Sequence[Doc], n_sentences: Optional[int], seed: int) -> List[Doc]:
+    """Whole docs in a seeded random order until they hold `n_sentences` (None: all docs).
+
+    RETURNS (List[Doc]): the subsample; all docs if the split has fewer sentences.
+    """
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    if n_sentences is None:
+        return [docs[i] for i in order]
+    out, total = [], 0
+    for i in order:
+        if total >= n_sentences:
+            break
+        out.append(docs[i])
+        total += count_sentences(docs[i])
+    return out
+
+
+def write_subsample(train_path: Path, output: Path, n_sentences: Optional[int], seed: int) -> Dict[str, int]:
+    """Write the subsample of `train_path` to `output` (.spacy). RETURNS its docs and sentences."""
+    train_path = Path(train_path)
+    if not train_path.exists():
+        raise FileNotFoundError(f"Training DocBin not found: {train_path}. Run `spacy project run convert` first.")
+    vocab = Vocab()
+    docs = list(DocBin().from_disk(train_path).get_docs(vocab))
+    sample = subsample(docs, n_sentences, seed)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    DocBin(docs=sample, store_user_data=False).to_disk(output)
+    return {"docs": len(sample), "sentences": sum(count_sentences(d) for d in sample), "available_sentences": sum(count_sentences(d) for d in docs)}
+
+
+def train_pipeline(
+    config: Path,
+    output: Path,
+    *,
+    train: Path,
+    dev: Path,
+    seed: int,
+    regime: Optional[Path] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Path:
+    """Train one pipeline with `spacy train` (or a transformer regime) and RETURN model-best.
+
+    config (Path): the pipeline's config (configs/crf.cfg, configs/transformer.cfg).
+    regime (Optional[Path]): a regime file (configs/regimes/full.cfg) for transformer configs.
+    overrides (Optional[Dict[str, Any]]): more dotted config overrides (paths.encoder, ...).
+    """
+    base = {"paths.train": str(train), "paths.dev": str(dev), "system.seed": seed, **(overrides or {})}
+    if regime is not None:
+        from ..encoders.regimes import read_regime
+        from ..encoders.train import train_regime
+
+        return train_regime(Path(config), read_regime(regime), Path(output), overrides=base)
+    from spacy.cli.train import train as spacy_train
+
+    spacy_train(Path(config), Path(output), overrides=base, use_gpu=-1)
+    return Path(output) / "model-best"
+
+
+def run_point(
+    config: Path,
+    workdir: Path,
+    *,
+    train: Path,
+    dev: Path,
+    size: Optional[int],
+    seed: int,
+    regime: Optional[Path] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+    keep_model: bool = False,
+) -> Dict[str, Any]:
+    """Train on a seeded subsample of `size` sentences and score on `dev`.
+
+    RETURNS (Dict[str, Any]): ents_p/r/f, the sample's sentences and docs, train and
+        evaluation seconds.
+    """
+    import shutil
+
+    import spacy
+
+    from ..evaluation.scoring import evaluate_pipeline
+
+    workdir = Path(workdir)
+    sample_path = workdir / "train.spacy"
+    counts = write_subsample(train, sample_path, size, seed)
+    start = time.perf_counter()
+    model = train_pipeline(config, workdir / "model", train=sample_path, dev=dev, seed=seed, regime=regime, overrides=overrides)
+    train_seconds = time.perf_counter() - start
+    metrics = evaluate_pipeline(spacy.load(model), Path(dev), name=workdir.name, model_path=str(model))
+    if not keep_model:
+        shutil.rmtree(workdir / "model", ignore_errors=True)
+    return {
+        "size": size_name(size),
+        "train_sentences": counts["sentences"],
+        "train_docs": counts["docs"],
+        "available_sentences": counts["available_sentences"],
+        "seed": seed,
+        "ents_p": metrics["ents_p"],
+        "ents_r": metrics["ents_r"],
+        "ents_f": metrics["ents_f"],
+        "train_seconds": train_seconds,
+        "eval_seconds": metrics["seconds"],
+    }
+
+
+def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any]]]:
+    """Group learning-curve rows (shared schema, metric ents_f) into mean/std per size.
+
+    A row's params hold `curve` (e.g. "crf"), `size` ("100" ... "all") and
+    `train_sentences` (what the sample held).
+    RETURNS (Dict[str, List[Dict]]): per curve, points sorted by training sentences with
+        `size`, `sentences` (mean over seeds), `mean`, `std` (sample std), `n` and `values`.
+    """
+    import statistics
+    from collections import defaultdict
+
+    groups: Dict[Tuple[str, str], List[Tuple[float, float]]] = defaultdict(list)
+    for row in rows:
+        if row.get("metric") != "ents_f":
+            continue
+        params = row.get("params") or {}
+        if "train_sentences" not in params:
+            continue
+        curve = str(params.get("curve") or row.get("pipeline"))
+        groups[(curve, str(params.get("size")))].append((float(params["train_sentences"]), float(row["value"])))
+    out: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
+    for (curve, size), pairs in groups.items():
+        values = [v for _, v in pairs]
+        out[curve].append({
+            "size": size,
+            "sentences": statistics.fmean(s for s, _ in pairs),
+            "mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "n": len(values),
+            "values": values,
+        })
+    return {curve: sorted(points, key=lambda p: p["sentences"]) for curve, points in out.items()}
+
+
+def plot_curves(curves: Dict[str, List[Dict[str, Any]]], path: Path, caption_text: str) -> Path:
+    """Mean strict F1 per size with a +-1 std band (over seeds), one line per curve."""
+    from .figures import pyplot, save
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for curve, points in sorted(curves.items()):
+        xs = [p["sentences"] for p in points]
+        mean = [100 * p["mean"] for p in points]
+        std = [100 * p["std"] for p in points]
+        seeds = max(p["n"] for p in points)
+        (line,) = ax.plot(xs, mean, marker="o", label=f"{curve} (n={seeds} seeds)")
+        ax.fill_between(xs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=line.get_color(), alpha=0.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("training sentences (count, log scale)")
+    ax.set_ylabel("strict entity F1 on dev (%)")
+    ax.set_title("Learning curves: mean over seeds, band = ±1 std")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return save(fig, path, caption_text)
+
+
+def read_rows(paths: Sequence[Union[str, Path]]) -> List[Dict[str, Any]]:
+    """Rows of every existing learning-curve rows file (shared schema); missing files are skipped."""
+    import json
+
+    rows: List[Dict[str, Any]] = []
+    for path in map(Path, paths):
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf8"))
+        except ValueError as err:
+            raise ValueError(f"Malformed learning-curve rows file {path}: {err}. Delete it and re-run the learning-curve command.") from None
+        rows += [r for r in data if (r.get("params") or {}).get("train_sentences") is not None]
+    return rows
+
+
+class CurveSpec(NamedTuple):
+    """One curve: its name, config, regime file (transformers) and extra overrides."""
+
+    name: str
+    config: Path
+    regime: Optional[Path] = None
+    overrides: Dict[str, Any] = {}
+
+
+def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str) -> List[Dict[str, Any]]:
+    """Rows in the shared benchmark schema for one measured point."""
+    import datetime
+
+    common = {
+        "pipeline": f"lc-{spec.name}-n{point['size']}",
+        "encoder": Path(str(spec.overrides.get("paths.encoder"))).name if spec.overrides.get("paths.encoder") else None,
+        "regime": spec.regime.stem if spec.regime else Path(spec.config).stem,
+        "params": {"config": str(spec.config), "curve": spec.name, "size": point["size"], "train_sentences": point["train_sentences"],
+                   "train_docs": point["train_docs"], "available_sentences": point["available_sentences"]},
+        "data": data,
+        "split": "dev",
+        "seed": point["seed"],
+        "machine": machine,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    return [dict(common, metric=m, value=point[m]) for m in ("ents_p", "ents_r", "ents_f", "train_seconds")]
+
+
+def merge_rows(path: Path, new: List[Dict[str, Any]]) -> None:
+    """Replace rows with the same (pipeline, data, metric, seed) in `path` and append the rest."""
+    import json
+
+    path = Path(path)
+    rows = json.loads(path.read_text(encoding="utf8")) if path.exists() else []
+    key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
+    keys = {key(r) for r in new}
+    rows = [r for r in rows if key(r) not in keys] + new
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf8")
+
+
+def run_curves(
+    specs: Sequence[CurveSpec],
+    *,
+    train: Path,
+    dev: Path,
+    sizes: Sequence[Optional[int]],
+    seeds: Sequence[int],
+    rows_path: Path,
+    workdir: Path,
+    data: str,
+    command: str,
+    skip_done: bool = True,
+) -> int:
+    """Measure every (curve, size, seed) point, writing its rows to `rows_path` as it ends.
+
+    Points already in `rows_path` are skipped (resumable). RETURNS (int): points measured.
+    """
+    import json
+
+    from tqdm import tqdm
+
+    from ..evaluation.scoring import machine_description
+
+    done = set()
+    if skip_done and Path(rows_path).exists():
+        done = {(r["pipeline"], r["seed"]) for r in json.loads(Path(rows_path).read_text(encoding="utf8")) if r["metric"] == "ents_f"}
+    jobs = [(spec, size, seed) for spec in specs for size in sizes for seed in seeds
+            if (f"lc-{spec.name}-n{size_name(size)}", seed) not in done]
+    for spec, size, seed in tqdm(jobs, desc="learning curve", unit="point"):
+        point = run_point(spec.config, Path(workdir) / f"{spec.name}-n{size_name(size)}-s{seed}", train=train, dev=dev,
+                          size=size, seed=seed, regime=spec.regime, overrides=dict(spec.overrides))
+        merge_rows(rows_path, point_rows(point, spec, data=data, command=command, machine=machine_description()))
+        tqdm.write(f"{spec.name} n={size_name(size)} seed={seed}: F1 {point['ents_f']:.4f} ({point['train_sentences']} sentences)")
+    return len(jobs)

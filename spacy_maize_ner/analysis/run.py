@@ -1,0 +1,217 @@
+"""Run every analysis over all trained pipelines found and write figures + analysis.json.
+
+    run_analysis(Path("training/metrics"), Path("corpus"), Path("reports/analysis"))
+
+writes `<output>/analysis.json` (every number the HTML report shows, with the metrics
+files it came from) and `<output>/figures/*.svg`.
+"""
+import datetime
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import srsly
+from spacy.tokens import DocBin
+from spacy.vocab import Vocab
+from wasabi import msg
+
+from .bootstrap import counts_matrix, paired_bootstrap, same_documents
+from .cooccurrence import cooccurrence, plot_cooccurrence
+from .cost import cost_points, plot_cost
+from .errors import error_analysis
+from .figures import caption
+from .learning_curve import curve_points, plot_curves, read_rows
+from .pipelines import Configuration, MetricsError, comparison_pairs, load_configurations
+from .topics import corpus_topics, plot_topic_weights
+
+DEFAULT_TRAINED_REGIMES = ("full", "lora", "freeze", "probe")
+
+
+def read_docs(path: Path) -> List[Any]:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"DocBin not found: {path}. Run `spacy project run convert` first.")
+    return list(DocBin().from_disk(path).get_docs(Vocab()))
+
+
+def pipeline_table(confs: Sequence[Configuration]) -> List[Dict[str, Any]]:
+    """Mean +- std over seeds of P, R, F1 and speed per configuration, with its files."""
+    table = []
+    for conf in confs:
+        table.append({
+            "pipeline": conf.name,
+            "family": conf.family,
+            "encoder": conf.info.get("encoder"),
+            "regime": conf.info.get("regime"),
+            "seeds": conf.seeds,
+            "ents_p": conf.stat("ents_p"),
+            "ents_r": conf.stat("ents_r"),
+            "ents_f": conf.stat("ents_f"),
+            "words_per_second": conf.stat("words_per_second"),
+            "by_length": {b: conf.stat_nested("ents_by_length", b, "f") for b in (conf.runs[0].get("ents_by_length") or {})},
+            "files": [r["_path"] for r in conf.runs],
+        })
+    return table
+
+
+def comparisons(confs: Sequence[Configuration], *, n_resamples: int, seed: int) -> List[Dict[str, Any]]:
+    """Paired bootstrap of every compared pair (pipelines.comparison_pairs)."""
+    out = []
+    for what, a, b in comparison_pairs(list(confs)):
+        preds_a, preds_b = a.predictions(), b.predictions()
+        if not same_documents(preds_a[0], preds_b[0]):
+            raise MetricsError(f"{a.name} and {b.name} were not scored on the same documents; re-run the evaluate command for both.")
+        result = paired_bootstrap(
+            [counts_matrix(p) for p in preds_a], [counts_matrix(p) for p in preds_b], n_resamples=n_resamples, seed=seed
+        )
+        out.append({
+            "comparison": what, "a": a.name, "b": b.name,
+            "a_f": a.stat("ents_f"), "b_f": b.stat("ents_f"),
+            **result.to_dict(),
+        })
+    return out
+
+
+def representation_targets(confs: Sequence[Configuration]) -> List[Dict[str, Any]]:
+    """Per encoder: the pipeline before fine-tuning (regime none) and after (full, else the best trained)."""
+    by_encoder: Dict[str, Dict[str, Configuration]] = {}
+    for conf in confs:
+        if conf.family not in ("transformer", "peft") or not conf.info.get("regime"):
+            continue
+        encoder = conf.name.rpartition("-")[0] or conf.name
+        by_encoder.setdefault(encoder, {})[conf.info["regime"]] = conf
+    targets = []
+    for encoder, regimes in sorted(by_encoder.items()):
+        before = regimes.get("none")
+        after = regimes.get("full") or max(
+            (regimes[r] for r in DEFAULT_TRAINED_REGIMES if r in regimes), key=lambda c: c.stat("ents_f")["mean"] or 0, default=None
+        )
+        for stage, conf in (("before fine-tuning", before), ("after fine-tuning", after)):
+            if conf is not None:
+                targets.append({"encoder": encoder, "stage": stage, "pipeline": conf.name, "model": conf.runs[0].get("model")})
+    return targets
+
+
+def run_representations(targets, docs, *, n_tokens: int, seed: int, progress: bool) -> List[Dict[str, Any]]:
+    import spacy
+
+    from .representations import representation_panel, sample_tokens
+
+    positions = sample_tokens(docs, n_tokens, seed)
+    panels = []
+    for target in targets:
+        if not target.get("model") or not Path(target["model"]).exists():
+            msg.warn(f"t-SNE: pipeline folder of {target['pipeline']} not found ({target.get('model')}); left out")
+            continue
+        msg.info(f"t-SNE: {target['pipeline']} ({target['stage']}), {len(positions)} tokens")
+        nlp = spacy.load(target["model"])
+        panel = representation_panel(nlp, docs, positions, seed=seed, progress=progress)
+        panels.append({**target, **panel})
+    return panels
+
+
+def run_analysis(
+    metrics_dir: Path,
+    corpus_dir: Path,
+    output: Path,
+    *,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    tsne_tokens: int = 1500,
+    top_n: int = 20,
+    n_topics: int = 8,
+    learning_curves: Sequence[Path] = (),
+    progress: bool = True,
+) -> Dict[str, Any]:
+    """Every analysis, figures to `<output>/figures`, numbers to `<output>/analysis.json`.
+
+    RETURNS (Dict[str, Any]): what analysis.json holds.
+    """
+    metrics_dir, corpus_dir, output = Path(metrics_dir), Path(corpus_dir), Path(output)
+    figures_dir = output / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    confs = load_configurations(metrics_dir)
+    meta_path = corpus_dir / "meta.json"
+    meta = srsly.read_json(meta_path) if meta_path.exists() else {}
+    first = confs[0].runs[0]
+    data_name = meta.get("corpus") or Path(first["data"]).parent.name
+    split = first.get("split") or meta.get("eval_split") or Path(first["data"]).stem
+    all_seeds = sorted({s for c in confs for s in c.seeds if s is not None})
+    today = datetime.date.today().isoformat()
+    figures: List[Dict[str, str]] = []
+
+    def add_figure(name: str, title: str, text: str, draw) -> None:
+        path = figures_dir / f"{name}.svg"
+        draw(path, text)
+        figures.append({"file": f"figures/{name}.svg", "title": title, "caption": text})
+        msg.good(f"Figure: {path}")
+
+    result: Dict[str, Any] = {
+        "date": today,
+        "data": data_name,
+        "split": split,
+        "eval_data": first["data"],
+        "metrics_files": sorted(r["_path"] for c in confs for r in c.runs),
+        "pipelines": pipeline_table(confs),
+    }
+    msg.info(f"{len(confs)} configuration(s), {len(result['metrics_files'])} metrics file(s) in {metrics_dir}")
+    result["comparisons"] = comparisons(confs, n_resamples=n_resamples, seed=seed)
+    result["bootstrap"] = {"n_resamples": n_resamples, "seed": seed, "level": 0.95}
+    result["errors"] = {}
+    for conf in confs:
+        try:
+            preds = conf.predictions()[0]
+        except FileNotFoundError as err:
+            raise MetricsError(str(err)) from None
+        result["errors"][conf.name] = error_analysis(preds)
+    points = cost_points(confs)
+    result["cost"] = points
+    add_figure("cost_bubbles", "Parameters vs F1 vs inference cost",
+               caption("Trained parameters vs strict F1 (mean over seeds, bars ±1 std); bubble area = seconds per 1,000 words in the evaluation run on this machine",
+                       data=data_name, split=split, seeds=all_seeds, date=today),
+               lambda p, t: plot_cost(points, p, t))
+
+    splits = {s: read_docs(corpus_dir / f"{s}.spacy") for s in ("train", "dev", "test") if (corpus_dir / f"{s}.spacy").exists()}
+    if splits:
+        topics = corpus_topics({f"{data_name}/{s}": d for s, d in splits.items()}, n_topics=n_topics, seed=seed)
+        result["topics"] = topics
+        add_figure("svd_topics", "SVD topics of mention contexts and documents",
+                   caption(f"TF-IDF + truncated SVD ({n_topics} topics, seed {seed}) over ±5-token contexts of gold mentions and over documents; weight = mean share of |topic coordinate|",
+                           data=data_name, split="+".join(splits), seeds=[seed], date=today),
+                   lambda p, t: plot_topic_weights(topics, p, t))
+        all_docs = [d for docs in splits.values() for d in docs]
+        cooc = cooccurrence(all_docs, top_n=top_n)
+        result["cooccurrence"] = cooc
+        if len(cooc["names"]) >= 2:
+            add_figure("cooccurrence", "Gene mention co-occurrence",
+                       caption(f"Documents co-mentioning the {len(cooc['names'])} most frequent gold gene mentions (normalised surface form or identifier); {cooc['docs_with_pairs']} of {cooc['documents']} documents mention two or more",
+                               data=data_name, split="+".join(splits), seeds=None, date=today),
+                       lambda p, t: plot_cooccurrence(cooc, p, t))
+
+    targets = representation_targets(confs)
+    eval_docs = read_docs(Path(first["data"])) if targets else []
+    panels = run_representations(targets, eval_docs, n_tokens=tsne_tokens, seed=seed, progress=progress) if targets else []
+    result["representations"] = [
+        {k: v for k, v in p.items() if k not in ("embedding", "labels")} for p in panels
+    ]
+    if panels:
+        from .representations import plot_panels
+
+        add_figure("tsne", "t-SNE of contextual token vectors",
+                   caption(f"t-SNE (PCA init, seed {seed}) of {len(panels[0]['labels'])} sampled {split} tokens, transformer output mean-pooled per token as the NER head sees it, coloured by gold tag; kNN purity (k=10) and silhouette computed in the full space",
+                           data=data_name, split=split, seeds=[seed], date=today),
+                   lambda p, t: plot_panels([(f"{q['pipeline']} ({q['stage']})", q) for q in panels], p, t))
+
+    # Only curves measured on this corpus (benchmark rows of another corpus would mislead).
+    rows = [r for r in read_rows(learning_curves) if r.get("data") == data_name]
+    curves = curve_points(rows)
+    result["learning_curve"] = {"curves": curves, "files": [str(p) for p in learning_curves if Path(p).exists()]}
+    if curves:
+        lc_seeds = sorted({r["seed"] for r in rows})
+        lc_data = sorted({r["data"] for r in rows})
+        add_figure("learning_curve", "Learning curves",
+                   caption("Strict F1 on dev vs training sentences (seeded subsamples of the training split), mean over seeds with ±1 std band",
+                           data=", ".join(lc_data), split="dev", seeds=lc_seeds, date=today),
+                   lambda p, t: plot_curves(curves, p, t))
+    result["figures"] = figures
+    srsly.write_json(output / "analysis.json", result)
+    msg.good(f"Wrote {output / 'analysis.json'} ({len(figures)} figure(s))")
+    return result

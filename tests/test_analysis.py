@@ -1,0 +1,347 @@
+"""The analyses on a tiny synthetic corpus, the CRF and the tiny random BERT."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import pytest
+import srsly
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+
+from spacy_maize_ner.analysis.bootstrap import counts_matrix, f1_from_counts, paired_bootstrap  # noqa: E402
+from spacy_maize_ner.analysis.errors import classify_doc, error_analysis  # noqa: E402
+from spacy_maize_ner.analysis.pipelines import MetricsError, comparison_pairs, load_configurations  # noqa: E402
+from spacy_maize_ner.analysis.seeds import parse_seeds, seed_group, seed_suffix, seed_variant  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TRF_OVERRIDES = [
+    "--training.max_steps", "4", "--training.eval_frequency", "2", "--training.logger.progress_bar", "false",
+    "--training.batcher.size", "300", "--training.optimizer.learn_rate.warmup_steps", "1",
+    "--training.optimizer.learn_rate.initial_rate", "0.01", "--training.optimizer.learn_rate.final_rate", "0.01",
+    "--components.transformer.model.get_spans.window", "24", "--components.transformer.model.get_spans.stride", "16",
+]
+
+
+def run(*args, cwd=ROOT):
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+# ---- unit tests ---------------------------------------------------------------------------
+
+
+def test_seed_names_round_trip():
+    seeds = parse_seeds("0, 1,2,1")
+    assert seeds == [0, 1, 2]
+    assert seed_suffix(0, seeds) == "" and seed_suffix(2, seeds) == "-s2"
+    assert seed_variant(Path("training/crf/model-best"), "-s1") == Path("training/crf-s1/model-best")
+    assert seed_variant(Path("training/transformers"), "-s2") == Path("training/transformers-s2")
+    assert seed_group("minilm-full-s2") == ("minilm-full", 2) and seed_group("crf") == ("crf", None)
+    with pytest.raises(ValueError, match="not an integer"):
+        parse_seeds("0,x")
+
+
+def test_bootstrap_identical_systems_zero_width():
+    rng = numpy.random.default_rng(1)
+    counts = rng.integers(0, 4, size=(200, 3))
+    result = paired_bootstrap(counts, counts.copy(), n_resamples=1000, seed=3)
+    assert result.delta == 0.0 and result.low == 0.0 and result.high == 0.0
+    assert not result.excludes_zero and result.n_resamples == 1000
+
+
+def test_bootstrap_sign_for_a_clearly_better_system():
+    rng = numpy.random.default_rng(0)
+    gold = rng.integers(1, 4, size=200)
+    good = numpy.stack([gold, numpy.zeros(200, int), numpy.zeros(200, int)], axis=1)  # everything right
+    good[:10] = [[0, 1, 1]] * 10
+    bad = numpy.stack([gold // 2, gold - gold // 2, gold - gold // 2], axis=1)
+    better = paired_bootstrap(good, bad, n_resamples=1000, seed=0)
+    assert better.delta > 0 and better.low > 0 and better.excludes_zero
+    worse = paired_bootstrap(bad, good, n_resamples=1000, seed=0)
+    assert worse.high < 0 and worse.excludes_zero
+    assert paired_bootstrap(good, bad, n_resamples=1000, seed=0) == better  # seeded
+
+
+def test_bootstrap_several_seeds_and_mismatched_docs():
+    rng = numpy.random.default_rng(2)
+    a = rng.integers(0, 3, size=(3, 50, 3))
+    result = paired_bootstrap(a, a[0], n_resamples=200, seed=0)
+    expected = f1_from_counts(a.sum(axis=1)).mean() - f1_from_counts(a[0].sum(axis=0))
+    assert result.delta == pytest.approx(expected)
+    with pytest.raises(ValueError, match="same evaluation set"):
+        paired_bootstrap(a[0], a[0][:40])
+
+
+def test_error_categories():
+    gold = [[0, 5, "GENE", "ZmCCT"], [10, 15, "GENE", "tb1 x"], [20, 25, "GENE", "Vgt1"], [30, 35, "GENE", "ZCN8a"], [40, 45, "GENE", "d8"]]
+    pred = [[0, 5, "GENE", "ZmCCT"], [9, 15, "GENE", " tb1 x"], [21, 24, "GENE", "gt1"], [32, 37, "GENE", "N8a b"], [50, 55, "GENE", "other"]]
+    kinds = sorted(k for k, _ in classify_doc(gold, pred))
+    assert kinds == ["exact", "missed", "shifted", "spurious", "too_long", "too_short"]
+    typed = classify_doc([[0, 5, "GENE", "x"]], [[0, 5, "CHEM", "x"]])
+    assert [k for k, _ in typed] == ["type"]
+    report = error_analysis([{"doc": 0, "tp": 1, "fp": 4, "fn": 4, "gold": gold, "pred": pred}], top=3)
+    assert report["counts"]["exact"] == 1 and report["gold"] == 5 and report["predicted"] == 5
+    assert len(report["false_positives"]) == 3 and ["d8", 1] in error_analysis([{"doc": 0, "tp": 0, "fp": 0, "fn": 1, "gold": gold[-1:], "pred": []}])["false_negatives"]
+
+
+def test_svd_topics_deterministic_under_seed(gene_corpus):
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    from spacy_maize_ner.analysis.topics import corpus_topics
+
+    splits = {s: list(DocBin().from_disk(gene_corpus / f"{s}.spacy").get_docs(Vocab())) for s in ("train", "dev")}
+    first = corpus_topics(splits, n_topics=4, seed=5)
+    again = corpus_topics(splits, n_topics=4, seed=5)
+    assert first == again
+    assert set(first) == {"contexts", "documents"}
+    assert set(first["contexts"]["weights"]) == {"train", "dev"}
+    assert all(len(t["terms"]) > 0 for t in first["contexts"]["topics"])
+    for weights in first["documents"]["weights"].values():
+        assert sum(weights) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_cooccurrence_counts_documents():
+    import spacy
+    from spacy.tokens import Span
+
+    from spacy_maize_ner.analysis.cooccurrence import cooccurrence, normalise_mention
+
+    nlp = spacy.blank("en")
+    docs = []
+    for text, spans in (("tb1 and Vgt1 here", [(0, 1), (2, 3)]), ("TB1 again", [(0, 1)]), ("Vgt1 tb1", [(0, 1), (1, 2)])):
+        doc = nlp(text)
+        doc.ents = [Span(doc, s, e, label="GENE") for s, e in spans]
+        docs.append(doc)
+    result = cooccurrence(docs, top_n=5)
+    assert result["names"] == ["tb1", "vgt1"]
+    assert result["matrix"] == [[3, 2], [2, 2]] and result["docs_with_pairs"] == 2
+    assert normalise_mention("IL - 2  Receptor") == "il-2 receptor"
+
+
+# ---- trained pipelines --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, gene_corpus, tiny_bert):
+    """training/{crf,crf-s1,hmm,transformers/{minilm,minilm_dapt}-{full,none}} on the tiny corpus, evaluated."""
+    base = tmp_path_factory.mktemp("analysis-project")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    for split in ("train", "dev"):
+        (corpus / f"{split}.spacy").write_bytes((gene_corpus / f"{split}.spacy").read_bytes())
+    srsly.write_json(corpus / "meta.json", {"corpus": "synthetic", "eval_split": "dev"})
+    paths = ["--paths.train", corpus / "train.spacy", "--paths.dev", corpus / "dev.spacy"]
+    run("scripts/for_seeds.py", "0,1", "--", sys.executable, "-m", "spacy", "train", ROOT / "configs/crf.cfg",
+        "--output", f"{base}/training/crf{{suffix}}", *paths, "--system.seed", "{seed}",
+        "--components.crf_ner.max_iterations", "20")
+    run("-m", "spacy", "train", ROOT / "configs/hmm.cfg", "--output", base / "training/hmm", *paths)
+    encoders = f"{tiny_bert},{tiny_bert}"
+    # Two copies of the tiny BERT stand in for the general and the DAPT encoder.
+    dapt = base / "encoders" / "minilm-dapt"
+    import shutil
+
+    shutil.copytree(tiny_bert, dapt)
+    general = base / "encoders" / "minilm"
+    shutil.copytree(tiny_bert, general)
+    encoders = f"{general},{dapt}"
+    run("scripts/train_transformers.py", encoders, "full,none", base / "training/transformers", *paths, *TRF_OVERRIDES)
+    run("scripts/evaluate.py", base / "training/crf/model-best", base / "training/hmm/model-best",
+        "--models-dir", base / "training/transformers", "--corpus-dir", corpus, "--output", base / "training/metrics", "--seeds", "0,1")
+    return base
+
+
+def test_evaluate_writes_predictions_that_sum_to_the_metrics(project):
+    metrics_dir = project / "training/metrics"
+    names = sorted(p.stem for p in metrics_dir.glob("*.json"))
+    assert names == ["crf", "crf-s1", "hmm", "minilm-full", "minilm-none", "minilm_dapt-full", "minilm_dapt-none"]
+    for name in names:
+        metrics = srsly.read_json(metrics_dir / f"{name}.json")
+        records = list(srsly.read_jsonl(metrics_dir / f"{name}.docs.jsonl"))
+        assert len(records) == metrics["documents"]
+        f1 = f1_from_counts(counts_matrix(records).sum(axis=0))
+        assert f1 == pytest.approx(metrics["ents_f"] or 0.0, abs=1e-9), name
+        assert metrics["parameters"]["total"] > 0, name
+    assert srsly.read_json(metrics_dir / "crf-s1.json")["seed"] == 1
+    full = srsly.read_json(metrics_dir / "minilm-full.json")["parameters"]
+    none = srsly.read_json(metrics_dir / "minilm-none.json")["parameters"]
+    assert full["trainable"] == full["total"] and none["trainable"] == 0
+
+
+def test_configurations_and_pairs(project):
+    confs = load_configurations(project / "training/metrics")
+    by_name = {c.name: c for c in confs}
+    assert by_name["crf"].seeds == [0, 1]
+    assert by_name["minilm-full"].family == "transformer" and by_name["crf"].family == "crf"
+    pairs = {(what, a.name, b.name) for what, a, b in comparison_pairs(confs)}
+    assert ("domain vs general encoder (full)", "minilm_dapt-full", "minilm-full") in pairs
+    assert any(what == "best encoder vs CRF" and b == "crf" for what, _, b in pairs)
+
+
+def test_tsne_deterministic_and_scored(project):
+    import spacy
+    from spacy.tokens import DocBin
+
+    from spacy_maize_ner.analysis.representations import representation_panel, sample_tokens
+
+    nlp = spacy.load(project / "training/transformers/minilm-full/model-best")
+    docs = list(DocBin().from_disk(project / "corpus/dev.spacy").get_docs(nlp.vocab))
+    positions = sample_tokens(docs, 90, seed=1)
+    assert positions == sample_tokens(docs, 90, seed=1) and len(positions) == 90
+    first = representation_panel(nlp, docs, positions, seed=1, progress=False)
+    second = representation_panel(nlp, docs, positions, seed=1, progress=False)
+    assert numpy.array_equal(first["embedding"], second["embedding"])
+    assert first["embedding"].shape == (90, 2) and first["width"] == 32
+    assert set(first["labels"]) == {"B", "I", "O"}
+    assert 0.0 <= first["knn_purity"] <= 1.0 and -1.0 <= first["silhouette"] <= 1.0
+
+
+@pytest.fixture(scope="module")
+def report(project):
+    lc = project / "lc.json"
+    rows = [{"pipeline": f"lc-crf-n{n}", "encoder": None, "regime": "crf", "data": "synthetic", "split": "dev", "seed": s,
+             "metric": "ents_f", "value": 0.5 + 0.1 * i + 0.01 * s, "params": {"curve": "crf", "size": str(n), "train_sentences": n},
+             "machine": "test", "date": "2026-01-01", "command": "test"} for i, n in enumerate((10, 20, 40)) for s in (0, 1, 2)]
+    lc.write_text(json.dumps(rows))
+    run("scripts/analysis.py", project / "training/metrics", project / "corpus", project / "reports/analysis",
+        "--resamples", "1000", "--tsne-tokens", "90", "--learning-curve", lc, "--learning-curve", project / "missing.json")
+    run("scripts/report_html.py", project / "reports/analysis", project / "reports/index.html", "--metrics-dir", project / "training/metrics")
+    return project / "reports/index.html"
+
+
+def test_analysis_writes_every_figure_and_number(report, project):
+    analysis = srsly.read_json(project / "reports/analysis/analysis.json")
+    files = {f["file"] for f in analysis["figures"]}
+    assert files == {f"figures/{n}.svg" for n in ("cost_bubbles", "svd_topics", "cooccurrence", "tsne", "learning_curve")}
+    for f in analysis["figures"]:
+        assert (report.parent / f["file"]).stat().st_size > 1000
+        assert "Data: synthetic" in f["caption"] and "seeds" in f["caption"]
+    assert {r["stage"] for r in analysis["representations"]} == {"before fine-tuning", "after fine-tuning"}
+    crf_curve = analysis["learning_curve"]["curves"]["crf"]
+    assert [p["n"] for p in crf_curve] == [3, 3, 3] and crf_curve[0]["std"] > 0
+    comparison = next(c for c in analysis["comparisons"] if c["comparison"].startswith("domain"))
+    assert comparison["n_resamples"] == 1000 and comparison["low"] <= comparison["delta"] <= comparison["high"]
+    html = report.read_text()
+    assert "<script src" not in html and "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    assert "95% CI" in html and 'class="entity"' in html  # displaCy markup of the examples
+    assert "<h3>crf</h3>" in html and ("<h3>minilm-full</h3>" in html or "<h3>minilm_dapt-full</h3>" in html)
+
+
+def test_report_fails_naming_a_malformed_or_missing_metrics_file(project, tmp_path):
+    import shutil
+
+    metrics = tmp_path / "metrics"
+    shutil.copytree(project / "training/metrics", metrics)
+    (metrics / "broken.json").write_text("{not json")
+    proc = subprocess.run([sys.executable, "scripts/analysis.py", metrics, project / "corpus", tmp_path / "out"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1 and "broken.json" in proc.stdout and "Malformed" in proc.stdout
+    (metrics / "broken.json").unlink()
+    (metrics / "hmm.docs.jsonl").unlink()
+    proc = subprocess.run([sys.executable, "scripts/analysis.py", metrics, project / "corpus", tmp_path / "out"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1 and "hmm.docs.jsonl" in proc.stdout and "evaluate" in proc.stdout
+    with pytest.raises(MetricsError, match="not found"):
+        load_configurations(tmp_path / "nowhere")
+
+
+# ---- the report in a browser --------------------------------------------------------------
+
+CHECK_SCRIPT = """<pre id="maize-check"></pre><script>
+window.addEventListener("load", function () {
+  var imgs = Array.from(document.images);
+  var tables = Array.from(document.querySelectorAll("table")).map(function (t) { return t.tBodies[0] ? t.tBodies[0].rows.length : 0; });
+  document.getElementById("maize-check").textContent = JSON.stringify({
+    images: imgs.length,
+    loaded: imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length,
+    tables: tables
+  });
+});
+</script>"""
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's chromium, installed with apt-get where missing; skipped only if that fails."""
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if not shutil.which("apt-get") or (hasattr(os, "geteuid") and os.geteuid() != 0):
+        pytest.skip("chromium is not installed and cannot be installed here (needs apt-get as root): apt-get install -y chromium")
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, timeout=900)
+        if proc.returncode != 0:
+            pytest.skip(f"chromium could not be installed ({' '.join(cmd)} failed: {proc.stderr.strip()[-300:]})")
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip("apt-get install -y chromium succeeded but no chromium executable is on PATH")
+    return found
+
+
+def browser_check(chromium, page: Path) -> dict:
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         "--virtual-time-budget=15000", "--dump-dom", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=180,
+    )
+    import re
+
+    match = re.search(r'<pre id="maize-check">(.*?)</pre>', proc.stdout, re.S)
+    assert match and match.group(1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    return json.loads(match.group(1))
+
+
+def test_report_opens_in_headless_chromium_with_every_figure(report, chromium):
+    html = report.read_text()
+    page = report.with_name("index.check.html")
+    page.write_text(html.replace("</body>", CHECK_SCRIPT + "</body>"))
+    result = browser_check(chromium, page)
+    analysis = srsly.read_json(report.parent / "analysis" / "analysis.json")
+    assert result["images"] == len(analysis["figures"]) == 5
+    assert result["loaded"] == result["images"]
+    assert result["tables"] and all(n > 0 for n in result["tables"]), result["tables"]
+    # The check can fail: a figure that is not there is seen as not loaded.
+    broken = report.with_name("index.broken.html")
+    broken.write_text(html.replace("figures/tsne.svg", "figures/missing.svg").replace("</body>", CHECK_SCRIPT + "</body>"))
+    assert browser_check(chromium, broken)["loaded"] == result["images"] - 1
+
+
+# ---- learning curve -------------------------------------------------------------------------
+
+
+def test_subsample_is_seeded_and_counts_sentences(gene_corpus):
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    from spacy_maize_ner.analysis.learning_curve import parse_sizes, subsample
+
+    docs = list(DocBin().from_disk(gene_corpus / "train.spacy").get_docs(Vocab()))
+    assert parse_sizes("100, 250,all") == [100, 250, None]
+    with pytest.raises(ValueError, match="positive integer"):
+        parse_sizes("0")
+    a, b, c = subsample(docs, 10, 0), subsample(docs, 10, 0), subsample(docs, 10, 1)
+    assert [d.text for d in a] == [d.text for d in b] and [d.text for d in a] != [d.text for d in c]
+    assert len(a) == 10 and len(subsample(docs, None, 0)) == len(docs) == len(subsample(docs, 10_000, 0))
+
+
+def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_bert, tmp_path):
+    from spacy_maize_ner.analysis.learning_curve import curve_points, read_rows
+
+    rows = tmp_path / "rows.json"
+    common = [gene_corpus, rows, "--seeds", "0,1,2", "--workdir", tmp_path / "runs"]
+    hmm = ["scripts/learning_curve.py", *common, "--pipelines", "hmm", "--sizes", "20,all"]
+    assert "Measured 6 point(s)" in run(*hmm).stdout
+    trf = ["scripts/learning_curve.py", *common, "--pipelines", "", "--encoders", tiny_bert, "--sizes", "all", *TRF_OVERRIDES]
+    assert "Measured 3 point(s)" in run(*trf).stdout
+    curves = curve_points(read_rows([rows]))
+    name = f"{Path(tiny_bert).name.replace('-', '_')}-full"
+    assert set(curves) == {"hmm", name}
+    assert [p["size"] for p in curves["hmm"]] == ["20", "all"] and [p["sentences"] for p in curves["hmm"]] == [20, 60]
+    assert [(p["size"], p["n"]) for p in curves[name]] == [("all", 3)]
+    assert all(p["n"] == 3 for p in curves["hmm"])
+    assert "Measured 0 point(s)" in run(*hmm).stdout  # resumable: nothing measured twice
