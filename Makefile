@@ -13,7 +13,7 @@ DEMO_VARS ?= --vars.regimes full,none --vars.trf_max_steps 30 --vars.trf_eval_fr
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers,llm]'
 	touch $(STAMP)
 
 venv: $(STAMP)
