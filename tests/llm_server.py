@@ -37,7 +37,7 @@ def prompt_of(payload: Dict[str, Any]) -> str:
 
 def document_of(prompt: str) -> str:
     found = _DOC.findall(prompt)
-    return found[-1] if found else prompt
+    return (found[-1] if found else prompt).strip()
 
 
 class ChatServer:

@@ -31,6 +31,8 @@ def sample_examples(path: Path, *, k: int, seed: int, min_mentions: int = 1, max
     import spacy
     from spacy.tokens import DocBin
 
+    if k <= 0:  # zero-shot: no corpus needed
+        return []
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -51,7 +53,7 @@ def make_fewshot_docbin(*, path: str, k: int = 5, seed: int = 0, min_mentions: i
     """Few-shot examples from the training split (spacy_maize_ner.FewShotDocBin.v1).
 
     path (str): the training DocBin (e.g. corpus/train.spacy), read on first use.
-    k (int): number of examples. seed (int): which ones.
+    k (int): number of examples (0: zero-shot, nothing is read). seed (int): which ones.
     min_mentions (int): draw only documents with at least this many entities.
     max_chars (int): draw only documents at most this long.
     RETURNS (Callable[[], List[Dict]]): reads and draws the examples when called.

@@ -120,7 +120,7 @@ class OpenAICompatible:
 
         RETURNS (LLMResponse): the answer, or one with `error` set when every try failed.
         """
-        key = self.key_for(prompt) if self.cache else None
+        key = self.key_for(prompt) if self.cache is not None else None
         if self.cache is not None:
             entry = self.cache.get(key)
             if entry is not None:
