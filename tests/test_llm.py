@@ -393,3 +393,38 @@ def test_llm_configs_build_without_network(path, tmp_path):
     assert model.base_url.startswith(("https://", "http://127.0.0.1")) and model.model
     assert model.api_key_env == "" or model.api_key_env.isupper()
     assert model.price.currency in ("USD", "CNY", "")
+
+
+def test_project_command_evaluate_llm_and_report(root, tmp_path, gene_corpus):
+    """`spacy project run evaluate-llm` against the local server, then the report's LLM table."""
+    import shutil
+
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(root / "project.yml", project / "project.yml")
+    for name in ("configs", "scripts"):
+        shutil.copytree(root / name, project / name)
+    (project / "spacy_maize_ner").symlink_to(root / "spacy_maize_ner")
+    (project / "corpus").mkdir()
+    for split in ("train", "dev"):
+        shutil.copy(gene_corpus / f"{split}.spacy", project / "corpus" / f"{split}.spacy")
+    gold = {}
+    for doc in DocBin().from_disk(gene_corpus / "dev.spacy").get_docs(spacy.blank("en").vocab):
+        gold[doc.text.strip()] = json.dumps({"GENE": [e.text for e in doc.ents][:1]})  # finds the first only
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    with ChatServer(gene_answer(gold)) as srv:
+        run = subprocess.run([sys.executable, "-m", "spacy", "project", "run", "evaluate-llm", ".",
+                              "--vars.llm_model", "local", "--vars.llm_shots", "2", "--vars.llm_base_url", srv.base_url],
+                             cwd=project, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert srv.log[0].path == "/v1/completions" and srv.log[0].payload["prompt"].count("Text: ") == 3
+    metrics = json.loads((project / "training/metrics/llm-local-2shot.json").read_text())
+    assert 0 < metrics["ents_r"] < 1 and metrics["ents_p"] == pytest.approx(1.0)
+    cost = metrics["llm"]["cost"]  # templated sentences repeat: the cache answers the repeats
+    assert metrics["llm"]["shots"] == 2 and cost["requests"] + cost["cache_hits"] == metrics["documents"]
+
+    from spacy_maize_ner.evaluation.report import render_results
+
+    report = render_results([metrics])
+    assert "## Table 5: LLM pipelines" in report and "| llm-local-2shot | 2 | completions |" in report
+    assert "| llm-local-2shot |" in report.split("## Table 5")[0]  # a row of Table 1 too
