@@ -1,0 +1,130 @@
+"""Benchmark the local LLM pipelines (Gemma 3 270M on llama-cpp-python) on BC2GM devel.
+
+One job process, so that every timing below is measured side by side on the same machine
+load: it builds the BC2GM DocBins, draws a fixed sample of devel sentences (seeded),
+times a MiniLM transformer pipeline on them (the untrained `none` regime: inference cost
+does not depend on training), runs the LLM pipeline of configs/llm_local.cfg through
+/v1/completions and /v1/chat/completions, zero-shot and few-shot, against one local
+server with an empty response cache, times MiniLM again, and records strict P/R/F (spaCy's
+scorer), the share of answers parsed, tokens, seconds per 1,000 words and the ratio of
+the LLM's seconds per 1,000 words to MiniLM's. Rows go to benchmarks/results/llm.json;
+RESULTS.md is re-rendered.
+
+    nice -n 10 pip install -c constraints.txt -e '.[llm-local]'   # compiles llama.cpp (~6 min)
+    python benchmarks/bench_llm.py --sample 300 --shots 0 --shots 5
+"""
+import datetime
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+import typer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import dispatch, merge_rows, render, run_job  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = ROOT / "training" / "benchmarks"
+
+app = typer.Typer(add_completion=False)
+
+
+def time_minilm(nlp, data: Path) -> dict:
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+
+    metrics = evaluate_pipeline(nlp, data, name="trf-minilm-none", batch_size=64)
+    return {"seconds": metrics["seconds"], "words": metrics["words"], "words_per_second": metrics["words_per_second"]}
+
+
+@app.command("job")
+def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]),
+        api: List[str] = typer.Option(["completions", "chat"]),
+        shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
+    """Run every LLM variant and the MiniLM timing; print the rows as JSON on the last line."""
+    import spacy
+
+    from spacy_maize_ner.encoders.provide import provide_minilm
+    from spacy_maize_ner.encoders.regimes import read_regime
+    from spacy_maize_ner.encoders.train import train_regime
+    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.llm.evaluate import sample_docbin
+    from spacy_maize_ner.llm.local import run_local
+    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+
+    corpus = WORK / "bc2gm" / "corpus"
+    if not (corpus / "dev.spacy").exists():
+        build_corpus("bc2gm", shared / "bc2gm", corpus, label_map=parse_labels(""), seed=0)
+    data = sample_docbin(corpus / "dev.spacy", WORK / "llm" / f"dev-sample{sample}-s{seed}.spacy", n=sample, seed=seed)
+    encoder = ROOT / "assets" / "encoders" / "minilm"
+    if not (encoder / "config.json").exists():
+        provide_minilm(encoder)
+    minilm_dir = WORK / "bc2gm" / "trf-minilm-none-s0"
+    if not (minilm_dir / "model-best").exists():
+        train_regime(ROOT / "configs" / "transformer.cfg", read_regime(ROOT / "configs" / "regimes" / "none.cfg"),
+                     minilm_dir, overrides={"paths.train": str(corpus / "train.spacy"), "paths.dev": str(corpus / "dev.spacy"),
+                                            "paths.encoder": str(encoder), "system.seed": 0})
+    minilm = spacy.load(minilm_dir / "model-best")
+    time_minilm(minilm, data)  # warm-up (first batches load and allocate)
+    before = time_minilm(minilm, data)
+    start = time.perf_counter()
+    results = run_local(ROOT / "configs" / "llm_local.cfg", data, corpus / "train.spacy", WORK / "llm" / "metrics",
+                        sample=0, seed=seed, apis=api, shots=shots, model_dir=ROOT / "assets" / "llm",
+                        work_dir=WORK / "llm", fresh_cache=True)
+    llm_seconds = time.perf_counter() - start
+    after = time_minilm(minilm, data)
+    minilm_s_per_1k = statistics.fmean([before["seconds"], after["seconds"]]) * 1000 / before["words"]
+    common = {
+        "data": "bc2gm", "split": f"dev-sample{sample}", "seed": seed, "machine": machine_description(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": f"python benchmarks/bench_llm.py --sample {sample} --seed {seed} "
+                   + " ".join(f"--shots {k}" for k in shots) + " " + " ".join(f"--api {a}" for a in api),
+    }
+    rows = []
+    minilm_common = dict(common, pipeline="trf-minilm-none (timing)", encoder="minilm", regime="none",
+                         params={"model": str(minilm_dir / "model-best"), "batch_size": 64,
+                                 "seconds_before": before["seconds"], "seconds_after": after["seconds"]})
+    rows.append(dict(minilm_common, metric="words_per_second", value=before["words"] / statistics.fmean([before["seconds"], after["seconds"]])))
+    rows.append(dict(minilm_common, metric="seconds_per_1k_words", value=minilm_s_per_1k))
+    for m in results:
+        info, cost, answers = m["llm"], m["llm"]["cost"], m["llm"]["answers"]
+        base = dict(common, pipeline=m["pipeline"], encoder="gemma-3-270m (Q4_K_M)",
+                    regime=f"{info['shots']}-shot {info['api']}",
+                    params={"api": info["api"], "shots": info["shots"], "endpoint": info["endpoint"], "params": info["params"],
+                            "answer_format": info["task"]["answer_format"], "server": "llama-cpp-python",
+                            "answers": answers, "usage": {k: cost[k] for k in ("requests", "retries", "cache_hits", "failed",
+                                                                                "prompt_tokens", "completion_tokens")}})
+        values = {
+            "ents_p": m["ents_p"], "ents_r": m["ents_r"], "ents_f": m["ents_f"],
+            "parsed_pct": 100 * (answers.get("share_parsed") or 0.0),
+            "tokens_per_1k_words": cost["tokens_per_1k_words"],
+            "seconds_per_1k_words": cost["seconds_per_1k_words"],
+            "words_per_second": m["words"] / cost["wall_seconds"],
+            "cost_ratio_vs_minilm": cost["seconds_per_1k_words"] / minilm_s_per_1k,
+            "mentions_hallucinated": answers.get("mentions_hallucinated", 0),
+            "answers_malformed": answers.get("malformed", 0),
+            "answers_empty": answers.get("empty", 0),
+        }
+        rows += [dict(base, metric=k, value=v) for k, v in values.items()]
+    print(f"LLM runs took {llm_seconds:.0f} s", file=sys.stderr)
+    print(json.dumps(rows))
+
+
+@app.command("run")
+def run(sample: int = typer.Option(300, "--sample", help="BC2GM devel sentences (seeded sample)"),
+        seed: int = typer.Option(0, "--seed"),
+        shots: List[int] = typer.Option([0, 5], "--shots", help="Few-shot examples (0: zero-shot)"),
+        api: List[str] = typer.Option(["completions", "chat"], "--api", help="completions, chat")) -> None:
+    """Run the job in its own process and merge its rows into benchmarks/results/llm.json."""
+    args = [str(Path(__file__)), "job", "--sample", str(sample), "--seed", str(seed)]
+    args += [a for k in shots for a in ("--shots", str(k))] + [a for x in api for a in ("--api", x)]
+    rows = run_job(args)
+    merge_rows(HERE / "results" / "llm.json", rows)
+    render()
+
+
+if __name__ == "__main__":
+    dispatch(app)
