@@ -370,16 +370,29 @@ def test_no_key_in_any_written_file(tmp_path, gene_corpus, caplog):
         assert KEY_ENV.encode() not in data or path.name in ("config.cfg", "error.txt", "caplog.txt", "run.log"), path
 
 
-def test_saved_pipeline_loads_in_a_fresh_process(tmp_path):
-    """Entry points alone (no import of spacy_maize_ner) resolve the model and the task."""
-    nlp = make_nlp("http://127.0.0.1:9/v1")
-    nlp.to_disk(tmp_path / "pipe")
-    code = ("import spacy, sys; nlp = spacy.load(sys.argv[1]); "
-            "print(type(nlp.get_pipe('llm')._model).__name__, type(nlp.get_pipe('llm')._task).__name__)")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pipe")], capture_output=True, text=True,
-                         env={**os.environ, KEY_ENV: ""}, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["OpenAICompatible", "ExactNERTask"]
+def test_saved_pipeline_loads_evaluates_and_packages_in_fresh_processes(tmp_path, gene_corpus):
+    """`spacy evaluate` in a fresh process (entry points alone resolve the model and the task)
+    and `spacy package` work on the saved pipeline, and no file written holds the key."""
+    gold = {}
+    for doc in DocBin().from_disk(gene_corpus / "dev.spacy").get_docs(spacy.blank("en").vocab):
+        gold[doc.text.strip()] = json.dumps({"GENE": [e.text for e in doc.ents]})
+    env = {**os.environ, KEY_ENV: SECRET}
+    with ChatServer(gene_answer(gold)) as srv:
+        make_nlp(srv.base_url).to_disk(tmp_path / "pipe")
+        evaluated = subprocess.run([sys.executable, "-m", "spacy", "evaluate", str(tmp_path / "pipe"),
+                                    str(gene_corpus / "dev.spacy"), "--output", str(tmp_path / "scores.json")],
+                                   capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert evaluated.returncode == 0, evaluated.stdout[-2000:] + evaluated.stderr[-2000:]
+    assert json.loads((tmp_path / "scores.json").read_text())["ents_f"] == pytest.approx(1.0)
+    (tmp_path / "pkg").mkdir()
+    packaged = subprocess.run([sys.executable, "-m", "spacy", "package", str(tmp_path / "pipe"), str(tmp_path / "pkg"),
+                               "--build", "none", "--name", "maize_llm", "--version", "0.0.1"],
+                              capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert packaged.returncode == 0, packaged.stdout[-2000:] + packaged.stderr[-2000:]
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "task.json" for p in written)
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("llm_*.cfg")), ids=lambda p: p.name)

@@ -16,7 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Tuple, Union
 
+from spacy.scorer import get_ner_prf
 from spacy.tokens import Doc, Span
+from spacy.training import Example
 from spacy.util import filter_spans
 
 from .align import align_inline, align_mentions, token_bounds
@@ -229,6 +231,10 @@ class ExactNERTask:
             if span is not None:  # always the case: offsets are token boundaries
                 out.append(span)
         return out
+
+    def scorer(self, examples: Iterable[Example]) -> Dict[str, Any]:
+        """spaCy's strict NER scores, so `nlp.evaluate` and `spacy evaluate` report them."""
+        return get_ner_prf(examples)
 
     def summary(self) -> Dict[str, Any]:
         """Counts of this run plus the share of answers parsed."""
