@@ -91,6 +91,8 @@ class OpenAICompatible:
         self.progress_bar = progress_bar
         self.stats = UsageStats()
         self._local = threading.local()
+        # Bounds requests in flight across calls and threads, not only within one batch.
+        self._slots = threading.BoundedSemaphore(concurrency)
         self._bar = None
 
     @property
@@ -134,9 +136,10 @@ class OpenAICompatible:
         while True:
             start = time.perf_counter()
             try:
-                self.stats.add(requests=1)
-                response = send(session, self.url, payload, api=self.api, api_key=api_key,
-                                timeout=self.timeout, key_env=self.api_key_env)
+                with self._slots:
+                    self.stats.add(requests=1)
+                    response = send(session, self.url, payload, api=self.api, api_key=api_key,
+                                    timeout=self.timeout, key_env=self.api_key_env)
             except RetryableError as err:
                 self.stats.add(request_seconds=time.perf_counter() - start)
                 if attempt >= self.retry.max_retries:
