@@ -1,4 +1,6 @@
 """Few-shot examples drawn, seeded, from a training DocBin (spacy_maize_ner.FewShotDocBin.v1)."""
+import copy
+import functools
 import random
 from pathlib import Path
 from typing import Any, Callable, Dict, List
@@ -28,9 +30,6 @@ def sample_examples(path: Path, *, k: int, seed: int, min_mentions: int = 1, max
     not drawn (examples should show mentions and keep the prompt short).
     RETURNS (List[Dict[str, Any]]): examples as made by `example_from_doc`.
     """
-    import spacy
-    from spacy.tokens import DocBin
-
     if k <= 0:  # zero-shot: no corpus needed
         return []
     path = Path(path)
@@ -39,6 +38,17 @@ def sample_examples(path: Path, *, k: int, seed: int, min_mentions: int = 1, max
             f"Few-shot examples: training DocBin {path} not found. Convert the corpus first "
             "(spacy project run convert) or set [components.llm.task.examples] path."
         )
+    stat = path.stat()  # one read per file version and draw in a process (pipelines built in a loop)
+    drawn = _draw(str(path.resolve()), stat.st_mtime_ns, stat.st_size, k, seed, min_mentions, max_chars)
+    return copy.deepcopy(drawn)
+
+
+@functools.lru_cache(maxsize=16)
+def _draw(path_str: str, mtime_ns: int, size: int, k: int, seed: int, min_mentions: int, max_chars: int) -> List[Dict[str, Any]]:
+    import spacy
+    from spacy.tokens import DocBin
+
+    path = Path(path_str)
     docs = list(DocBin().from_disk(path).get_docs(spacy.blank("en").vocab))
     pool = [d for d in docs if len(d.ents) >= min_mentions and len(d.text) <= max_chars]
     if len(pool) < k:

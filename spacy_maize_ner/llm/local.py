@@ -63,6 +63,8 @@ def run_local(
                     "paths.train": str(train), "paths.cache": str(cache), "llm.shots": k, "llm.seed": seed,
                     "components.llm.model.base_url": server.base_url, "components.llm.model.model": server.alias,
                     "components.llm.model.api": api, "components.llm.model.context_length": n_ctx,
+                    # A chat answer may open with a newline: stop only at a blank line there.
+                    **({"components.llm.model.stop": ["\n\n"]} if api == "chat" else {}),
                     **(overrides or {}),
                 })
                 metrics = evaluate_llm(nlp, data, name=name, model_path=str(config))
