@@ -11,7 +11,7 @@ the LLM's seconds per 1,000 words to MiniLM's. Rows go to benchmarks/results/llm
 RESULTS.md is re-rendered.
 
     nice -n 10 pip install -c constraints.txt -e '.[llm-local]'   # compiles llama.cpp (~6 min)
-    python benchmarks/bench_llm.py --sample 300 --shots 0 --shots 5
+    python benchmarks/bench_llm.py --sample 200 --shots 0 --shots 5 --threads 1
 """
 import datetime
 import json
@@ -42,8 +42,8 @@ def time_minilm(nlp, data: Path) -> dict:
 
 @app.command("job")
 def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]),
-        api: List[str] = typer.Option(["completions", "chat"]),
-        shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
+        api: List[str] = typer.Option(["completions", "chat"]), threads: int = 1,
+        max_tokens: int = 64, shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Run every LLM variant and the MiniLM timing; print the rows as JSON on the last line."""
     import spacy
 
@@ -73,7 +73,8 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
     start = time.perf_counter()
     results = run_local(ROOT / "configs" / "llm_local.cfg", data, corpus / "train.spacy", WORK / "llm" / "metrics",
                         sample=0, seed=seed, apis=api, shots=shots, model_dir=ROOT / "assets" / "llm",
-                        work_dir=WORK / "llm", fresh_cache=True)
+                        work_dir=WORK / "llm", fresh_cache=True, n_threads=threads,
+                        overrides={"components.llm.model.max_tokens": max_tokens})
     llm_seconds = time.perf_counter() - start
     after = time_minilm(minilm, data)
     minilm_s_per_1k = statistics.fmean([before["seconds"], after["seconds"]]) * 1000 / before["words"]
@@ -81,7 +82,8 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
         "data": "bc2gm", "split": f"dev-sample{sample}", "seed": seed, "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python benchmarks/bench_llm.py --sample {sample} --seed {seed} "
-                   + " ".join(f"--shots {k}" for k in shots) + " " + " ".join(f"--api {a}" for a in api),
+                   + " ".join(f"--shots {k}" for k in shots) + " " + " ".join(f"--api {a}" for a in api)
+                   + f" --threads {threads} --max-tokens {max_tokens}",
     }
     rows = []
     minilm_common = dict(common, pipeline="trf-minilm-none (timing)", encoder="minilm", regime="none",
@@ -93,7 +95,7 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
         info, cost, answers = m["llm"], m["llm"]["cost"], m["llm"]["answers"]
         base = dict(common, pipeline=m["pipeline"], encoder="gemma-3-270m (Q4_K_M)",
                     regime=f"{info['shots']}-shot {info['api']}",
-                    params={"api": info["api"], "shots": info["shots"], "endpoint": info["endpoint"], "params": info["params"],
+                    params={"api": info["api"], "shots": info["shots"], "server_threads": threads, "max_tokens": max_tokens, "endpoint": info["endpoint"], "params": info["params"],
                             "answer_format": info["task"]["answer_format"], "server": "llama-cpp-python",
                             "answers": answers, "usage": {k: cost[k] for k in ("requests", "retries", "cache_hits", "failed",
                                                                                 "prompt_tokens", "completion_tokens")}})
@@ -117,10 +119,13 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
 def run(sample: int = typer.Option(300, "--sample", help="BC2GM devel sentences (seeded sample)"),
         seed: int = typer.Option(0, "--seed"),
         shots: List[int] = typer.Option([0, 5], "--shots", help="Few-shot examples (0: zero-shot)"),
-        api: List[str] = typer.Option(["completions", "chat"], "--api", help="completions, chat")) -> None:
+        api: List[str] = typer.Option(["completions", "chat"], "--api", help="completions, chat"),
+        threads: int = typer.Option(1, "--threads", help="llama.cpp server threads (1: best on the loaded 2-core machine)"),
+        max_tokens: int = typer.Option(64, "--max-tokens", help="Answer tokens at most (the config's is 64)")) -> None:
     """Run the job in its own process and merge its rows into benchmarks/results/llm.json."""
     args = [str(Path(__file__)), "job", "--sample", str(sample), "--seed", str(seed)]
     args += [a for k in shots for a in ("--shots", str(k))] + [a for x in api for a in ("--api", x)]
+    args += ["--threads", str(threads), "--max-tokens", str(max_tokens)]
     rows = run_job(args)
     merge_rows(HERE / "results" / "llm.json", rows)
     render()

@@ -21,12 +21,13 @@ def main(
     api: List[str] = typer.Option(["completions", "chat"], "--api", help="Endpoints: completions, chat"),
     shots: List[int] = typer.Option([0, 5], "--shots", help="Few-shot examples per run (0: zero-shot)"),
     port: int = typer.Option(8080, "--port", help="Port of the local server on 127.0.0.1"),
+    threads: int = typer.Option(0, "--threads", help="Server CPU threads (0: all cores; 1 is faster on a loaded machine)"),
     fresh_cache: bool = typer.Option(False, "--fresh-cache", help="Empty the response cache first (for timing)"),
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("spacy_maize_ner.llm").setLevel(logging.INFO)
     results = run_local(config, dev, train, output, sample=sample, seed=seed, apis=api, shots=shots, port=port,
-                        fresh_cache=fresh_cache)
+                        n_threads=threads or None, fresh_cache=fresh_cache)
     for m in results:
         cost, answers = m["llm"]["cost"], m["llm"]["answers"]
         msg.good(f"{m['pipeline']}: P {m['ents_p']:.4f} R {m['ents_r']:.4f} F {m['ents_f']:.4f}; "

@@ -37,6 +37,7 @@ def run_local(
     work_dir: Path = Path("training/llm"),
     port: int = 8080,
     n_ctx: int = 2048,
+    n_threads: Optional[int] = None,
     fresh_cache: bool = False,
     prefix: str = "llm-gemma3-270m",
     overrides: Optional[Dict[str, Any]] = None,
@@ -44,6 +45,8 @@ def run_local(
     """Run and score every (api, shots) combination against one local server.
 
     sample (int): documents drawn (seeded) from `dev`; 0 takes all.
+    n_threads (Optional[int]): the server's CPU threads (default: all cores). On a shared,
+        loaded machine 1 is much faster than 2: llama.cpp's threads wait for each other.
     fresh_cache (bool): empty the response cache first (for timing); else a rerun resumes.
     RETURNS (List[Dict[str, Any]]): the metrics of each run (also written to `output`).
     """
@@ -55,7 +58,7 @@ def run_local(
     output.mkdir(parents=True, exist_ok=True)
     results = []
     gguf = gemma_gguf(model_dir)
-    with LocalServer(gguf, port=port, n_ctx=n_ctx, log_path=work_dir / "llama-server.log") as server:
+    with LocalServer(gguf, port=port, n_ctx=n_ctx, n_threads=n_threads, log_path=work_dir / "llama-server.log") as server:
         for api in apis:
             for k in shots:
                 name = run_name(prefix, api, k)
