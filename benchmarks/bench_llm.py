@@ -77,17 +77,26 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
                         overrides={"components.llm.model.max_tokens": max_tokens})
     llm_seconds = time.perf_counter() - start
     after = time_minilm(minilm, data)
+    print(f"LLM runs took {llm_seconds:.0f} s", file=sys.stderr)
+    command = (f"python benchmarks/bench_llm.py --sample {sample} --seed {seed} "
+               + " ".join(f"--shots {k}" for k in shots) + " " + " ".join(f"--api {a}" for a in api)
+               + f" --threads {threads} --max-tokens {max_tokens}")
+    print(json.dumps(build_rows(results, before, after, sample=sample, seed=seed, threads=threads, max_tokens=max_tokens,
+                                minilm_model=str(minilm_dir / "model-best"), command=command)))
+
+
+def build_rows(results, before, after, *, sample, seed, threads, max_tokens, minilm_model, command) -> List[dict]:
+    """Rows in the shared schema for the LLM runs and the MiniLM timing around them."""
+    from spacy_maize_ner.evaluation.scoring import machine_description
+
     minilm_s_per_1k = statistics.fmean([before["seconds"], after["seconds"]]) * 1000 / before["words"]
     common = {
         "data": "bc2gm", "split": f"dev-sample{sample}", "seed": seed, "machine": machine_description(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": f"python benchmarks/bench_llm.py --sample {sample} --seed {seed} "
-                   + " ".join(f"--shots {k}" for k in shots) + " " + " ".join(f"--api {a}" for a in api)
-                   + f" --threads {threads} --max-tokens {max_tokens}",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "command": command,
     }
     rows = []
     minilm_common = dict(common, pipeline="trf-minilm-none (timing)", encoder="minilm", regime="none",
-                         params={"model": str(minilm_dir / "model-best"), "batch_size": 64,
+                         params={"model": minilm_model, "batch_size": 64,
                                  "seconds_before": before["seconds"], "seconds_after": after["seconds"]})
     rows.append(dict(minilm_common, metric="words_per_second", value=before["words"] / statistics.fmean([before["seconds"], after["seconds"]])))
     rows.append(dict(minilm_common, metric="seconds_per_1k_words", value=minilm_s_per_1k))
@@ -111,8 +120,37 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
             "answers_empty": answers.get("empty", 0),
         }
         rows += [dict(base, metric=k, value=v) for k, v in values.items()]
-    print(f"LLM runs took {llm_seconds:.0f} s", file=sys.stderr)
-    print(json.dumps(rows))
+    return rows
+
+
+@app.command("time-minilm")
+def time_minilm_command(data: Path, output: Path) -> None:
+    """Time the MiniLM pipeline on `data` (warm-up, then once); write {seconds, words} to `output`.
+
+    For runs split over processes (see `collect`): start it while the LLM runs are going, so
+    that both are timed under the same machine load.
+    """
+    import spacy
+
+    minilm = spacy.load(WORK / "bc2gm" / "trf-minilm-none-s0" / "model-best")
+    time_minilm(minilm, data)
+    output.write_text(json.dumps(time_minilm(minilm, data)))
+
+
+@app.command("collect")
+def collect(metrics: List[Path] = typer.Option(..., "--metrics", help="Folders of per-run LLM metrics (run_local)"),
+            minilm: List[Path] = typer.Option(..., "--minilm", help="time-minilm outputs (one or two)"),
+            sample: int = typer.Option(..., "--sample"), seed: int = 0, threads: int = 1, max_tokens: int = 64,
+            command: str = typer.Option(..., "--command", help="The commands that produced the runs")) -> None:
+    """Rows from LLM runs made in separate processes, merged into benchmarks/results/llm.json."""
+    import srsly
+
+    results = [srsly.read_json(p) for folder in metrics for p in sorted(folder.glob("llm-*.json"))]
+    timings = [json.loads(p.read_text()) for p in minilm]
+    rows = build_rows(results, timings[0], timings[-1], sample=sample, seed=seed, threads=threads, max_tokens=max_tokens,
+                      minilm_model=str(WORK / "bc2gm" / "trf-minilm-none-s0" / "model-best"), command=command)
+    merge_rows(HERE / "results" / "llm.json", rows)
+    render()
 
 
 @app.command("run")
@@ -132,4 +170,7 @@ def run(sample: int = typer.Option(300, "--sample", help="BC2GM devel sentences 
 
 
 if __name__ == "__main__":
-    dispatch(app)
+    if len(sys.argv) > 1 and sys.argv[1] in ("collect", "time-minilm"):
+        app()
+    else:
+        dispatch(app)
