@@ -17,7 +17,7 @@ DEMO_VARS += --vars.seeds 0
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers,ray,analysis]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,transformers,ray,analysis,llm]'
 	touch $(STAMP)
 
 venv: $(STAMP)

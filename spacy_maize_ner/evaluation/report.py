@@ -114,6 +114,7 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
         counts = ", ".join(f"{b}: {by_length[0].get(b, {}).get('gold', 0)}" for b in LENGTH_BUCKETS)
         out += ["", f"Gold entities per length bucket: {counts}."]
     out += regime_lines(rows)
+    out += llm_lines(rows)  # issue 12
     out += ["", "## Speed", "", "| Model | words/s (this machine, evaluation run) |", "|---|---:|"]
     for row in rows:
         wps = row.get("words_per_second")
@@ -183,3 +184,46 @@ def provenance_lines(corpus_meta: Dict[str, Any]) -> List[str]:
             "with the tagger that made them (PubTator3), not with human annotators."
         )
     return lines
+
+
+# --- issue 12: LLM pipelines -------------------------------------------------------------
+def llm_lines(rows: List[Dict[str, Any]]) -> List[str]:
+    """Table 5 of the reference study: LLM rows with F1, answers parsed, tokens, seconds and
+    price per 1,000 words, and their time relative to the encoder pipelines' evaluation runs."""
+    llm = [row for row in rows if row.get("llm")]
+    if not llm:
+        return []
+    encoders = [row for row in rows if row.get("maize_ner") and row.get("words_per_second")]
+    enc_s = min((1000.0 / row["words_per_second"] for row in encoders), default=None)
+    out = ["", "## Table 5: LLM pipelines (zero- and few-shot)", "",
+           "| Model | Shots | API | Docs | Precision | Recall | F1 | Parsed % | Tokens / 1k words | Seconds / 1k words "
+           "| Price / 1k words | × encoder time |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    f_marks = rank_marks([row.get("ents_f") for row in llm])
+    for row, mark in zip(llm, f_marks):
+        info = row["llm"]
+        cost, answers = info.get("cost") or {}, info.get("answers") or {}
+        parsed = answers.get("share_parsed")
+        price = cost.get("price_per_1k_words")
+        currency = cost.get("currency") or ""
+        seconds = cost.get("seconds_per_1k_words")
+        ratio = f"{seconds / enc_s:,.0f}×" if enc_s and seconds and not cost.get("cache_hits") else "–"
+        out.append(
+            f"| {row['pipeline']} | {info.get('shots', info.get('task', {}).get('examples', 0))} | {info.get('api', '?')} "
+            f"| {row.get('documents', '?')} | {_cell(row.get('ents_p'))} | {_cell(row.get('ents_r'))} "
+            f"| {_cell(row.get('ents_f'), mark)} | {'–' if parsed is None else f'{100 * parsed:.1f}'} "
+            f"| {cost.get('tokens_per_1k_words', 0):,.0f} | {'–' if seconds is None else f'{seconds:,.1f}'} "
+            f"| {'–' if not currency else f'{price:.4f} {currency}'} | {ratio} |"
+        )
+    hits = [row["pipeline"] for row in llm if (row["llm"].get("cost") or {}).get("cache_hits")]
+    out += ["",
+            "Tokens are prompt plus completion tokens as the server counted them; seconds are wall time of the "
+            "run (waiting for the server included); price is the config's price table applied to the tokens "
+            "(– for a local model). Parsed %: answers read in a known shape (malformed, empty, truncated and "
+            "failed ones are counted in the metrics file). × encoder time: seconds per 1k words relative to the "
+            "fastest transformer pipeline's evaluation run (separate runs; benchmarks/RESULTS.md has the ratio "
+            "measured side by side on the same sentences)."]
+    if hits:
+        out.append(f"Rows answered partly from the response cache (their seconds are not a timing): {', '.join(hits)}.")
+    return out
+# --- end issue 12

