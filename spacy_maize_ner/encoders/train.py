@@ -9,7 +9,8 @@ from spacy.util import fix_random_seed, load_config
 from thinc.api import set_gpu_allocator
 from thinc.api import require_gpu
 
-from .regimes import DEFAULT_HEAD, Regime, compose_config, head_file, regime_overrides, write_regime_meta
+from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_overrides, split_blocks,
+                      write_regime_meta)
 
 
 def train_regime(
@@ -31,10 +32,16 @@ def train_regime(
     output = Path(output)
     merged = regime_overrides(regime, overrides)
     head_path = head_file(Path(heads_dir or Path(base_config).parent / "heads"), head)
-    if head_path is not None:
+    # Whole blocks of the regime (a PEFT encoder's @architectures, a new parameter group)
+    # go into the composed config file; CLI overrides stay dotted (a typo still fails).
+    config_tree = compose_config(base_config, head_path)
+    blocks, _ = split_blocks(config_tree, regime.overrides)
+    blocks = {key: merged[key] for key in blocks}
+    merged = {k: v for k, v in merged.items() if k not in blocks}
+    if head_path is not None or blocks:
         output.mkdir(parents=True, exist_ok=True)
         composed = output / "config.cfg"
-        compose_config(base_config, head_path).to_disk(composed)
+        apply_blocks(config_tree, blocks).to_disk(composed)
         base_config = composed
     config = load_config(Path(base_config), overrides=merged, interpolate=False)
     fitted = fit_schedule_to_budget(config, merged)
