@@ -1,6 +1,6 @@
 """`spacy_maize_ner.PeftEncoder.v1`: spacy-transformers' TransformerModel with a peft encoder.
 
-The model is `spacy_maize_ner.Encoder.v1` (a TransformerModel: strided spans, alignment,
+The model is built as `spacy_maize_ner.Encoder.v1` (a TransformerModel: strided spans, alignment,
 listeners, every head unchanged) whose Hugging Face layer is wrapped by `PeftShim`. The
 encoder is loaded in `initialize()` as usual; the shim wraps it with the PEFT block at
 once, before the pipeline's after_init callbacks run, so the adapters are there when the
@@ -21,11 +21,12 @@ from typing import Callable, Dict, List
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch, HFObjects
+from spacy_transformers.layers import TransformerModel
 from spacy_transformers.layers.transformer_model import _convert_transformer_inputs, _convert_transformer_outputs
 from thinc.api import Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
-from ..encoders.architecture import create_encoder
+from ..encoders.resolve import EncoderNotFoundError, loading_error, resolve_encoder
 from .methods import PeftMethod, require_peft
 from .shim import PeftShim
 
@@ -58,14 +59,29 @@ def create_peft_encoder(
             '(@misc = "spacy_maize_ner.lora.v1", "spacy_maize_ner.prompt_tuning.v1" or '
             f'"spacy_maize_ner.prefix_tuning.v1"); got {type(peft).__name__}.'
         )
-    model = create_encoder(
-        name=name,
+    try:
+        resolved = resolve_encoder(name)
+    except EncoderNotFoundError:
+        # A self-contained pipeline (save_base = true) loads without its base encoder; an
+        # adapter-only one fails in PeftShim.from_bytes, and training in init, with the fix.
+        resolved = name
+    model = TransformerModel(
+        resolved,
         get_spans=get_spans,
-        tokenizer_config=tokenizer_config,
-        transformer_config=transformer_config,
+        tokenizer_config=dict(tokenizer_config),
+        transformer_config=dict(transformer_config),
         mixed_precision=mixed_precision,
-        grad_scaler_config=grad_scaler_config,
+        grad_scaler_config=dict(grad_scaler_config),
     )
+    load = model.init
+
+    def init(model: Model, X=None, Y=None):
+        try:
+            return load(model, X=X, Y=Y)
+        except OSError as error:
+            raise loading_error(name, error) from error
+
+    model.init = init
     shim = PeftShim(
         HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
         method=peft,

@@ -53,6 +53,7 @@ def create_lora(
     alpha: int = 16,
     dropout: float = 0.1,
     target_modules: List[str] = ["query", "key", "value"],
+    exclude_modules: List[str] = ["pooler.dense"],
     bias: Literal["none", "all", "lora_only"] = "none",
 ) -> PeftMethod:
     """LoRA: low-rank updates B·A (rank `r`, scaled by alpha / r) beside the frozen weights.
@@ -68,7 +69,8 @@ def create_lora(
         raise ValueError(f"LoRA rank r must be a positive integer; got r = {r}.")
     if not target_modules:
         raise ValueError('LoRA needs target_modules, e.g. ["query", "key", "value"] for BERT.')
-    return PeftMethod("lora", {"r": r, "alpha": alpha, "dropout": dropout, "target_modules": list(target_modules), "bias": bias})
+    return PeftMethod("lora", {"r": r, "alpha": alpha, "dropout": dropout, "target_modules": list(target_modules),
+                                "exclude_modules": list(exclude_modules), "bias": bias})
 
 
 @registry.misc("spacy_maize_ner.prompt_tuning.v1")
@@ -135,6 +137,7 @@ def peft_config(method: PeftMethod, tokenizer_path: Optional[str] = None):
             lora_alpha=s["alpha"],
             lora_dropout=s["dropout"],
             target_modules=list(s["target_modules"]),
+            exclude_modules=list(s.get("exclude_modules") or []) or None,
             bias=s.get("bias", "none"),
         )
     if method.method == "prompt":

@@ -122,7 +122,7 @@ class PeftShim(HFShim):
             })
         peft = require_peft()
         wrapped: PeftTransformer = hf_model.transformer
-        adapter = peft.get_peft_model_state_dict(wrapped.peft_model)
+        adapter = peft.get_peft_model_state_dict(wrapped.peft_model, save_embedding_layers=False)
         msg = {
             "format": FORMAT,
             "initialized": True,
@@ -230,7 +230,7 @@ class PeftShim(HFShim):
     @staticmethod
     def _check_adapter(wrapped: PeftTransformer, saved: Dict[str, torch.Tensor], result: Any) -> None:
         """Fail unless the loaded adapter weights are bitwise the saved ones."""
-        loaded = require_peft().get_peft_model_state_dict(wrapped.peft_model)
+        loaded = require_peft().get_peft_model_state_dict(wrapped.peft_model, save_embedding_layers=False)
         if result is not None and (result.missing_keys or result.unexpected_keys):
             raise PeftLoadError(f"Saved PEFT state does not fit the encoder: missing {result.missing_keys[:5]}, "
                                 f"unexpected {result.unexpected_keys[:5]}.")
