@@ -70,8 +70,13 @@ def train_regime(
         for name in ("model-best", "model-last"):
             nlp.to_disk(output / name)
     seconds = time.perf_counter() - start
+    extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget}
+    if config["components"]["transformer"]["model"].get("@architectures") == "spacy_maize_ner.PeftEncoder.v1":
+        from ..peft.export import peft_meta  # PEFT regimes: trainable parameters and artifact size
+
+        extra["peft"] = peft_meta(output / "model-best")
     for name in ("model-best", "model-last"):
-        write_regime_meta(output / name, regime, encoder, {"train_seconds": round(seconds, 2), "head": head, "budget": budget})
+        write_regime_meta(output / name, regime, encoder, extra)
     return output / "model-best"
 
 

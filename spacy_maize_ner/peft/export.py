@@ -51,6 +51,19 @@ def folder_size(path: Union[str, Path]) -> int:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
 
 
+def peft_meta(model_dir: Union[str, Path]) -> Dict[str, Any]:
+    """The PEFT facts of a saved pipeline, for its meta.json and the report.
+
+    RETURNS (Dict[str, Any]): trainable_parameters' counts plus artifact_bytes (the
+        adapter-only pipeline folder) and transformer_bytes (its transformer/ folder).
+    """
+    import spacy
+
+    nlp = spacy.load(model_dir)
+    return {**trainable_parameters(nlp), "artifact_bytes": folder_size(model_dir),
+            "transformer_bytes": folder_size(Path(model_dir) / TRANSFORMER)}
+
+
 def _update_meta(folder: Path, export: str, extra: Dict[str, Any]) -> None:
     meta_path = folder / "meta.json"
     meta = srsly.read_json(meta_path)
