@@ -70,7 +70,8 @@ def train_regime(
         for name in ("model-best", "model-last"):
             nlp.to_disk(output / name)
     seconds = time.perf_counter() - start
-    extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget}
+    extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget,
+             "artifact_bytes": sum(p.stat().st_size for p in (output / "model-best").rglob("*") if p.is_file())}
     if config["components"]["transformer"]["model"].get("@architectures") == "spacy_maize_ner.PeftEncoder.v1":
         from ..peft.export import peft_meta  # PEFT regimes: trainable parameters and artifact size
 
