@@ -126,13 +126,15 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     if not (corpus_dir / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
     params, peft_overrides, suffix = method_params(method, size)
-    name = f"peft-{encoder}-{method}{suffix}-{head}{'-' + tag if tag else ''}-s{seed}"
+    short = encoder if encoder in ENCODERS else Path(encoder).name
+    name = f"peft-{short}-{method}{suffix}-{head}{'-' + tag if tag else ''}-s{seed}"
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{method}.cfg")
     per_epoch = steps_per_epoch(corpus_dir / "train.spacy", train_limit, batch_words)
     total = max_steps if max_steps else per_epoch * epochs
     dev_path = dev_subset(corpus_dir / "dev.spacy", dev_limit)
-    overrides = overrides_for(corpus_dir, dev_path, ENCODERS[encoder], seed, epochs, lr, batch_words, head_lr, train_limit, max_steps, total)
+    encoder_path = ENCODERS.get(encoder) or Path(encoder)  # a short name, or any encoder folder
+    overrides = overrides_for(corpus_dir, dev_path, encoder_path, seed, epochs, lr, batch_words, head_lr, train_limit, max_steps, total)
     overrides.update(peft_overrides)
     rate = adapter_lr or ADAPTER_LR.get(method, 0.0)
     if method != "full":
@@ -199,7 +201,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
 
 @app.command("run")
 def run(
-    encoder: List[str] = typer.Option(["minilm"], "--encoder", help="minilm, minilm-dapt"),
+    encoder: List[str] = typer.Option(["minilm"], "--encoder", help="minilm, minilm-dapt, or an encoder folder"),
     method: List[str] = typer.Option(["full", "lora"], "--method", help="full, lora, prompt, prefix"),
     rank: List[int] = typer.Option([8], "--rank", help="LoRA ranks (alpha = 2 r)"),
     length: List[int] = typer.Option([50], "--length", help="Prompt lengths (virtual tokens)"),
