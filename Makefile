@@ -11,6 +11,8 @@ PYTEST_ARGS ?=
 DEMO_VARS ?= --vars.regimes full,none --vars.trf_budget configs/budgets/demo.cfg --vars.dapt_max_steps 20
 # One seed in the demo (the study's default is vars.seeds 0,1,2: mean +- std per cell).
 DEMO_VARS += --vars.seeds 0
+# PEFT in the demo: LoRA r=8 on one encoder (MiniLM), no prompt tuning (see README, "PEFT").
+DEMO_PEFT_VARS ?= --vars.peft_encoders assets/encoders/minilm --vars.peft_lengths none
 
 .PHONY: test demo venv benchmark clean
 
@@ -26,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	cd . && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m spacy project run all . $(DEMO_VARS)
+	cd . && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m spacy project run all . $(DEMO_VARS) $(DEMO_PEFT_VARS)
 	@echo "Report: $(CURDIR)/reports/index.html (tables: $(CURDIR)/reports/results.md)"
 
 benchmark: $(STAMP)

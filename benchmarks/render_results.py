@@ -21,6 +21,10 @@ MAIN_METRICS = [
     ("tagger_words_per_second", "words/s (tagger)", 1, ",.0f"),
     ("speed_ratio_vs_hf", "speed vs HF", 1, ".2f"),
     ("peak_rss_mb", "peak RSS MB", 1, ",.0f"),
+    # PEFT (bench_peft.py)
+    ("trainable_params", "trainable params", 1, ",.0f"),
+    ("trainable_percent", "% of encoder", 1, ".3f"),
+    ("artifact_mb", "artifact MB", 1, ",.1f"),
 ]
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
 

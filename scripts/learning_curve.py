@@ -12,6 +12,8 @@ import srsly
 import typer
 from spacy.cli._util import parse_config_overrides
 
+from spacy_maize_ner.encoders.train import budget_overrides
+
 from spacy_maize_ner.analysis.learning_curve import CurveSpec, parse_sizes, run_curves
 from spacy_maize_ner.analysis.seeds import parse_seeds
 from spacy_maize_ner.packaging import package_name
@@ -31,9 +33,11 @@ def main(
     sizes: str = typer.Option("100,250,500,1000,2500,all", "--sizes", help="Training sentences per point; 'all' = whole split"),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Seeds per point (subsample and training)"),
     workdir: Path = typer.Option(Path("training/learning_curve/runs"), "--workdir", help="Scratch folder for the runs"),
+    max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps of the transformer runs; 0 keeps the config's"),
+    eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency of the transformer runs; 0 keeps the config's"),
 ) -> None:
     """Extra `--section.key value` options override the transformer config (e.g. --training.max_steps 200)."""
-    overrides = parse_config_overrides(ctx.args)
+    overrides = budget_overrides(None, max_steps, eval_frequency, parse_config_overrides(ctx.args))
     specs = [CurveSpec(name, ROOT / "configs" / f"{name}.cfg") for name in (p.strip() for p in pipelines.split(",")) if name]
     for encoder in (e.strip() for e in encoders.split(",") if e.strip()):
         short = package_name(encoder)[len("maize_"):]

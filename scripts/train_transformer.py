@@ -12,8 +12,8 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.encoders.regimes import read_budget, read_regime
-from spacy_maize_ner.encoders.train import train_regime
+from spacy_maize_ner.encoders.regimes import read_regime
+from spacy_maize_ner.encoders.train import budget_overrides, train_regime
 
 app = typer.Typer(add_completion=False)
 
@@ -28,7 +28,7 @@ def main(
     head: str = typer.Option("token", "--head", help="NER head: token (the config's own) or a file of configs/heads/ (transition)"),
     budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg) whose overrides come before the command line's"),
 ) -> None:
-    overrides = {**(read_budget(budget) if budget else {}), **parse_config_overrides(ctx.args)}
+    overrides = budget_overrides(Path(budget) if budget else None, cli=parse_config_overrides(ctx.args))
     spec = read_regime(regime)
     msg.info(f"Regime {spec.name}: {spec.description}")
     best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id, head=head)

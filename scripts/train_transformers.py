@@ -13,8 +13,8 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.encoders.regimes import read_budget, read_regime
-from spacy_maize_ner.encoders.train import train_regime
+from spacy_maize_ner.encoders.regimes import read_regime
+from spacy_maize_ner.encoders.train import budget_overrides, train_regime
 from spacy_maize_ner.packaging import package_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,12 +39,7 @@ def main(
     max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps; 0 keeps the config's (or the budget's)"),
     eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency; 0 keeps the config's (or the budget's)"),
 ) -> None:
-    overrides = dict(read_budget(budget)) if budget else {}
-    if max_steps > 0:
-        overrides["training.max_steps"] = max_steps
-    if eval_frequency > 0:
-        overrides["training.eval_frequency"] = eval_frequency
-    overrides.update(parse_config_overrides(ctx.args))
+    overrides = budget_overrides(Path(budget) if budget else None, max_steps, eval_frequency, parse_config_overrides(ctx.args))
     specs = [read_regime(regimes_dir / f"{name}.cfg") for name in split_list(regimes)]
     for encoder in split_list(encoders):
         short = package_name(encoder)[len("maize_"):]

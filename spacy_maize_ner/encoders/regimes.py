@@ -10,7 +10,7 @@ different settings, so a merge of dotted keys would leave the other head's keys 
 The head `token` is the base config's own (configs/transformer.cfg), with no file.
 """
 from pathlib import Path
-from typing import Any, Dict, NamedTuple, Optional, Union
+from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 
 import srsly
 from confection import Config
@@ -107,4 +107,52 @@ def compose_config(base_config: Union[str, Path], head: Optional[Union[str, Path
             f"[components.{HEAD_COMPONENT}] block that replaces the base config's."
         )
     config["components"][HEAD_COMPONENT] = head_config["components"][HEAD_COMPONENT]
+    return config
+
+
+# -- whole blocks in regime files (PEFT regimes) -------------------------------------------
+# A dotted override cannot swap an @architectures block for another (the old block's keys
+# would stay) nor add a section the base config lacks (confection refuses it). A regime
+# value that is a whole block (a dict with an "@" key), or that lies in a section the base
+# config does not have, is therefore set into the config tree itself, like a head file's
+# block, before training; the rest stay dotted overrides.
+
+
+def is_block(value: Any) -> bool:
+    """Whether `value` is a whole registered block ({"@architectures": ..., ...})."""
+    return isinstance(value, dict) and any(str(key).startswith("@") for key in value)
+
+
+def _has_section(config: Dict[str, Any], dotted: str) -> bool:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return isinstance(node, dict)
+
+
+def split_blocks(config: Dict[str, Any], values: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """RETURNS (blocks, rest): the values of `values` to set into `config`'s tree, and the dotted overrides."""
+    blocks: Dict[str, Any] = {}
+    rest: Dict[str, Any] = {}
+    for key, value in values.items():
+        section = key.rsplit(".", 1)[0] if "." in key else ""
+        if is_block(value) or (section and not _has_section(config, section)):
+            blocks[key] = value
+        else:
+            rest[key] = value
+    return blocks, rest
+
+
+def apply_blocks(config: Config, blocks: Dict[str, Any]) -> Config:
+    """Set each dotted key of `blocks` into `config` (creating sections; a block replaces the old one)."""
+    for key, value in blocks.items():
+        *path, option = key.split(".")
+        node = config
+        for part in path:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[option] = value
     return config

@@ -9,7 +9,8 @@ from spacy.util import fix_random_seed, load_config
 from thinc.api import set_gpu_allocator
 from thinc.api import require_gpu
 
-from .regimes import DEFAULT_HEAD, Regime, compose_config, head_file, regime_overrides, write_regime_meta
+from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_overrides, split_blocks,
+                      write_regime_meta)
 
 
 def train_regime(
@@ -31,10 +32,16 @@ def train_regime(
     output = Path(output)
     merged = regime_overrides(regime, overrides)
     head_path = head_file(Path(heads_dir or Path(base_config).parent / "heads"), head)
-    if head_path is not None:
+    # Whole blocks of the regime (a PEFT encoder's @architectures, a new parameter group)
+    # go into the composed config file; CLI overrides stay dotted (a typo still fails).
+    config_tree = compose_config(base_config, head_path)
+    blocks, _ = split_blocks(config_tree, regime.overrides)
+    blocks = {key: merged[key] for key in blocks}
+    merged = {k: v for k, v in merged.items() if k not in blocks}
+    if head_path is not None or blocks:
         output.mkdir(parents=True, exist_ok=True)
         composed = output / "config.cfg"
-        compose_config(base_config, head_path).to_disk(composed)
+        apply_blocks(config_tree, blocks).to_disk(composed)
         base_config = composed
     config = load_config(Path(base_config), overrides=merged, interpolate=False)
     fitted = fit_schedule_to_budget(config, merged)
@@ -63,8 +70,14 @@ def train_regime(
         for name in ("model-best", "model-last"):
             nlp.to_disk(output / name)
     seconds = time.perf_counter() - start
+    extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget,
+             "artifact_bytes": sum(p.stat().st_size for p in (output / "model-best").rglob("*") if p.is_file())}
+    if config["components"]["transformer"]["model"].get("@architectures") == "spacy_maize_ner.PeftEncoder.v1":
+        from ..peft.export import peft_meta  # PEFT regimes: trainable parameters and artifact size
+
+        extra["peft"] = peft_meta(output / "model-best")
     for name in ("model-best", "model-last"):
-        write_regime_meta(output / name, regime, encoder, {"train_seconds": round(seconds, 2), "head": head, "budget": budget})
+        write_regime_meta(output / name, regime, encoder, extra)
     return output / "model-best"
 
 
@@ -90,3 +103,20 @@ def fit_schedule_to_budget(config: Any, explicit: Dict[str, Any]) -> Dict[str, A
     if isinstance(warmup, int) and f"{LEARN_RATE}.warmup_steps" not in explicit:
         out[f"{LEARN_RATE}.warmup_steps"] = min(warmup, max(1, max_steps // 10))
     return out
+
+
+def budget_overrides(
+    budget: Optional[Path] = None, max_steps: int = 0, eval_frequency: int = 0, cli: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
+    """The overrides of a training command: a budget file's, then --max-steps and
+    --eval-frequency when above 0, then the command line's `--section.key value` options.
+    """
+    from .regimes import read_budget
+
+    overrides: Dict[str, Any] = dict(read_budget(budget)) if budget else {}
+    if max_steps > 0:
+        overrides["training.max_steps"] = max_steps
+    if eval_frequency > 0:
+        overrides["training.eval_frequency"] = eval_frequency
+    overrides.update(cli or {})
+    return overrides

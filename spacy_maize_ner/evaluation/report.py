@@ -115,6 +115,8 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
         out += ["", f"Gold entities per length bucket: {counts}."]
     out += regime_lines(rows)
     out += llm_lines(rows)  # issue 12
+
+    out += peft_lines(rows)  # PEFT: Tables 2-4
     out += ["", "## Speed", "", "| Model | words/s (this machine, evaluation run) |", "|---|---:|"]
     for row in rows:
         wps = row.get("words_per_second")
@@ -227,3 +229,95 @@ def llm_lines(rows: List[Dict[str, Any]]) -> List[str]:
         out.append(f"Rows answered partly from the response cache (their seconds are not a timing): {', '.join(hits)}.")
     return out
 # --- end issue 12
+
+# --- PEFT: Tables 2-4 (spacy_maize_ner/peft) ----------------------------------------------
+PEFT_TABLES = (
+    ("lora", "Table 2: LoRA", "rank r"),
+    ("prompt", "Table 3: prompt tuning", "virtual tokens"),
+    ("prefix", "Table 4: prefix tuning (P-tuning v2)", "virtual tokens per layer"),
+)
+
+
+def _peft_setting(info: Dict[str, Any]) -> str:
+    settings = (info.get("peft") or {}).get("settings") or {}
+    if info.get("regime") == "lora":
+        return f"r = {settings.get('r', '?')}"
+    return f"{settings.get('num_virtual_tokens', '?')} tokens"
+
+
+def _setting_value(row: Dict[str, Any]) -> int:
+    settings = (row["maize_ner"].get("peft") or {}).get("settings") or {}
+    return int(settings.get("r") or settings.get("num_virtual_tokens") or 0)
+
+
+def _seconds_per_epoch(info: Dict[str, Any]) -> Optional[float]:
+    budget = info.get("budget") or {}
+    seconds = info.get("train_seconds")
+    if seconds is None or budget.get("max_steps") or not budget.get("max_epochs"):
+        return None
+    return seconds / budget["max_epochs"]
+
+
+def _fmt(value: Optional[float], fmt: str, mark: str) -> str:
+    if value is None:
+        return "–"
+    text = format(value, fmt)
+    return f"**{text}**" if mark == "best" else f"<u>{text}</u>" if mark == "second" else text
+
+
+def peft_lines(rows: List[Dict[str, Any]]) -> List[str]:
+    """Tables 2-4 of the reference study: one per PEFT method and encoder.
+
+    Each table lists the method's settings (and the encoder's `full` row for reference)
+    with trainable parameters (count, % of the encoder), artifact size, seconds per epoch
+    and P/R/F. Best of each column in bold, second underlined: highest for P/R/F, lowest
+    for parameters, size and time.
+    """
+    trf = [row for row in rows if row.get("maize_ner")]
+    peft_rows = [row for row in trf if (row["maize_ner"].get("peft") or {}).get("method")]
+    if not peft_rows:
+        return []
+    out = ["", "## Parameter-efficient fine-tuning", "",
+           "Trainable: the adapter or prompt parameters the optimizer updates (the NER head's come on top "
+           "and are the same for every row); % of the encoder's own parameters. Artifact: the saved "
+           "pipeline folder (adapter-only for PEFT rows: adapter weights plus a reference to the base "
+           "encoder). s/epoch: training seconds per epoch including evaluations (– for step budgets)."]
+    for method, title, setting_name in PEFT_TABLES:
+        by_encoder: Dict[str, List[Dict[str, Any]]] = {}
+        for row in peft_rows:
+            if row["maize_ner"]["peft"]["method"] == method:
+                by_encoder.setdefault(str(row["maize_ner"].get("encoder", "?")), []).append(row)
+        for encoder, members in sorted(by_encoder.items()):
+            members.sort(key=_setting_value)
+            full = [r for r in trf if r["maize_ner"].get("regime") == "full" and str(r["maize_ner"].get("encoder")) == encoder
+                    and r["maize_ner"].get("head") == members[0]["maize_ner"].get("head")]
+            table = members + full[:1]
+            names = [f"{r['pipeline']} ({_peft_setting(r['maize_ner'])})" if r in members else f"{r['pipeline']} (full fine-tuning)"
+                     for r in table]
+            peft_info = [r["maize_ner"].get("peft") or {} for r in table]
+            columns = [
+                # full fine-tuning trains every encoder parameter (the count the PEFT rows report)
+                ("Trainable", [p.get("trainable") if p else members[0]["maize_ner"]["peft"].get("encoder") for p in peft_info],
+                 ",.0f", -1),
+                ("% of encoder", [p.get("percent") if p else (100.0 if r in full else None) for p, r in zip(peft_info, table)], ".3f", -1),
+                ("Artifact MB", [(p.get("artifact_bytes") or r["maize_ner"].get("artifact_bytes")) / 2**20
+                                 if (p.get("artifact_bytes") or r["maize_ner"].get("artifact_bytes")) else None
+                                 for p, r in zip(peft_info, table)], ",.1f", -1),
+                ("s/epoch", [_seconds_per_epoch(r["maize_ner"]) for r in table], ",.0f", -1),
+                ("P", [100 * r["ents_p"] if r.get("ents_p") is not None else None for r in table], ".2f", 1),
+                ("R", [100 * r["ents_r"] if r.get("ents_r") is not None else None for r in table], ".2f", 1),
+                ("F1", [100 * r["ents_f"] if r.get("ents_f") is not None else None for r in table], ".2f", 1),
+            ]
+            full_f = full[0].get("ents_f") if full else None
+            out += ["", f"### {title} — encoder `{encoder}` ({setting_name})", "",
+                    "| Model | " + " | ".join(c[0] for c in columns) + (" | F1 / full |" if full_f else " |"),
+                    "|---|" + "---:|" * (len(columns) + (1 if full_f else 0))]
+            marks = [rank_marks([None if v is None else sign * v for v in values]) for _, values, _, sign in columns]
+            for i, name in enumerate(names):
+                cells = [_fmt(values[i], fmt, mark[i]) for (_, values, fmt, _), mark in zip(columns, marks)]
+                if full_f:
+                    f = table[i].get("ents_f")
+                    cells.append(f"{f / full_f:.2f}" if f is not None and full_f else "–")
+                out.append("| " + " | ".join([name] + cells) + " |")
+    return out
+# --- end PEFT ---
