@@ -110,7 +110,7 @@ def overrides_for(corpus_dir: Path, dev_path: Path, encoder: Path, seed: int, ep
 
 @app.command("job")
 def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1, lr: float = 1e-4, adapter_lr: float = 0.0,
-        head_lr: float = 1e-3, batch_words: int = 2000, head: str = "token", train_limit: int = 0, max_steps: int = 0,
+        head_lr: float = 1e-3, batch_words: int = 2000, head: str = "transition", train_limit: int = 0, max_steps: int = 0,
         dev_limit: int = 0, tag: str = "", shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one setting; print its rows as JSON on the last line."""
     import spacy
@@ -212,7 +212,7 @@ def run(
     adapter_lr: float = typer.Option(0.0, "--adapter-lr", help="Peak rate of the adapters' group (0: the method's default)"),
     head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak rate of the head's parameter group"),
     batch_words: int = typer.Option(2000, "--batch-words", help="batch_by_padded size (padded words per batch)"),
-    head: List[str] = typer.Option(["token"], "--head", help="token, transition (configs/heads/)"),
+    head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
     train_limit: int = typer.Option(0, "--train-limit", help="Train on the first N sentences only (0: all)"),
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0: the epoch budget)"),
     dev_limit: int = typer.Option(0, "--dev-limit", help="Evaluate on the first N dev sentences only (0: all; smoke runs)"),

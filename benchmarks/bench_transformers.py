@@ -61,7 +61,7 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
 
 @app.command("job")
 def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1e-4, batch_words: int = 2000, tag: str = "",
-        head: str = "token", head_lr: float = 1e-3,
+        head: str = "transition", head_lr: float = 1e-3,
         shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
@@ -129,7 +129,7 @@ def run(
     lr: float = typer.Option(1e-4, "--lr"),
     batch_words: int = typer.Option(2000, "--batch-words", help="batch_by_padded size (padded words per batch)"),
     tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
-    head: List[str] = typer.Option(["token"], "--head", help="token, transition (configs/heads/)"),
+    head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
     head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak learning rate of the head's parameter group"),
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
 ) -> None:

@@ -38,7 +38,7 @@ def main(
     config: Path = typer.Option(ROOT / "configs" / "transformer.cfg", "--config", help="Base config"),
     regimes_dir: Path = typer.Option(ROOT / "configs" / "regimes", "--regimes-dir", help="Folder of regime files"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
-    head: str = typer.Option("token", "--head", help="NER head: token or a file of configs/heads/ (transition)"),
+    head: str = typer.Option("transition", "--head", help="NER head: transition (the config's own) or a file of configs/heads/ (token)"),
     budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg); --max-steps, --eval-frequency and --section.key options win over it"),
     max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps; 0 keeps the config's (or the budget's)"),
     eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency; 0 keeps the config's (or the budget's)"),

@@ -25,7 +25,7 @@ def main(
     regime: Path = typer.Argument(..., help="Regime file, e.g. configs/regimes/full.cfg"),
     output: Path = typer.Argument(..., help="Output folder (model-best, model-last)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
-    head: str = typer.Option("token", "--head", help="NER head: token (the config's own) or a file of configs/heads/ (transition)"),
+    head: str = typer.Option("transition", "--head", help="NER head: transition (the config's own) or a file of configs/heads/ (token)"),
     budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg) whose overrides come before the command line's"),
 ) -> None:
     overrides = budget_overrides(Path(budget) if budget else None, cli=parse_config_overrides(ctx.args))

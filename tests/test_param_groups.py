@@ -53,7 +53,7 @@ def largest_step(before, after):
     return max(float(numpy.abs(after[k] - before[k]).max()) for k in before)
 
 
-@pytest.mark.parametrize("head", [None, ROOT / "configs" / "heads" / "transition.cfg"], ids=["token", "transition"])
+@pytest.mark.parametrize("head", [None, ROOT / "configs" / "heads" / "token.cfg"], ids=["transition", "token"])
 def test_each_group_moves_at_its_configured_rate(tiny_bert, gene_corpus, tmp_path, head):
     """Adam's first step moves each weight by about its learning rate (sign of the gradient)."""
     nlp, optimizer = pipeline(tiny_bert, gene_corpus, tmp_path, head)

@@ -28,7 +28,7 @@ from test_transformer_regimes import overrides  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "transformer.cfg"
 REGIMES = ROOT / "configs" / "regimes"
-TRANSITION = ROOT / "configs" / "heads" / "transition.cfg"
+TOKEN = ROOT / "configs" / "heads" / "token.cfg"
 METHODS = ["lora", "prompt", "prefix"]
 # Short prompts: the tiny BERT has 160 positions and the test windows are 24 words.
 SMALL = {"prompt": {"components.transformer.model.peft.num_virtual_tokens": 10},
@@ -121,7 +121,7 @@ class _Recording:
         return getattr(self._optimizer, name)
 
 
-@pytest.mark.parametrize("head", [None, TRANSITION], ids=["token", "transition"])
+@pytest.mark.parametrize("head", [None, TOKEN], ids=["transition", "token"])
 @pytest.mark.parametrize("regime", METHODS)
 def test_adapters_and_head_get_their_configured_rates(tiny_bert, gene_corpus, tmp_path, regime, head):
     """Adam's first step moves each weight by about its rate: adapters 0.02, head 0.001."""

@@ -43,6 +43,6 @@ def test_report_defines_each_transformer_regime():
                          "regime_description": "Pretrained encoder and a freshly initialised NER head; no update at all."}
     text = render_results([row("crf", 0.8, 0.7, 0.75), none])
     section = text.split("## Transformer pipelines")[1].split("## Speed")[0]
-    assert "| minilm-none | `assets/encoders/minilm` | none | 3 |" in section
+    assert "| minilm-none | `assets/encoders/minilm` | none | transition | no update | 3 |" in section
     assert "- **none**: Pretrained encoder and a freshly initialised NER head" in section
     assert "## Transformer pipelines" not in render_results([row("crf", 0.8, 0.7, 0.75)])

@@ -105,11 +105,11 @@ def token_head(tiny_bert, gene_corpus, tmp_path_factory):
         "training.optimizer.groups.head.learn_rate.initial_rate": 0.01,
         "training.optimizer.groups.head.learn_rate.warmup_steps": 1,
     }
-    train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), folder, overrides(gene_corpus, tiny_bert, **extra))
+    train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), folder, overrides(gene_corpus, tiny_bert, **extra), head="token")
     return folder
 
 
-def test_token_head_is_the_default_and_learns(token_head, gene_corpus):
+def test_token_head_learns(token_head, gene_corpus):
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
 
     nlp = spacy.load(token_head / "model-last")
@@ -140,8 +140,8 @@ def test_token_head_predictions_are_valid_sequences(token_head):
         assert is_valid(list(ids), ner.allowed)
 
 
-def test_transition_head_trains_through_the_same_config(tiny_bert, gene_corpus, tmp_path):
-    best = train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert), head="transition")
+def test_transition_head_is_the_default(tiny_bert, gene_corpus, tmp_path):
+    best = train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert))
     nlp = spacy.load(best)
     assert nlp.get_pipe_meta("ner").factory == "ner"
     assert nlp.meta["maize_ner"]["head"] == "transition"
@@ -149,24 +149,28 @@ def test_transition_head_trains_through_the_same_config(tiny_bert, gene_corpus, 
 
 
 def test_unknown_head_names_the_known_ones(tiny_bert, gene_corpus, tmp_path):
-    with pytest.raises(FileNotFoundError, match="transition"):
+    with pytest.raises(FileNotFoundError, match="token"):
         train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert), head="crf-layer")
 
 
-def test_spacy_train_cli_trains_the_token_head(tiny_bert, gene_corpus, tmp_path):
-    """Plain `spacy train` on configs/transformer.cfg (no project scripts) works."""
+@pytest.mark.parametrize("head,factory", [("transition", "ner"), ("token", "maize_token_ner")])
+def test_spacy_train_cli_trains_either_head(tiny_bert, gene_corpus, tmp_path, head, factory):
+    """Plain `spacy train` (no project scripts) on the config, or on it composed with a head file."""
+    import json
     import subprocess
     import sys
 
-    import json
+    from spacy_maize_ner.encoders.regimes import compose_config, head_file
 
+    config = tmp_path / "config.cfg"
+    compose_config(CONFIG, head_file(ROOT / "configs" / "heads", head)).to_disk(config)
     args = [f"--{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides(gene_corpus, tiny_bert).items()]
     run = subprocess.run(
-        [sys.executable, "-m", "spacy", "train", str(CONFIG), "--output", str(tmp_path), *args],
+        [sys.executable, "-m", "spacy", "train", str(config), "--output", str(tmp_path / "out"), *args],
         capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert spacy.load(tmp_path / "model-last").get_pipe_meta("ner").factory == "maize_token_ner"
+    assert spacy.load(tmp_path / "out" / "model-last").get_pipe_meta("ner").factory == factory
 
 
 def test_step_budget_fits_the_schedule():
@@ -227,7 +231,7 @@ def test_crf_layer_trains_and_round_trips(tiny_bert, gene_corpus, tmp_path):
         "training.optimizer.groups.head.learn_rate.initial_rate": 0.01,
         "training.optimizer.groups.head.learn_rate.warmup_steps": 1,
     }
-    train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert, **extra))
+    train_regime(CONFIG, read_regime(REGIMES / "full.cfg"), tmp_path, overrides(gene_corpus, tiny_bert, **extra), head="token")
     nlp = spacy.load(tmp_path / "model-last")
     ner = nlp.get_pipe("ner")
     T = ner.transitions.get_param("T")

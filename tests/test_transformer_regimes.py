@@ -23,6 +23,7 @@ def overrides(corpus: Path, encoder: Path, **extra):
         "paths.dev": str(corpus / "dev.spacy"),
         "paths.encoder": str(encoder),
         "training.max_steps": 4,
+        "training.max_epochs": 0,  # the step budget decides, not the config's one epoch
         "training.eval_frequency": 2,
         "training.logger.progress_bar": False,
         "training.batcher.size": 300,

@@ -7,7 +7,7 @@ description) and a [config] section whose values replace those of the base confi
 A head file (configs/heads/<name>.cfg) has a [head] section (name, description) and a
 whole [components.ner] block that replaces the base config's: the two heads take
 different settings, so a merge of dotted keys would leave the other head's keys behind.
-The head `token` is the base config's own (configs/transformer.cfg), with no file.
+The head `transition` is the base config's own (configs/transformer.cfg), with no file.
 """
 from pathlib import Path
 from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
@@ -16,7 +16,7 @@ import srsly
 from confection import Config
 
 REGIME_META_KEY = "maize_ner"
-DEFAULT_HEAD = "token"
+DEFAULT_HEAD = "transition"
 HEAD_COMPONENT = "ner"
 
 

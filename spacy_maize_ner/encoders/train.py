@@ -25,8 +25,8 @@ def train_regime(
     """Train into `output` (model-best, model-last, as `spacy train`) and RETURN model-best.
 
     The `none` regime writes the initialised pipeline as both model-best and model-last.
-    head (str): "token" (the base config's own head) or a file name in `heads_dir`
-        (default: configs/heads/ beside the base config), e.g. "transition"; the composed
+    head (str): "transition" (the base config's own head) or a file name in `heads_dir`
+        (default: configs/heads/ beside the base config), e.g. "token"; the composed
         config is written to output/config.cfg and trained from.
     """
     output = Path(output)
