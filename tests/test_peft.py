@@ -142,7 +142,8 @@ def test_adapters_and_head_get_their_configured_rates(tiny_bert, gene_corpus, tm
 
 def test_prompt_positions_are_stripped_before_alignment(tiny_bert, gene_corpus, tmp_path):
     """Each token's vector comes from its own wordpieces, not from the prompt's positions."""
-    nlp, _ = build("prompt", tiny_bert, gene_corpus, tmp_path)
+    # the token head's tok2vec ref is the listener itself (the transition head projects it)
+    nlp, _ = build("prompt", tiny_bert, gene_corpus, tmp_path, head=TOKEN)
     shim = peft_shim(nlp.get_pipe("transformer").model)
     n_virtual = shim.method.num_virtual_tokens
     doc, states = hidden(nlp)
