@@ -126,3 +126,16 @@ def test_regime_files_read(tmp_path):
 def test_flatten_keeps_registered_blocks_whole():
     nested = {"training": {"patience": 3, "before_update": {"@callbacks": "x.v1", "n": 1}}}
     assert flatten(nested) == {"training.patience": 3, "training.before_update": {"@callbacks": "x.v1", "n": 1}}
+
+
+def test_dapt_with_a_warm_up_longer_than_the_budget_still_adapts_the_encoder(tiny_bert, tmp_path):
+    """A demo budget (20 steps) with the default 50-step head warm-up used to change nothing."""
+    from transformers import AutoModel
+
+    with pytest.warns(UserWarning, match="head_warmup_steps"):
+        report = run_dapt(str(tiny_bert), TEXTS, tmp_path / "dapt", max_steps=4, batch_size=4, block_size=16,
+                          head_warmup_steps=50, learn_rate=1e-3, progress=False)
+    assert report["head_warmup_steps"] == 2
+    adapted = AutoModel.from_pretrained(tmp_path / "dapt")
+    original = AutoModel.from_pretrained(tiny_bert)
+    assert not (adapted.embeddings.word_embeddings.weight == original.embeddings.word_embeddings.weight).all()

@@ -16,6 +16,7 @@ loss before and after, written to dapt.json beside the weights.
 import json
 import math
 import random
+import warnings
 import time
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence
@@ -139,6 +140,15 @@ def run_dapt(
     from tqdm import tqdm
     from transformers import AutoModelForMaskedLM, AutoTokenizer, get_linear_schedule_with_warmup
 
+    if head_warmup_steps >= max_steps:
+        # Otherwise the encoder would never be updated and the "adapted" encoder would be
+        # the source one (a short demo budget did exactly that): keep half the steps for it.
+        warnings.warn(
+            f"DAPT: head_warmup_steps ({head_warmup_steps}) >= max_steps ({max_steps}) would leave the "
+            f"encoder untouched; warming the head up for {max_steps // 2} steps instead. "
+            "Give --head-warmup-steps below --max-steps to choose."
+        )
+        head_warmup_steps = max_steps // 2
     source = resolve_encoder(encoder)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
