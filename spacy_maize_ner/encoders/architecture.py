@@ -25,7 +25,28 @@ def create_encoder(
     grad_scaler_config: Dict = {},
 ) -> Model[List[Doc], FullTransformerBatch]:
     """name (str): a hub id or a local folder (see resolve.py); the rest as in TransformerModel.v3."""
-    resolved = resolve_encoder(name)
+    return transformer_model(
+        name,
+        resolve_encoder(name),
+        get_spans=get_spans,
+        tokenizer_config=tokenizer_config,
+        transformer_config=transformer_config,
+        mixed_precision=mixed_precision,
+        grad_scaler_config=grad_scaler_config,
+    )
+
+
+def transformer_model(
+    name: str,
+    resolved: str,
+    *,
+    get_spans: Callable,
+    tokenizer_config: Dict,
+    transformer_config: Dict,
+    mixed_precision: bool,
+    grad_scaler_config: Dict,
+) -> Model[List[Doc], FullTransformerBatch]:
+    """A TransformerModel of the encoder at `resolved` whose init fails with the offline hint for `name`."""
     model = TransformerModel(
         resolved,
         get_spans=get_spans,

@@ -21,12 +21,12 @@ from typing import Callable, Dict, List
 from spacy.tokens import Doc
 from spacy.util import registry
 from spacy_transformers.data_classes import FullTransformerBatch, HFObjects
-from spacy_transformers.layers import TransformerModel
 from spacy_transformers.layers.transformer_model import _convert_transformer_inputs, _convert_transformer_outputs
 from thinc.api import Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
-from ..encoders.resolve import EncoderNotFoundError, loading_error, resolve_encoder
+from ..encoders.architecture import transformer_model
+from ..encoders.resolve import EncoderNotFoundError, resolve_encoder
 from .methods import PeftMethod, require_peft
 from .shim import PeftShim
 
@@ -65,23 +65,15 @@ def create_peft_encoder(
         # A self-contained pipeline (save_base = true) loads without its base encoder; an
         # adapter-only one fails in PeftShim.from_bytes, and training in init, with the fix.
         resolved = name
-    model = TransformerModel(
+    model = transformer_model(
+        name,
         resolved,
         get_spans=get_spans,
-        tokenizer_config=dict(tokenizer_config),
-        transformer_config=dict(transformer_config),
+        tokenizer_config=tokenizer_config,
+        transformer_config=transformer_config,
         mixed_precision=mixed_precision,
-        grad_scaler_config=dict(grad_scaler_config),
+        grad_scaler_config=grad_scaler_config,
     )
-    load = model.init
-
-    def init(model: Model, X=None, Y=None):
-        try:
-            return load(model, X=X, Y=Y)
-        except OSError as error:
-            raise loading_error(name, error) from error
-
-    model.init = init
     shim = PeftShim(
         HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
         method=peft,
