@@ -109,8 +109,8 @@ def overrides_for(corpus_dir: Path, dev_path: Path, encoder: Path, seed: int, ep
 
 
 @app.command("job")
-def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1, lr: float = 1e-4, adapter_lr: float = 0.0,
-        head_lr: float = 1e-3, batch_words: int = 2000, head: str = "transition", train_limit: int = 0, max_steps: int = 0,
+def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1, lr: float = 2e-4, adapter_lr: float = 0.0,
+        head_lr: float = 1e-3, batch_words: int = 1000, head: str = "transition", train_limit: int = 0, max_steps: int = 0,
         dev_limit: int = 0, tag: str = "", shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one setting; print its rows as JSON on the last line."""
     import spacy
@@ -119,6 +119,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     from spacy_maize_ner.encoders.regimes import read_regime
     from spacy_maize_ner.encoders.train import train_regime
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.naming import benchmark_run_name, seeded
     from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size, trainable_parameters
     from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
 
@@ -126,14 +127,14 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     if not (corpus_dir / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
     params, peft_overrides, suffix = method_params(method, size)
-    short = encoder if encoder in ENCODERS else Path(encoder).name
-    name = f"peft-{short}-{method}{suffix}-{head}{'-' + tag if tag else ''}-s{seed}"
+    encoder_path = ENCODERS.get(encoder) or Path(encoder)  # a short name, or any encoder folder
+    base = benchmark_run_name("peft", encoder_path, f"{method}{suffix}", head=head, tag=tag)
+    name = seeded(base, seed)
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{method}.cfg")
     per_epoch = steps_per_epoch(corpus_dir / "train.spacy", train_limit, batch_words)
     total = max_steps if max_steps else per_epoch * epochs
     dev_path = dev_subset(corpus_dir / "dev.spacy", dev_limit)
-    encoder_path = ENCODERS.get(encoder) or Path(encoder)  # a short name, or any encoder folder
     overrides = overrides_for(corpus_dir, dev_path, encoder_path, seed, epochs, lr, batch_words, head_lr, train_limit, max_steps, total)
     overrides.update(peft_overrides)
     rate = adapter_lr or ADAPTER_LR.get(method, 0.0)
@@ -142,6 +143,8 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     start = time.perf_counter()
     best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
     train_seconds = time.perf_counter() - start
+    # the high-water mark of training (and loading); evaluation and exports come after it
+    train_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     meta = srsly.read_json(best / "meta.json")
     nlp = spacy.load(best)
     metrics = evaluate_pipeline(nlp, dev_path, name=name, model_path=str(best))
@@ -154,6 +157,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
         "train_seconds": train_seconds,
         # extrapolated from the steps run when the budget is a step budget (evaluations included)
         "seconds_per_epoch": train_seconds * per_epoch / done_steps,
+        "train_peak_rss_mb": train_peak_rss_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if method == "full":
@@ -175,7 +179,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
         values[f"ents_by_length.{bucket}.f"] = scores["f"]
     budget = "reduced" if (train_limit or max_steps or dev_limit) else "full"
     common = {
-        "pipeline": name.rsplit("-s", 1)[0],
+        "pipeline": base,
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
         "regime": method,
         "params": {**params, "head": head, "epochs": epochs, "train_limit": train_limit, "max_steps": max_steps,
@@ -208,10 +212,10 @@ def run(
     prefix_length: List[int] = typer.Option([20], "--prefix-length", help="Prefix lengths (virtual tokens per layer)"),
     seed: List[int] = typer.Option([0], "--seed"),
     epochs: int = typer.Option(1, "--epochs"),
-    lr: float = typer.Option(1e-4, "--lr", help="Peak rate of the encoder (full) / of parameters outside every group"),
+    lr: float = typer.Option(2e-4, "--lr", help="Peak rate of the encoder (full) / of parameters outside every group (the shipped config's)"),
     adapter_lr: float = typer.Option(0.0, "--adapter-lr", help="Peak rate of the adapters' group (0: the method's default)"),
     head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak rate of the head's parameter group"),
-    batch_words: int = typer.Option(2000, "--batch-words", help="batch_by_padded size (padded words per batch)"),
+    batch_words: int = typer.Option(1000, "--batch-words", help="batch_by_padded size (padded words per batch; the shipped config's)"),
     head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
     train_limit: int = typer.Option(0, "--train-limit", help="Train on the first N sentences only (0: all)"),
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0: the epoch budget)"),

@@ -1,6 +1,6 @@
 """Throughput of the pipelines through `annotate`, long documents, spaCy vs HF vs bare encoder, Ray.
 
-    nice -n 10 python benchmarks/bench_throughput.py \\
+    python benchmarks/bench_throughput.py \\
         --crf training/crf/model-best --hmm training/hmm/model-best \\
         --dictionary training/dictionary/model-best --transformer training/trf-minilm-none/model-best \\
         --encoder assets/encoders/minilm --dev ../shared/data/bc2gm/devel.tsv
@@ -39,6 +39,9 @@ import typer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rows import dispatch, merge_rows, render  # noqa: E402
 
+from spacy_maize_ner.analysis.seeds import seed_group  # noqa: E402
+from spacy_maize_ner.naming import pipeline_name_from_path  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "throughput.json"
 app = typer.Typer(add_completion=False)
@@ -59,6 +62,14 @@ def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
         "seed": 0, "machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": command, "metric": metric, "value": value,
     }
+
+
+def run_label(model: Path) -> str:
+    """.../peft-minilm-lora-r8-transition-s0/model-best -> peft-minilm-lora-r8-transition; export-merged adds -merged."""
+    model = Path(model)
+    export = model.name[len("export-"):] if model.name.startswith("export-") else ""
+    base = model.parent.name if export else pipeline_name_from_path(model)
+    return seed_group(base)[0] + (f"-{export}" if export else "")
 
 
 def write_texts(dev: Path, out: Path, per_doc: int = 10, limit: Optional[int] = None, repeat: int = 1) -> int:
@@ -99,6 +110,7 @@ def run(
     hmm: Optional[Path] = typer.Option(Path("training/hmm/model-best"), help="HMM pipeline"),
     dictionary: Optional[Path] = typer.Option(Path("training/dictionary/model-best"), help="Dictionary pipeline"),
     transformer: Optional[Path] = typer.Option(None, help="spaCy transformer pipeline (e.g. MiniLM, regime none)"),
+    peft: List[Path] = typer.Option([], help="PEFT pipelines (adapter-only or merged), annotated like the transformer"),
     encoder: Optional[Path] = typer.Option(None, help="The transformer pipeline's encoder folder (for HF and the bare forward pass)"),
     dev: Path = typer.Option(Path("../shared/data/bc2gm/devel.tsv"), help="BC2GM development sentences (IOB)"),
     trf_sentences: int = typer.Option(400, help="Sentences for the transformer sections (they are slow on CPU)"),
@@ -120,6 +132,11 @@ def run(
             small = tmp / "trf-texts.jsonl"
             write_texts(dev, small, limit=trf_sentences)
             rows += run_pinned(["job", "annotate", "trf-minilm", str(transformer), str(small), str(tmp / "trf.jsonl")], ONE_THREAD)
+        for model in peft:
+            small = tmp / "trf-texts.jsonl"
+            write_texts(dev, small, limit=trf_sentences)
+            name = run_label(model)
+            rows += run_pinned(["job", "annotate", name, str(model), str(small), str(tmp / f"{name}.jsonl")], ONE_THREAD)
     if "long" in wanted:
         rows += run_pinned(["job", "long", str(crf), str(dev)], ONE_THREAD)
     if "trf" in wanted and transformer is not None and encoder is not None:
@@ -139,7 +156,7 @@ def run(
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-COMMAND = "nice -n 10 python benchmarks/bench_throughput.py"
+COMMAND = "python benchmarks/bench_throughput.py"
 
 
 @app.command("job")

@@ -7,12 +7,15 @@ seconds per epoch, peak RSS and inference words/s. Rows go to
 benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rendered.
 
     python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0
-    python benchmarks/bench_transformers.py --encoder minilm-dapt --regime full --seed 0 1 2
-    python benchmarks/bench_transformers.py --encoder minilm --regime full --head token --head transition \
-        --lr 2e-4 --head-lr 1e-3 --batch-words 1000
+    python benchmarks/bench_transformers.py --encoder minilm --encoder minilm-dapt --regime full \
+        --seed 0 --seed 1 --seed 2
+    python benchmarks/bench_transformers.py --encoder minilm --regime full --head token --head-lr 1e-3
 
-The epoch budget is the same for every regime (--epochs, default 1): on a 2-core CPU
-one epoch of MiniLM takes about 20 minutes.
+The flags' defaults are the shipped config's (configs/transformer.cfg: encoder 2e-4, head
+2e-4, 1,000-word batches, one epoch). Runs are named by spacy_maize_ner.naming
+(`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant. The epoch
+budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
+about 20 minutes with two torch threads, 25 with one.
 """
 import datetime
 import json
@@ -60,8 +63,8 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
 
 
 @app.command("job")
-def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1e-4, batch_words: int = 2000, tag: str = "",
-        head: str = "transition", head_lr: float = 1e-3,
+def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2e-4, batch_words: int = 1000, tag: str = "",
+        head: str = "transition", head_lr: float = 2e-4,
         shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
@@ -70,12 +73,14 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
     from spacy_maize_ner.encoders.regimes import read_regime
     from spacy_maize_ner.encoders.train import train_regime
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.naming import benchmark_run_name, seeded
     from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
 
     corpus_dir = WORK / "bc2gm" / "corpus"
     if not (corpus_dir / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
-    name = f"trf-{encoder}-{regime}-{head}{'-' + tag if tag else ''}-s{seed}"
+    base = benchmark_run_name("trf", ENCODERS[encoder], regime, head=head, tag=tag)
+    name = seeded(base, seed)
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
     overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words, head_lr)
@@ -85,6 +90,8 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
     start = time.perf_counter()
     best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
     train_seconds = time.perf_counter() - start
+    # the high-water mark of training (and loading); evaluation and exports come after it
+    train_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     nlp = spacy.load(best)
     metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best))
     meta = srsly.read_json(best / "meta.json")
@@ -95,12 +102,13 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 1
         "words_per_second": metrics["words_per_second"],
         "train_seconds": train_seconds,
         "seconds_per_epoch": train_seconds / epochs if spec.train else 0.0,
+        "train_peak_rss_mb": train_peak_rss_mb,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     for bucket, scores in metrics["ents_by_length"].items():
         values[f"ents_by_length.{bucket}.f"] = scores["f"]
     common = {
-        "pipeline": name.rsplit("-s", 1)[0],
+        "pipeline": base,
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
         "regime": regime,
         "params": {"epochs": epochs, "head": head,
@@ -126,11 +134,11 @@ def run(
     regime: List[str] = typer.Option(list(REGIMES), "--regime", help="full, probe, none, freeze"),
     seed: List[int] = typer.Option([0], "--seed"),
     epochs: int = typer.Option(1, "--epochs"),
-    lr: float = typer.Option(1e-4, "--lr"),
-    batch_words: int = typer.Option(2000, "--batch-words", help="batch_by_padded size (padded words per batch)"),
+    lr: float = typer.Option(2e-4, "--lr", help="Peak rate of the encoder (the shipped config's)"),
+    batch_words: int = typer.Option(1000, "--batch-words", help="batch_by_padded size (padded words per batch; the shipped config's)"),
     tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
     head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
-    head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak learning rate of the head's parameter group"),
+    head_lr: float = typer.Option(2e-4, "--head-lr", help="Peak learning rate of the head's parameter group (the shipped config's)"),
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
 ) -> None:
     for e in encoder:

@@ -20,6 +20,7 @@ MAIN_METRICS = [
     ("words_per_second", "words/s (pipeline)", 1, ",.0f"),
     ("tagger_words_per_second", "words/s (tagger)", 1, ",.0f"),
     ("speed_ratio_vs_hf", "speed vs HF", 1, ".2f"),
+    ("train_peak_rss_mb", "train peak RSS MB", 1, ",.0f"),
     ("peak_rss_mb", "peak RSS MB", 1, ",.0f"),
     # PEFT (bench_peft.py)
     ("trainable_params", "trainable params", 1, ",.0f"),

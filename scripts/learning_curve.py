@@ -16,7 +16,7 @@ from spacy_maize_ner.encoders.train import budget_overrides
 
 from spacy_maize_ner.analysis.learning_curve import CurveSpec, parse_sizes, run_curves
 from spacy_maize_ner.analysis.seeds import parse_seeds
-from spacy_maize_ner.packaging import package_name
+from spacy_maize_ner.naming import transformer_pipeline_name
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)
@@ -40,8 +40,7 @@ def main(
     overrides = budget_overrides(None, max_steps, eval_frequency, parse_config_overrides(ctx.args))
     specs = [CurveSpec(name, ROOT / "configs" / f"{name}.cfg") for name in (p.strip() for p in pipelines.split(",")) if name]
     for encoder in (e.strip() for e in encoders.split(",") if e.strip()):
-        short = package_name(encoder)[len("maize_"):]
-        specs.append(CurveSpec(f"{short}-{regime}", ROOT / "configs" / "transformer.cfg", ROOT / "configs" / "regimes" / f"{regime}.cfg",
+        specs.append(CurveSpec(transformer_pipeline_name(encoder, regime), ROOT / "configs" / "transformer.cfg", ROOT / "configs" / "regimes" / f"{regime}.cfg",
                                {**overrides, "paths.encoder": encoder}))
     for spec in specs:
         if not spec.config.exists():

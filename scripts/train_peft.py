@@ -15,7 +15,7 @@ from wasabi import msg
 
 from spacy_maize_ner.encoders.regimes import read_regime
 from spacy_maize_ner.encoders.train import budget_overrides, train_regime
-from spacy_maize_ner.packaging import package_name
+from spacy_maize_ner.naming import transformer_pipeline_name
 from spacy_maize_ner.peft.sweep import sweep_runs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +49,8 @@ def main(
         msg.fail("Nothing to train: give --ranks, --lengths or --prefix-lengths.", exits=1)
     encoder_list = [e.strip() for e in encoders.split(",") if e.strip() and e.strip().lower() != "none"]
     for encoder in encoder_list:
-        short = package_name(encoder)[len("maize_"):]
         for run in runs:
-            target = output / f"{short}-{run.name}"
+            target = output / transformer_pipeline_name(encoder, run.name)
             msg.divider(f"{encoder} / {run.name} -> {target}")
             values = {**overrides, **run.overrides, "paths.encoder": encoder}
             train_regime(config, read_regime(regimes_dir / f"{run.regime}.cfg"), target, overrides=values, gpu_id=gpu_id, head=head)

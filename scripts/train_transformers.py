@@ -15,7 +15,7 @@ from wasabi import msg
 
 from spacy_maize_ner.encoders.regimes import read_regime
 from spacy_maize_ner.encoders.train import budget_overrides, train_regime
-from spacy_maize_ner.packaging import package_name
+from spacy_maize_ner.naming import transformer_pipeline_name
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)
@@ -42,9 +42,8 @@ def main(
     overrides = budget_overrides(Path(budget) if budget else None, max_steps, eval_frequency, parse_config_overrides(ctx.args))
     specs = [read_regime(regimes_dir / f"{name}.cfg") for name in split_list(regimes)]
     for encoder in split_list(encoders):
-        short = package_name(encoder)[len("maize_"):]
         for spec in specs:
-            target = output / f"{short}-{spec.name}"
+            target = output / transformer_pipeline_name(encoder, spec.name)
             msg.divider(f"{encoder} / {spec.name} -> {target}")
             train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id, head=head)
     msg.good(f"Trained {len(specs)} regime(s) for {len(split_list(encoders))} encoder(s) in {output}")

@@ -9,6 +9,9 @@
 - A pipeline on disk: the folder's name, or its parent's for `model-best`/`model-last`
   (`pipeline_name_from_path`), so training/crf/model-best is `crf`.
 - Package: `en_maize_<encoder short name>` (`package_name` gives the part after `en_`).
+- Benchmark run: `<family>-<encoder short name>-<setting>[-<head>][-<tag>]`, e.g.
+  `trf-minilm_dapt-full-transition` or `peft-minilm-lora-r8-token`: the pipeline of its
+  result rows; its folder adds the seed, `-s<seed>` (`benchmark_run_name`, `seeded`).
 """
 import re
 from pathlib import Path
@@ -35,6 +38,17 @@ def encoder_short_name(encoder: Union[str, Path]) -> str:
 def transformer_pipeline_name(encoder: Union[str, Path], regime: str) -> str:
     """RETURNS (str): `<encoder short name>-<regime>`, e.g. 'minilm_dapt-full'."""
     return f"{encoder_short_name(encoder)}-{regime}"
+
+
+def benchmark_run_name(family: str, encoder: Union[str, Path], setting: str = "", *, head: str = "", tag: str = "") -> str:
+    """family (str): trf, peft or hf. RETURNS (str): e.g. 'trf-minilm_dapt-full-transition'."""
+    parts = [family, encoder_short_name(encoder), setting, head, tag]
+    return "-".join(part for part in parts if part)
+
+
+def seeded(name: str, seed: int) -> str:
+    """RETURNS (str): the folder of one seed's run, `<name>-s<seed>` (analysis/seeds.py reads it back)."""
+    return f"{name}-s{seed}"
 
 
 def package_name(encoder: Union[str, Path]) -> str:

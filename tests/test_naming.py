@@ -18,6 +18,16 @@ def test_encoder_pipeline_and_package_names_agree(encoder, short):
     assert package_name(encoder) == naming.package_name(encoder) == f"maize_{short}"
 
 
+def test_benchmark_runs_use_the_same_encoder_names_and_seed_suffix():
+    from spacy_maize_ner.analysis.seeds import seed_group
+
+    name = naming.benchmark_run_name("trf", "training/encoders/minilm-dapt", "full", head="transition")
+    assert name == "trf-minilm_dapt-full-transition"
+    assert naming.benchmark_run_name("peft", "assets/encoders/minilm", "lora-r8", head="token", tag="x") == "peft-minilm-lora-r8-token-x"
+    assert naming.benchmark_run_name("hf", "assets/encoders/minilm") == "hf-minilm"
+    assert seed_group(naming.seeded(name, 2)) == (name, 2)
+
+
 def test_pipeline_name_from_path():
     assert naming.pipeline_name_from_path("training/crf/model-best") == "crf"
     assert naming.pipeline_name_from_path("training/transformers/minilm-full/model-last/") == "minilm-full"
