@@ -111,7 +111,7 @@ def overrides_for(corpus_dir: Path, dev_path: Path, encoder: Path, seed: int, ep
 @app.command("job")
 def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1, lr: float = 2e-4, adapter_lr: float = 0.0,
         head_lr: float = 1e-3, batch_words: int = 1000, head: str = "transition", train_limit: int = 0, max_steps: int = 0,
-        dev_limit: int = 0, tag: str = "", shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
+        dev_limit: int = 0, tag: str = "", lora_dropout: float = -1.0, shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one setting; print its rows as JSON on the last line."""
     import spacy
     import srsly
@@ -127,6 +127,9 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     if not (corpus_dir / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
     params, peft_overrides, suffix = method_params(method, size)
+    if method == "lora" and lora_dropout >= 0:  # else the regime file's
+        params["dropout"] = lora_dropout
+        peft_overrides[f"{PEFT_KEY}.dropout"] = lora_dropout
     encoder_path = ENCODERS.get(encoder) or Path(encoder)  # a short name, or any encoder folder
     base = benchmark_run_name("peft", encoder_path, f"{method}{suffix}", head=head, tag=tag)
     name = seeded(base, seed)
@@ -198,7 +201,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
         + (f" --adapter-lr {rate}" if method != "full" else "")
         + (f" --train-limit {train_limit}" if train_limit else "") + (f" --max-steps {max_steps}" if max_steps else "")
         + (f" --dev-limit {dev_limit}" if dev_limit else "")
-        + (f" --tag {tag}" if tag else ""),
+        + (f" --tag {tag}" if tag else "") + (f" --lora-dropout {lora_dropout}" if method == "lora" and lora_dropout >= 0 else ""),
     }
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
@@ -221,6 +224,7 @@ def run(
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0: the epoch budget)"),
     dev_limit: int = typer.Option(0, "--dev-limit", help="Evaluate on the first N dev sentences only (0: all; smoke runs)"),
     tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
+    lora_dropout: float = typer.Option(-1.0, "--lora-dropout", help="LoRA dropout (below 0: the regime file's, 0.1)"),
     results: Path = typer.Option(HERE / "results" / "peft.json"),
 ) -> None:
     sizes = {"full": [0], "lora": rank, "prompt": length, "prefix": prefix_length}
@@ -236,7 +240,8 @@ def run(
                         args = [__file__, "job", e, m, "--size", str(size), "--seed", str(s), "--epochs", str(epochs),
                                 "--lr", str(lr), "--adapter-lr", str(adapter_lr), "--head-lr", str(head_lr),
                                 "--batch-words", str(batch_words), "--head", h, "--train-limit", str(train_limit),
-                                "--max-steps", str(max_steps), "--dev-limit", str(dev_limit), "--tag", tag]
+                                "--max-steps", str(max_steps), "--dev-limit", str(dev_limit), "--tag", tag,
+                                "--lora-dropout", str(lora_dropout)]
                         merge_rows(results, run_job(args))
     render()
 
