@@ -247,6 +247,19 @@ def test_report_fails_naming_a_malformed_or_missing_metrics_file(project, tmp_pa
         load_configurations(tmp_path / "nowhere")
 
 
+def test_one_evaluation_set_however_its_path_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    row = {"ents_f": 0.5, "ents_p": 0.5, "ents_r": 0.5}
+    (metrics / "a.json").write_text(json.dumps({**row, "data": "corpus/dev.spacy"}))
+    (metrics / "b.json").write_text(json.dumps({**row, "data": str(tmp_path / "corpus" / "dev.spacy")}))
+    assert [c.name for c in load_configurations(metrics)] == ["a", "b"]
+    (metrics / "c.json").write_text(json.dumps({**row, "data": "other/dev.spacy"}))
+    with pytest.raises(MetricsError, match="different data"):
+        load_configurations(metrics)
+
+
 # ---- the report in a browser --------------------------------------------------------------
 
 CHECK_SCRIPT = """<pre id="maize-check"></pre><script>

@@ -6,6 +6,7 @@ compares. Nothing here is a fixed list of pipelines: new ones (LoRA, LLMs) join 
 metrics files.
 """
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -111,7 +112,8 @@ def load_configurations(metrics_dir: Path) -> List[Configuration]:
         row = read_metrics_file(path)
         base = seed_group(row["pipeline"])[0]
         groups.setdefault(base, Configuration(base)).runs.append(row)
-    datas = {r["data"] for c in groups.values() for r in c.runs}
+    # the same DocBin named relative to the project root by one command and absolute by another
+    datas = {os.path.normpath(os.path.abspath(r["data"])) for c in groups.values() for r in c.runs}
     if len(datas) > 1:
         raise MetricsError(
             f"Metrics in {metrics_dir} were scored on different data ({sorted(datas)}): rows would not be "
