@@ -13,7 +13,6 @@ shared schema, and benchmarks/RESULTS.md is re-rendered.
 import datetime
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, render, run_job  # noqa: E402
+from rows import dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -100,7 +99,7 @@ def job(corpus: str, pipeline: str, shared: Path = typer.Option(ROOT.parent / "s
         "words_per_second": metrics["words_per_second"],
         "tagger_words_per_second": _tagger_speed(nlp, gold_docs),
         "train_seconds": train_seconds,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
     for label, scores in metrics["ents_per_type"].items():
         values[f"ents_per_type.{label}.f"] = scores["f"]

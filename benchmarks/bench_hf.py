@@ -16,7 +16,6 @@ the same dev texts, alternated in one process; the ratio spaCy / HF is the metri
 """
 import datetime
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from bench_transformers import WORK  # noqa: E402
-from rows import merge_rows  # noqa: E402
+from rows import merge_rows, peak_rss_mb  # noqa: E402
 
 CORPUS = WORK / "bc2gm" / "corpus"
 app = typer.Typer(add_completion=False)
@@ -136,7 +135,7 @@ def finetune(
     metrics = evaluate_pipeline(nlp, CORPUS / "dev.spacy", name=out.name, model_path=str(out))
     values = {"ents_p": metrics["ents_p"], "ents_r": metrics["ents_r"], "ents_f": metrics["ents_f"],
               "train_seconds": train_seconds, "seconds_per_epoch": train_seconds / epochs,
-              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+              "peak_rss_mb": peak_rss_mb()}
     common = {"pipeline": benchmark_run_name("hf", encoder), "encoder": encoder.name, "regime": "hf-full",
               "params": {"epochs": epochs, "batch_size": batch_size, "learn_rate": lr, "labels": "first subword"},
               "data": "bc2gm", "split": "dev", "seed": seed, "machine": machine_description(),

@@ -25,7 +25,6 @@ frozen encoder still runs forward and backward through every layer).
 """
 import datetime
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Dict, List, Tuple
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, render, run_job  # noqa: E402
+from rows import dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -147,7 +146,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
     train_seconds = time.perf_counter() - start
     # the high-water mark of training (and loading); evaluation and exports come after it
-    train_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    train_peak_rss_mb = peak_rss_mb()
     meta = srsly.read_json(best / "meta.json")
     nlp = spacy.load(best)
     metrics = evaluate_pipeline(nlp, dev_path, name=name, model_path=str(best))
@@ -161,7 +160,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
         # extrapolated from the steps run when the budget is a step budget (evaluations included)
         "seconds_per_epoch": train_seconds * per_epoch / done_steps,
         "train_peak_rss_mb": train_peak_rss_mb,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
     if method == "full":
         trf = nlp.get_pipe("transformer").model.transformer

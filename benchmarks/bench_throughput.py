@@ -39,9 +39,6 @@ import typer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rows import dispatch, merge_rows, render  # noqa: E402
 
-from spacy_maize_ner.analysis.seeds import seed_group  # noqa: E402
-from spacy_maize_ner.naming import pipeline_name_from_path  # noqa: E402
-
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "throughput.json"
 app = typer.Typer(add_completion=False)
@@ -66,6 +63,9 @@ def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
 
 def run_label(model: Path) -> str:
     """.../peft-minilm-lora-r8-transition-s0/model-best -> peft-minilm-lora-r8-transition; export-merged adds -merged."""
+    from spacy_maize_ner.analysis.seeds import seed_group
+    from spacy_maize_ner.naming import pipeline_name_from_path
+
     model = Path(model)
     export = model.name[len("export-"):] if model.name.startswith("export-") else ""
     base = model.parent.name if export else pipeline_name_from_path(model)
@@ -128,13 +128,12 @@ def run(
         for name, model in (("crf", crf), ("hmm", hmm), ("dictionary", dictionary)):
             if model is not None and Path(model).exists():
                 rows += run_pinned(["job", "annotate", name, str(model), str(texts), str(tmp / f"{name}.jsonl")], ONE_THREAD)
-        if transformer is not None:
-            small = tmp / "trf-texts.jsonl"
+        small = tmp / "trf-texts.jsonl"  # the transformer and PEFT pipelines share the shorter texts
+        if transformer is not None or peft:
             write_texts(dev, small, limit=trf_sentences)
+        if transformer is not None:
             rows += run_pinned(["job", "annotate", "trf-minilm", str(transformer), str(small), str(tmp / "trf.jsonl")], ONE_THREAD)
         for model in peft:
-            small = tmp / "trf-texts.jsonl"
-            write_texts(dev, small, limit=trf_sentences)
             name = run_label(model)
             rows += run_pinned(["job", "annotate", name, str(model), str(small), str(tmp / f"{name}.jsonl")], ONE_THREAD)
     if "long" in wanted:

@@ -19,7 +19,6 @@ about 20 minutes with two torch threads, 25 with one.
 """
 import datetime
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, render, run_job  # noqa: E402
+from rows import dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -91,7 +90,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
     best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
     train_seconds = time.perf_counter() - start
     # the high-water mark of training (and loading); evaluation and exports come after it
-    train_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    train_peak_rss_mb = peak_rss_mb()
     nlp = spacy.load(best)
     metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best))
     meta = srsly.read_json(best / "meta.json")
@@ -103,7 +102,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
         "train_seconds": train_seconds,
         "seconds_per_epoch": train_seconds / epochs if spec.train else 0.0,
         "train_peak_rss_mb": train_peak_rss_mb,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
     for bucket, scores in metrics["ents_by_length"].items():
         values[f"ents_by_length.{bucket}.f"] = scores["f"]

@@ -4,12 +4,18 @@ Rows follow one schema (pipeline, encoder, regime, params, data, split, metric, 
 seed, machine, date, command); a job prints its rows as JSON on its last stdout line.
 """
 import json
+import resource
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
 import typer
+
+
+def peak_rss_mb() -> float:
+    """This process's resident-memory high-water mark so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_job(args: Sequence[str]) -> List[Dict]:
