@@ -9,13 +9,12 @@ Each job runs in its own process pinned to one core.
     nice -n 10 python benchmarks/bench_learning_curve.py --pipeline crf --pipeline hmm --seeds 0,1,2
     python benchmarks/bench_learning_curve.py --pipeline full --encoder assets/encoders/minilm
 """
-import datetime
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
 
@@ -55,8 +54,12 @@ def job(
     curve: str = typer.Option("", help="Curve name (default: the pipeline)"),
     command: str = typer.Option("", help="The command line recorded in the rows"),
 ) -> None:
-    """Train and score one point; print its rows as JSON on the last line."""
-    from spacy_maize_ner.analysis.learning_curve import parse_sizes, run_point
+    """Train and score one point; print its rows as JSON on the last line.
+
+    Transformer points get the updates of one epoch of the whole split
+    (`equal_updates_overrides`), whatever their sample's size.
+    """
+    from spacy_maize_ner.analysis.learning_curve import CurveSpec, equal_updates_overrides, parse_sizes, point_rows, run_point
     from spacy_maize_ner.evaluation.scoring import machine_description
 
     if hasattr(os, "sched_setaffinity"):
@@ -64,27 +67,17 @@ def job(
     corpus_dir = _prepare_corpus(corpus, shared)
     config, regime = PIPELINES[pipeline]
     overrides = {"paths.encoder": encoder} if encoder else {}
+    if regime:
+        overrides.update(equal_updates_overrides(ROOT / config, corpus_dir / "train.spacy", overrides))
     (n,) = parse_sizes(size)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         point = run_point(
             ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
         )
-    name = curve or pipeline
-    common = {
-        "pipeline": f"lc-{name}-n{size}",
-        "encoder": Path(encoder).name if encoder else None,
-        "regime": pipeline,
-        "params": {"config": config, "curve": name, "size": size, "train_sentences": point["train_sentences"],
-                   "train_docs": point["train_docs"], "available_sentences": point["available_sentences"]},
-        "data": corpus,
-        "split": "dev",
-        "seed": seed,
-        "machine": machine_description() + " (pinned to 1 core, nice 10, shared with other jobs)",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
-    }
-    rows = [dict(common, metric=m, value=point[m]) for m in ("ents_p", "ents_r", "ents_f", "train_seconds")]
+    spec = CurveSpec(curve or pipeline, Path(config), Path(regime) if regime else None, overrides)
+    machine = machine_description() + " (pinned to 1 core, shared with other jobs)"
+    rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}", machine=machine)
     print(json.dumps(rows))
 
 
@@ -95,19 +88,20 @@ def run(
     sizes: str = typer.Option("100,250,500,1000,2500,all", help="Training sentences per point ('all' = whole split)"),
     seeds: str = typer.Option("0,1,2", help="Seeds per point (subsample and training seed)"),
     encoder: str = typer.Option("", help="Encoder folder for `full` (e.g. assets/encoders/minilm or training/encoders/minilm-dapt)"),
-    curve: str = typer.Option("", help="Curve name for `full` runs (default: full-<encoder folder name>)"),
+    curve: str = typer.Option("", help="Curve name for `full` runs (default: the workflow's, e.g. minilm_dapt-full)"),
     shared: Path = typer.Option(ROOT.parent / "shared" / "data", help="Folder with bc2gm/"),
     results: Path = typer.Option(HERE / "results" / "learning_curve.json", help="Rows file (merged by key)"),
     skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
 ) -> None:
     from spacy_maize_ner.analysis.learning_curve import parse_sizes, size_name
+    from spacy_maize_ner.naming import transformer_pipeline_name
 
     done = set()
     if skip_done and results.exists():
         done = {(r["pipeline"], r["seed"]) for r in json.loads(results.read_text()) if r["metric"] == "ents_f"}
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     for p in pipeline:
-        name = curve or (f"full-{Path(encoder).name}" if p == "full" and encoder else p)
+        name = curve or (transformer_pipeline_name(encoder, p) if p == "full" and encoder else p)
         for size in map(size_name, parse_sizes(sizes)):
             for seed in seed_list:
                 if (f"lc-{name}-n{size}", seed) in done:

@@ -58,17 +58,11 @@ def method_params(method: str, size: int) -> Tuple[Dict[str, object], Dict[str, 
 
 
 def steps_per_epoch(train_path: Path, limit: int, batch_words: int) -> int:
-    """The batches of one epoch, counted with the config's batcher (batch_by_padded)."""
-    import spacy
-    from spacy.tokens import DocBin
-    from spacy.util import registry
+    """The batches of one epoch, counted with the config's batcher at `batch_words`."""
+    from spacy_maize_ner.encoders.epochs import batcher_from_config, steps_per_epoch as count
 
-    nlp = spacy.blank("en")
-    docs = list(DocBin().from_disk(train_path).get_docs(nlp.vocab))
-    if limit:
-        docs = docs[:limit]
-    batcher = registry.batchers.get("spacy.batch_by_padded.v1")(size=batch_words, buffer=256, discard_oversize=True, get_length=None)
-    return sum(1 for _ in batcher(docs))
+    batcher = batcher_from_config(ROOT / "configs" / "transformer.cfg", {"training.batcher.size": batch_words})
+    return count(train_path, batcher, limit)
 
 
 def dev_subset(dev_path: Path, limit: int) -> Path:

@@ -43,10 +43,20 @@ def dispatch(app: typer.Typer) -> None:
 
 
 def merge_rows(results: Path, new: List[Dict]) -> None:
-    """Replace rows with the same (pipeline, data, metric, seed) and append the rest."""
-    rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []
-    key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
-    keys = {key(r) for r in new}
-    rows = [r for r in rows if key(r) not in keys] + new
+    """Replace rows with the same (pipeline, data, metric, seed) and append the rest.
+
+    Holds a lock on `<results>.lock` while it reads and writes, so that benchmark lanes
+    finishing at the same moment do not drop each other's rows.
+    """
+    import fcntl
+
     results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(rows, indent=1) + "\n")
+    with open(results.with_name(results.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows: List[Dict] = json.loads(results.read_text()) if results.exists() else []
+        key = lambda r: (r["pipeline"], r["data"], r["metric"], r["seed"])  # noqa: E731
+        keys = {key(r) for r in new}
+        rows = [r for r in rows if key(r) not in keys] + new
+        tmp = results.with_name(results.name + ".tmp")
+        tmp.write_text(json.dumps(rows, indent=1) + "\n")
+        tmp.replace(results)

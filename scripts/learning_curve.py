@@ -14,7 +14,7 @@ from spacy.cli._util import parse_config_overrides
 
 from spacy_maize_ner.encoders.train import budget_overrides
 
-from spacy_maize_ner.analysis.learning_curve import CurveSpec, parse_sizes, run_curves
+from spacy_maize_ner.analysis.learning_curve import CurveSpec, equal_updates_overrides, parse_sizes, run_curves
 from spacy_maize_ner.analysis.seeds import parse_seeds
 from spacy_maize_ner.naming import transformer_pipeline_name
 
@@ -35,12 +35,16 @@ def main(
     workdir: Path = typer.Option(Path("training/learning_curve/runs"), "--workdir", help="Scratch folder for the runs"),
     max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps of the transformer runs; 0 keeps the config's"),
     eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency of the transformer runs; 0 keeps the config's"),
+    equal_updates: bool = typer.Option(True, "--equal-updates/--config-epochs", help="Give every transformer point the updates of one epoch of the whole split (default), or train the config's epochs on each sample"),
 ) -> None:
     """Extra `--section.key value` options override the transformer config (e.g. --training.max_steps 200)."""
     overrides = budget_overrides(None, max_steps, eval_frequency, parse_config_overrides(ctx.args))
     specs = [CurveSpec(name, ROOT / "configs" / f"{name}.cfg") for name in (p.strip() for p in pipelines.split(",")) if name]
+    trf_config = ROOT / "configs" / "transformer.cfg"
+    if equal_updates and encoders.strip():
+        overrides = {**equal_updates_overrides(trf_config, corpus_dir / "train.spacy", overrides), **overrides}
     for encoder in (e.strip() for e in encoders.split(",") if e.strip()):
-        specs.append(CurveSpec(transformer_pipeline_name(encoder, regime), ROOT / "configs" / "transformer.cfg", ROOT / "configs" / "regimes" / f"{regime}.cfg",
+        specs.append(CurveSpec(transformer_pipeline_name(encoder, regime), trf_config, ROOT / "configs" / "regimes" / f"{regime}.cfg",
                                {**overrides, "paths.encoder": encoder}))
     for spec in specs:
         if not spec.config.exists():

@@ -358,3 +358,36 @@ def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_ber
     assert [(p["size"], p["n"]) for p in curves[name]] == [("all", 3)]
     assert all(p["n"] == 3 for p in curves["hmm"])
     assert "Measured 0 point(s)" in run(*hmm).stdout  # resumable: nothing measured twice
+
+
+def test_transformer_points_get_the_updates_of_one_whole_epoch(gene_corpus, tmp_path):
+    from spacy_maize_ner.analysis.learning_curve import equal_updates_overrides, write_subsample
+    from spacy_maize_ner.encoders.epochs import batcher_from_config, steps_per_epoch
+
+    config, train = ROOT / "configs" / "transformer.cfg", gene_corpus / "train.spacy"
+    small = {"training.batcher.size": 300}
+    whole = steps_per_epoch(train, batcher_from_config(config, small))
+    assert whole > steps_per_epoch(train, batcher_from_config(config))  # the override reaches the batcher
+    write_subsample(train, tmp_path / "sample.spacy", 10, 0)
+    assert steps_per_epoch(tmp_path / "sample.spacy", batcher_from_config(config, small)) < whole
+    budget = equal_updates_overrides(config, train, small)
+    assert budget["training.max_steps"] == whole and budget["training.max_epochs"] == 0
+    assert budget["training.patience"] == 2 * budget["training.eval_frequency"]
+    assert equal_updates_overrides(config, train, {"training.max_steps": 4}) == {}  # an explicit budget wins
+
+
+def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_corpus, tiny_bert, tmp_path):
+    import re
+
+    from spacy_maize_ner.encoders.epochs import batcher_from_config, steps_per_epoch
+
+    no_budget = [a for i, a in enumerate(TRF_OVERRIDES) if a not in ("--training.max_steps", "--training.eval_frequency")
+                 and TRF_OVERRIDES[i - 1] not in ("--training.max_steps", "--training.eval_frequency")]
+    rows = tmp_path / "rows.json"
+    proc = run("scripts/learning_curve.py", gene_corpus, rows, "--seeds", "0", "--workdir", tmp_path / "runs", "--pipelines", "",
+               "--encoders", tiny_bert, "--sizes", "10", *no_budget, "--training.patience", "0")
+    whole = steps_per_epoch(gene_corpus / "train.spacy", batcher_from_config(ROOT / "configs" / "transformer.cfg", {"training.batcher.size": 300}))
+    steps = [(int(e), int(s)) for e, s in re.findall(r"^\s*(\d+)\s+(\d+)\s+\d", proc.stdout + proc.stderr, flags=re.M)]
+    assert max(s for _, s in steps) == whole and max(e for e, _ in steps) >= 1  # several epochs of the 10-sentence sample
+    (row,) = [r for r in srsly.read_json(rows) if r["metric"] == "ents_f"]
+    assert row["params"]["max_steps"] == whole and row["params"]["train_sentences"] == 10

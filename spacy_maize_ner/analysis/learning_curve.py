@@ -101,6 +101,27 @@ def train_pipeline(
     return Path(output) / "model-best"
 
 
+def equal_updates_overrides(config: Path, train: Path, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """A step budget that gives every point of a curve the updates of one epoch of the whole split.
+
+    The transformer config trains one epoch, which on 100 sentences is three updates: the
+    curve would then measure updates, not data. Every point instead runs as many steps as
+    one epoch of all of `train` (counted with the config's batcher), on its own sample for
+    as many epochs as that takes, evaluating four times and stopping after two evaluations
+    without a better dev F1; the schedules are fitted to the budget (encoders/train.py).
+    RETURNS (Dict[str, Any]): the overrides; none when `overrides` already set a step
+        budget (a budget file or --max-steps wins).
+    """
+    from ..encoders.epochs import batcher_from_config, steps_per_epoch
+
+    overrides = overrides or {}
+    if int(overrides.get("training.max_steps") or 0) > 0:
+        return {}
+    steps = steps_per_epoch(train, batcher_from_config(config, overrides))
+    every = max(1, steps // 4)
+    return {"training.max_epochs": 0, "training.max_steps": steps, "training.eval_frequency": every, "training.patience": 2 * every}
+
+
 def run_point(
     config: Path,
     workdir: Path,
@@ -237,7 +258,8 @@ def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: st
         "encoder": Path(str(spec.overrides.get("paths.encoder"))).name if spec.overrides.get("paths.encoder") else None,
         "regime": spec.regime.stem if spec.regime else Path(spec.config).stem,
         "params": {"config": str(spec.config), "curve": spec.name, "size": point["size"], "train_sentences": point["train_sentences"],
-                   "train_docs": point["train_docs"], "available_sentences": point["available_sentences"]},
+                   "train_docs": point["train_docs"], "available_sentences": point["available_sentences"],
+                   **({"max_steps": spec.overrides["training.max_steps"]} if spec.overrides.get("training.max_steps") else {})},
         "data": data,
         "split": "dev",
         "seed": point["seed"],
