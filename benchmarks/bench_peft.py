@@ -33,7 +33,7 @@ from typing import Dict, List, Tuple
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
+from rows import allocator_description, dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -182,13 +182,14 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
                    "dev_limit": dev_limit, "budget": budget, "steps": done_steps, "steps_per_epoch": per_epoch, "learn_rate": lr,
                    "adapter_learn_rate": rate if method != "full" else None, "head_learn_rate": head_lr,
                    "batch": f"batch_by_padded {batch_words} words", "model": str(best),
-                   "best_step_score": meta.get("performance", {}).get("ents_f")},
+                   "best_step_score": meta.get("performance", {}).get("ents_f"), "allocator": allocator_description()},
         "data": "bc2gm" + (f" (train limit {train_limit}, dev limit {dev_limit})" if (train_limit or dev_limit) else ""),
         "split": "dev",
         "seed": seed,
         "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": f"python benchmarks/bench_peft.py --encoder {encoder} --method {method}"
+        "command": ("" if allocator_description() == "glibc defaults" else allocator_description() + " ")
+        + f"python benchmarks/bench_peft.py --encoder {encoder} --method {method}"
         + (f" --{'rank' if method == 'lora' else 'length'} {size}" if method != "full" else "")
         + f" --seed {seed} --epochs {epochs} --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}"
         + (f" --adapter-lr {rate}" if method != "full" else "")
@@ -216,7 +217,7 @@ def run(
     train_limit: int = typer.Option(0, "--train-limit", help="Train on the first N sentences only (0: all)"),
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after N steps (0: the epoch budget)"),
     dev_limit: int = typer.Option(0, "--dev-limit", help="Evaluate on the first N dev sentences only (0: all; smoke runs)"),
-    tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
+    tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows (e.g. mmap for a run under MALLOC_MMAP_THRESHOLD_)"),
     lora_dropout: float = typer.Option(-1.0, "--lora-dropout", help="LoRA dropout (below 0: the regime file's, 0.1)"),
     results: Path = typer.Option(HERE / "results" / "peft.json"),
 ) -> None:

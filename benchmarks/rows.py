@@ -18,6 +18,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+MALLOC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX")
+
+
+def allocator_description() -> str:
+    """The glibc malloc settings of this process, which decide how much freed memory RSS keeps.
+
+    With the defaults, RSS high-water marks of training grow with the allocator's free
+    lists (benchmarks/notes/peft.md), so rows that report memory say which allocator ran.
+    """
+    import os
+
+    settings = [f"{k}={os.environ[k]}" for k in MALLOC_SETTINGS if k in os.environ]
+    return " ".join(settings) or "glibc defaults"
+
+
 def run_job(args: Sequence[str]) -> List[Dict]:
     """Run `python <args>` and RETURN the rows it printed; exit with its code if it failed."""
     proc = subprocess.run([sys.executable, *args], stdout=subprocess.PIPE, text=True)
