@@ -4,13 +4,13 @@ For each pipeline and size (100, 250, 500, 1,000, 2,500 and all sentences of BC2
 and each seed, trains on a seeded subsample (`spacy_maize_ner.analysis.learning_curve`),
 scores on the full dev DocBin and appends the rows to benchmarks/results/learning_curve.json
 (shared schema) as soon as the run ends, so an interrupted benchmark keeps what it measured.
-Each job runs in its own process pinned to one core.
+Each job runs in its own process; to run two side by side, give each its own core
+(`taskset -c 0 ...`, `taskset -c 1 ...`) and one torch thread (OMP_NUM_THREADS=1).
 
     nice -n 10 python benchmarks/bench_learning_curve.py --pipeline crf --pipeline hmm --seeds 0,1,2
     python benchmarks/bench_learning_curve.py --pipeline full --encoder assets/encoders/minilm
 """
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -62,8 +62,6 @@ def job(
     from spacy_maize_ner.analysis.learning_curve import CurveSpec, equal_updates_overrides, parse_sizes, point_rows, run_point
     from spacy_maize_ner.evaluation.scoring import machine_description
 
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     corpus_dir = _prepare_corpus(corpus, shared)
     config, regime = PIPELINES[pipeline]
     overrides = {"paths.encoder": encoder} if encoder else {}
@@ -76,7 +74,10 @@ def job(
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
         )
     spec = CurveSpec(curve or pipeline, Path(config), Path(regime) if regime else None, overrides)
-    machine = machine_description() + " (pinned to 1 core, shared with other jobs)"
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    machine = machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}", machine=machine)
     print(json.dumps(rows))
 
