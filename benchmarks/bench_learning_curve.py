@@ -11,6 +11,7 @@ Each job runs in its own process; to run two side by side, give each its own cor
     python benchmarks/bench_learning_curve.py --pipeline full --encoder assets/encoders/minilm
 """
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -74,8 +75,6 @@ def job(
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
         )
     spec = CurveSpec(curve or pipeline, Path(config), Path(regime) if regime else None, overrides)
-    import os
-
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     machine = machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}", machine=machine)

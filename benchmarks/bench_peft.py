@@ -174,6 +174,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     for bucket, scores in metrics["ents_by_length"].items():
         values[f"ents_by_length.{bucket}.f"] = scores["f"]
     budget = "reduced" if (train_limit or max_steps or dev_limit) else "full"
+    allocator = allocator_description()
     common = {
         "pipeline": base,
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
@@ -182,13 +183,13 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
                    "dev_limit": dev_limit, "budget": budget, "steps": done_steps, "steps_per_epoch": per_epoch, "learn_rate": lr,
                    "adapter_learn_rate": rate if method != "full" else None, "head_learn_rate": head_lr,
                    "batch": f"batch_by_padded {batch_words} words", "model": str(best),
-                   "best_step_score": meta.get("performance", {}).get("ents_f"), "allocator": allocator_description()},
+                   "best_step_score": meta.get("performance", {}).get("ents_f"), "allocator": allocator},
         "data": "bc2gm" + (f" (train limit {train_limit}, dev limit {dev_limit})" if (train_limit or dev_limit) else ""),
         "split": "dev",
         "seed": seed,
         "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": ("" if allocator_description() == "glibc defaults" else allocator_description() + " ")
+        "command": ("" if allocator == "glibc defaults" else allocator + " ")
         + f"python benchmarks/bench_peft.py --encoder {encoder} --method {method}"
         + (f" --{'rank' if method == 'lora' else 'length'} {size}" if method != "full" else "")
         + f" --seed {seed} --epochs {epochs} --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}"
