@@ -9,6 +9,7 @@ Each job runs in its own process; to run two side by side, give each its own cor
 
     nice -n 10 python benchmarks/bench_learning_curve.py --pipeline crf --pipeline hmm --seeds 0,1,2
     python benchmarks/bench_learning_curve.py --pipeline full --encoder assets/encoders/minilm
+    python benchmarks/bench_learning_curve.py --pipeline lora --encoder assets/encoders/minilm
 """
 import json
 import os
@@ -30,6 +31,7 @@ PIPELINES = {
     "crf": ("configs/crf.cfg", None),
     "hmm": ("configs/hmm.cfg", None),
     "full": ("configs/transformer.cfg", "configs/regimes/full.cfg"),
+    "lora": ("configs/transformer.cfg", "configs/regimes/lora.cfg"),
 }
 
 app = typer.Typer(add_completion=False)
@@ -87,8 +89,8 @@ def run(
     corpus: str = typer.Option("bc2gm", help="Corpus under --shared"),
     sizes: str = typer.Option("100,250,500,1000,2500,all", help="Training sentences per point ('all' = whole split)"),
     seeds: str = typer.Option("0,1,2", help="Seeds per point (subsample and training seed)"),
-    encoder: str = typer.Option("", help="Encoder folder for `full` (e.g. assets/encoders/minilm or training/encoders/minilm-dapt)"),
-    curve: str = typer.Option("", help="Curve name for `full` runs (default: the workflow's, e.g. minilm_dapt-full)"),
+    encoder: str = typer.Option("", help="Encoder folder for `full` and `lora` (e.g. assets/encoders/minilm or training/encoders/minilm-dapt)"),
+    curve: str = typer.Option("", help="Curve name for transformer runs (default: the workflow's, e.g. minilm_dapt-full)"),
     shared: Path = typer.Option(ROOT.parent / "shared" / "data", help="Folder with bc2gm/"),
     results: Path = typer.Option(HERE / "results" / "learning_curve.json", help="Rows file (merged by key)"),
     skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
@@ -101,7 +103,11 @@ def run(
         done = {(r["pipeline"], r["seed"]) for r in json.loads(results.read_text()) if r["metric"] == "ents_f"}
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     for p in pipeline:
-        name = curve or (transformer_pipeline_name(encoder, p) if p == "full" and encoder else p)
+        if p not in PIPELINES:
+            raise typer.BadParameter(f"--pipeline {p}: choose from {', '.join(PIPELINES)}")
+        if PIPELINES[p][1] and not encoder:
+            raise typer.BadParameter(f"--pipeline {p} trains a transformer: give --encoder (e.g. assets/encoders/minilm)")
+        name = curve or (transformer_pipeline_name(encoder, p) if PIPELINES[p][1] else p)
         for size in map(size_name, parse_sizes(sizes)):
             for seed in seed_list:
                 if (f"lc-{name}-n{size}", seed) in done:

@@ -40,8 +40,6 @@ ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
 ENCODERS = {"minilm": ROOT / "assets" / "encoders" / "minilm", "minilm-dapt": ROOT / "training" / "encoders" / "minilm-dapt"}
 METHODS = ("full", "lora", "prompt", "prefix")
-# Peak rates of the adapters' parameter group, per method (configs/regimes/*.cfg hold the same).
-ADAPTER_LR = {"lora": 1e-3, "prompt": 3e-2, "prefix": 1e-2}
 PEFT_KEY = "components.transformer.model.peft"
 
 app = typer.Typer(add_completion=False)
@@ -109,7 +107,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     import spacy
     import srsly
 
-    from spacy_maize_ner.encoders.regimes import read_regime
+    from spacy_maize_ner.encoders.regimes import group_rate, read_regime
     from spacy_maize_ner.encoders.train import train_regime
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
     from spacy_maize_ner.naming import benchmark_run_name, seeded
@@ -133,7 +131,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     dev_path = dev_subset(corpus_dir / "dev.spacy", dev_limit)
     overrides = overrides_for(corpus_dir, dev_path, encoder_path, seed, epochs, lr, batch_words, head_lr, train_limit, max_steps, total)
     overrides.update(peft_overrides)
-    rate = adapter_lr or ADAPTER_LR.get(method, 0.0)
+    rate = adapter_lr or group_rate(spec, "adapters") or 0.0  # the regime file's
     if method != "full":
         overrides["training.optimizer.groups.adapters.learn_rate.initial_rate"] = rate
     start = time.perf_counter()
@@ -211,8 +209,8 @@ def run(
     seed: List[int] = typer.Option([0], "--seed"),
     epochs: int = typer.Option(1, "--epochs"),
     lr: float = typer.Option(2e-4, "--lr", help="Peak rate of the encoder (full) / of parameters outside every group (the shipped config's)"),
-    adapter_lr: float = typer.Option(0.0, "--adapter-lr", help="Peak rate of the adapters' group (0: the method's default)"),
-    head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak rate of the head's parameter group"),
+    adapter_lr: float = typer.Option(0.0, "--adapter-lr", help="Peak rate of the adapters' group (0: the regime file's, configs/regimes/<method>.cfg)"),
+    head_lr: float = typer.Option(1e-3, "--head-lr", help="Peak rate of the head's parameter group (the PEFT regime files' 1e-3; `full` rows use it too, so a sweep's rows share it)"),
     batch_words: int = typer.Option(1000, "--batch-words", help="batch_by_padded size (padded words per batch; the shipped config's)"),
     head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
     train_limit: int = typer.Option(0, "--train-limit", help="Train on the first N sentences only (0: all)"),

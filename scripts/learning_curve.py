@@ -1,8 +1,8 @@
-"""Learning curves: train CRF, HMM and transformer `full` per encoder on seeded subsamples
-of the training split, score each on dev -> a rows file (shared benchmark schema).
+"""Learning curves: train CRF, HMM and transformer regimes (`full`, `lora`) per encoder on
+seeded subsamples of the training split, score each on dev -> a rows file (shared benchmark schema).
 
     python scripts/learning_curve.py corpus training/learning_curve/rows.json \
-        --encoders assets/encoders/minilm,training/encoders/minilm-dapt --sizes 100,250,all --seeds 0,1,2
+        --encoders assets/encoders/minilm,training/encoders/minilm-dapt --regimes full,lora --sizes 100,250,all --seeds 0,1,2
 """
 import shlex
 import sys
@@ -29,7 +29,7 @@ def main(
     rows: Path = typer.Argument(..., help="Rows file to write (points already there are skipped)"),
     pipelines: str = typer.Option("crf,hmm", "--pipelines", help="Classic pipelines: configs/<name>.cfg"),
     encoders: str = typer.Option("", "--encoders", help="Encoders for transformer curves (hub ids or folders)"),
-    regime: str = typer.Option("full", "--regime", help="Regime of the transformer curves (configs/regimes/)"),
+    regimes: str = typer.Option("full", "--regimes", "--regime", help="Regimes of the transformer curves, comma-separated (configs/regimes/<name>.cfg)"),
     sizes: str = typer.Option("100,250,500,1000,2500,all", "--sizes", help="Training sentences per point; 'all' = whole split"),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Seeds per point (subsample and training)"),
     workdir: Path = typer.Option(Path("training/learning_curve/runs"), "--workdir", help="Scratch folder for the runs"),
@@ -44,11 +44,16 @@ def main(
     if equal_updates and encoders.strip():
         overrides = {**equal_updates_overrides(trf_config, corpus_dir / "train.spacy", overrides), **overrides}
     for encoder in (e.strip() for e in encoders.split(",") if e.strip()):
-        specs.append(CurveSpec(transformer_pipeline_name(encoder, regime), trf_config, ROOT / "configs" / "regimes" / f"{regime}.cfg",
-                               {**overrides, "paths.encoder": encoder}))
+        for regime in (r.strip() for r in regimes.split(",") if r.strip()):
+            specs.append(CurveSpec(transformer_pipeline_name(encoder, regime), trf_config, ROOT / "configs" / "regimes" / f"{regime}.cfg",
+                                   {**overrides, "paths.encoder": encoder}))
     for spec in specs:
         if not spec.config.exists():
             typer.echo(f"Config not found: {spec.config} (pipelines are configs/<name>.cfg: crf, hmm)", err=True)
+            raise typer.Exit(1)
+        if spec.regime is not None and not spec.regime.exists():
+            known = ", ".join(sorted(p.stem for p in spec.regime.parent.glob("*.cfg")))
+            typer.echo(f"Regime not found: {spec.regime} (--regimes takes names of configs/regimes/*.cfg: {known})", err=True)
             raise typer.Exit(1)
     meta_path = corpus_dir / "meta.json"
     data = srsly.read_json(meta_path).get("corpus", corpus_dir.name) if meta_path.exists() else corpus_dir.name

@@ -385,9 +385,12 @@ def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_co
                  and TRF_OVERRIDES[i - 1] not in ("--training.max_steps", "--training.eval_frequency")]
     rows = tmp_path / "rows.json"
     proc = run("scripts/learning_curve.py", gene_corpus, rows, "--seeds", "0", "--workdir", tmp_path / "runs", "--pipelines", "",
-               "--encoders", tiny_bert, "--sizes", "10", *no_budget, "--training.patience", "0")
+               "--encoders", tiny_bert, "--regimes", "full,lora", "--sizes", "10", *no_budget, "--training.patience", "0")
     whole = steps_per_epoch(gene_corpus / "train.spacy", batcher_from_config(ROOT / "configs" / "transformer.cfg", {"training.batcher.size": 300}))
     steps = [(int(e), int(s)) for e, s in re.findall(r"^\s*(\d+)\s+(\d+)\s+\d", proc.stdout + proc.stderr, flags=re.M)]
     assert max(s for _, s in steps) == whole and max(e for e, _ in steps) >= 1  # several epochs of the 10-sentence sample
-    (row,) = [r for r in srsly.read_json(rows) if r["metric"] == "ents_f"]
-    assert row["params"]["max_steps"] == whole and row["params"]["train_sentences"] == 10
+    f_rows = {r["regime"]: r for r in srsly.read_json(rows) if r["metric"] == "ents_f"}
+    assert set(f_rows) == {"full", "lora"}  # one curve per regime of --regimes
+    for regime, row in f_rows.items():
+        assert row["params"]["max_steps"] == whole and row["params"]["train_sentences"] == 10
+        assert row["pipeline"] == f"lc-{Path(tiny_bert).name.replace('-', '_')}-{regime}-n10"

@@ -15,9 +15,9 @@ import torch  # noqa: E402
 from spacy.tokens import DocBin  # noqa: E402
 from spacy.training import Example  # noqa: E402
 from spacy.training.initialize import init_nlp  # noqa: E402
-from spacy.util import load_config, registry  # noqa: E402
+from spacy.util import load_config, load_config_from_str, registry  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import apply_blocks, compose_config, read_regime, split_blocks  # noqa: E402
+from spacy_maize_ner.encoders.regimes import apply_blocks, compose_config, group_rate, read_regime, split_blocks  # noqa: E402
 from spacy_maize_ner.peft.architecture import peft_shim  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size, trainable_parameters  # noqa: E402
 from spacy_maize_ner.peft.methods import ADAPTER_PATTERN  # noqa: E402
@@ -138,6 +138,25 @@ def test_adapters_and_head_get_their_configured_rates(tiny_bert, gene_corpus, tm
     assert adapter_rate * 0.9 <= moved <= adapter_rate * 1.01, moved
     # and the pipeline with this head predicts (every head works with every method)
     assert nlp(TEXT).has_annotation("ENT_IOB")
+
+
+@pytest.mark.parametrize("regime", METHODS)
+def test_peft_regimes_give_head_and_adapters_the_rates_their_benchmarks_measured(regime):
+    """The workflow trains what peft.json measured: the head at 1e-3 beside a frozen encoder.
+
+    The base config's head rate (2e-4) is tuned for full fine-tuning; a PEFT regime that
+    inherited it would ship an unmeasured setting.
+    """
+    spec = read_regime(REGIMES / f"{regime}.cfg")
+    tree = compose_config(CONFIG)
+    blocks, rest = split_blocks(tree, spec.overrides)
+    config = load_config_from_str(apply_blocks(tree, blocks).to_str(), overrides=rest, interpolate=True)
+    optimizer = config["training"]["optimizer"]
+    head, adapters = optimizer["groups"]["head"]["learn_rate"], optimizer["groups"]["adapters"]["learn_rate"]
+    assert head["initial_rate"] == group_rate(spec, "head") == 1e-3
+    assert adapters["initial_rate"] == group_rate(spec, "adapters") > optimizer["learn_rate"]["initial_rate"]
+    assert optimizer["groups"]["head"]["components"] == ["ner"]  # the base group kept, only its rate set
+    assert group_rate(read_regime(REGIMES / "full.cfg"), "head") is None
 
 
 def test_prompt_positions_are_stripped_before_alignment(tiny_bert, gene_corpus, tmp_path):

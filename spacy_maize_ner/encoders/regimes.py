@@ -57,6 +57,18 @@ def read_regime(path: Union[str, Path]) -> Regime:
     )
 
 
+def group_rate(regime: Regime, group: str) -> Optional[float]:
+    """The peak rate a regime file gives a parameter group (`head`, `adapters`), or None.
+
+    Benchmarks default to it, so a row and the workflow train with the same rate.
+    """
+    prefix = f"training.optimizer.groups.{group}.learn_rate"
+    value = regime.overrides.get(f"{prefix}.initial_rate", regime.overrides.get(prefix))
+    if isinstance(value, dict):
+        value = value.get("initial_rate")
+    return None if value is None else float(value)
+
+
 def read_budget(path: Union[str, Path]) -> Dict[str, Any]:
     """path: a budget file (configs/budgets/), a [budget] name and [config] overrides.
     RETURNS (Dict[str, Any]): its overrides as dotted keys.
