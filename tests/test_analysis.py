@@ -88,6 +88,17 @@ def test_error_categories():
     assert len(report["false_positives"]) == 3 and ["d8", 1] in error_analysis([{"doc": 0, "tp": 0, "fp": 0, "fn": 1, "gold": gold[-1:], "pred": []}])["false_negatives"]
 
 
+def test_learning_curve_legend_says_when_points_have_different_seed_counts():
+    from spacy_maize_ner.analysis.learning_curve import curve_label, curve_points
+
+    rows = [{"metric": "ents_f", "value": 0.5, "seed": s, "params": {"curve": "minilm_dapt-full", "size": str(n), "train_sentences": n}}
+            for n, seeds in ((100, (0, 1, 2)), (250, (0,))) for s in seeds]
+    points = curve_points(rows)["minilm_dapt-full"]
+    assert [p["n"] for p in points] == [3, 1]
+    assert curve_label("minilm_dapt-full", points) == "minilm_dapt-full (n=1-3 seeds per point)"
+    assert curve_label("crf", points[:1]) == "crf (n=3 seeds)"
+
+
 def test_svd_topics_deterministic_under_seed(gene_corpus):
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab

@@ -202,6 +202,13 @@ def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any
     return {curve: sorted(points, key=lambda p: p["sentences"]) for curve, points in out.items()}
 
 
+def curve_label(curve: str, points: Sequence[Dict[str, Any]]) -> str:
+    """A legend entry that says how many seeds each point has, also when they differ (a curve still being measured)."""
+    counts = sorted({p["n"] for p in points})
+    seeds = f"n={counts[0]} seeds" if len(counts) == 1 else f"n={counts[0]}-{counts[-1]} seeds per point"
+    return f"{curve} ({seeds})"
+
+
 def plot_curves(curves: Dict[str, List[Dict[str, Any]]], path: Path, caption_text: str) -> Path:
     """Mean strict F1 per size with a +-1 std band (over seeds), one line per curve."""
     from .figures import pyplot, save
@@ -212,8 +219,7 @@ def plot_curves(curves: Dict[str, List[Dict[str, Any]]], path: Path, caption_tex
         xs = [p["sentences"] for p in points]
         mean = [100 * p["mean"] for p in points]
         std = [100 * p["std"] for p in points]
-        seeds = max(p["n"] for p in points)
-        (line,) = ax.plot(xs, mean, marker="o", label=f"{curve} (n={seeds} seeds)")
+        (line,) = ax.plot(xs, mean, marker="o", label=curve_label(curve, points))
         ax.fill_between(xs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=line.get_color(), alpha=0.2)
     ax.set_xscale("log")
     ax.set_xlabel("training sentences (count, log scale)")
