@@ -37,13 +37,19 @@ SMALL = {"prompt": {"components.transformer.model.peft.num_virtual_tokens": 10},
 TEXT = "We cloned ZmCCT9 from the B73 inbred line and mapped ZmMADS1 on chromosome 2 ."
 
 
-def build(regime, tiny_bert, gene_corpus, tmp_path, head=None, **extra):
-    """The initialised pipeline and its optimizer, configured as train_regime would."""
+def regime_tree(regime, head=None):
+    """The base config with the regime's whole blocks set, and its remaining dotted overrides."""
     spec = read_regime(REGIMES / f"{regime}.cfg")
     tree = compose_config(CONFIG, head)
     blocks, rest = split_blocks(tree, spec.overrides)
+    return apply_blocks(tree, blocks), rest
+
+
+def build(regime, tiny_bert, gene_corpus, tmp_path, head=None, **extra):
+    """The initialised pipeline and its optimizer, configured as train_regime would."""
+    tree, rest = regime_tree(regime, head)
     path = tmp_path / f"{regime}.cfg"
-    apply_blocks(tree, blocks).to_disk(path)
+    tree.to_disk(path)
     # constant rates (the schedules' first value is 0 during warm-up and tests take single steps)
     rates = {"training.optimizer.groups.adapters.learn_rate": 0.01, "training.optimizer.groups.head.learn_rate": 0.001}
     values = {**overrides(gene_corpus, tiny_bert), **rest, **rates, **SMALL.get(regime, {}), **extra}
@@ -148,9 +154,8 @@ def test_peft_regimes_give_head_and_adapters_the_rates_their_benchmarks_measured
     inherited it would ship an unmeasured setting.
     """
     spec = read_regime(REGIMES / f"{regime}.cfg")
-    tree = compose_config(CONFIG)
-    blocks, rest = split_blocks(tree, spec.overrides)
-    config = load_config_from_str(apply_blocks(tree, blocks).to_str(), overrides=rest, interpolate=True)
+    tree, rest = regime_tree(regime)
+    config = load_config_from_str(tree.to_str(), overrides=rest, interpolate=True)
     optimizer = config["training"]["optimizer"]
     head, adapters = optimizer["groups"]["head"]["learn_rate"], optimizer["groups"]["adapters"]["learn_rate"]
     assert head["initial_rate"] == group_rate(spec, "head") == 1e-3
