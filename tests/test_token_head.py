@@ -243,3 +243,15 @@ def test_crf_layer_trains_and_round_trips(tiny_bert, gene_corpus, tmp_path):
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
 
     assert evaluate_pipeline(nlp, gene_corpus / "dev.spacy", name="crf")["ents_f"] > 0.5
+
+
+def test_demo_budget_evaluates_in_training_on_a_dev_subset():
+    """The demo's in-training evaluations only pick model-best: a 1,000-sentence subset keeps
+    `make demo` short (`evaluate` scores the whole dev split for the reported rows)."""
+    from spacy_maize_ner.encoders.train import budget_overrides
+    from spacy.util import load_config
+
+    overrides = budget_overrides(ROOT / "configs" / "budgets" / "demo.cfg", cli={"training.max_steps": 150})
+    config = load_config(CONFIG, overrides=overrides, interpolate=False)
+    assert config["corpora"]["dev"]["limit"] == 1000
+    assert config["corpora"]["train"]["limit"] == 3000
