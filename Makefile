@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # The demo trains the transformers on the demo budget (configs/budgets/demo.cfg: 150 steps
-# on 3,000 training sentences, with the token head: F1 55 on BC2GM devel in a trial run)
-# so that all of it fits in 20 minutes on 2 cores: the study
+# on 3,000 training sentences, with the token head: F1 55 on BC2GM devel) so that all of it
+# fits in 20 minutes on 2 cores (17.5 minutes measured, README "The two commands"): the study
 # is `spacy project run all` without these overrides (see README, "Transformer pipelines").
 DEMO_VARS ?= --vars.regimes full,none --vars.head token --vars.trf_budget configs/budgets/demo.cfg --vars.dapt_max_steps 20
 # One seed in the demo (the study's default is vars.seeds 0,1,2: mean +- std per cell).
