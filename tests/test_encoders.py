@@ -93,6 +93,22 @@ def test_dapt_writes_a_loadable_encoder(tiny_bert, gene_corpus, tmp_path):
     assert nlp.get_pipe("transformer").model.transformer.config.hidden_size == 32
 
 
+def test_dapt_with_one_seed_gives_the_same_encoder_twice(tiny_bert, tmp_path):
+    """The tiny BERT, like MiniLM, is saved without a masked-LM head: DAPT draws one, and the
+    draw must follow the seed (two demo runs once gave two different DAPT encoders)."""
+    import torch
+    from transformers import AutoModel
+
+    weights = []
+    for run in range(2):
+        torch.manual_seed(1000 + run)  # whatever state the process is in
+        run_dapt(str(tiny_bert), TEXTS, tmp_path / f"dapt{run}", max_steps=4, batch_size=4, block_size=16,
+                 head_warmup_steps=2, learn_rate=1e-3, seed=3, progress=False)
+        weights.append(AutoModel.from_pretrained(tmp_path / f"dapt{run}").state_dict())
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+
+
 def test_dapt_of_a_missing_encoder_fails_clearly(tmp_path):
     with pytest.raises(EncoderNotFoundError):
         run_dapt(str(tmp_path / "nope" / "encoder"), TEXTS, tmp_path / "out", max_steps=1, progress=False)

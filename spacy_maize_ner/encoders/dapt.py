@@ -150,12 +150,14 @@ def run_dapt(
         )
         head_warmup_steps = max_steps // 2
     source = resolve_encoder(encoder)
+    # Seeded before loading: an encoder saved without its masked-LM head (MiniLM, the tiny test
+    # BERT) gets a freshly drawn head, and an unseeded draw made two runs of one seed differ.
+    torch.manual_seed(seed)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForMaskedLM.from_pretrained(source)
     except OSError as error:
         raise loading_error(encoder, error) from error
-    torch.manual_seed(seed)
     blocks = make_blocks(texts, tokenizer, block_size)
     if len(blocks) < 2:
         raise ValueError(f"Only {len(blocks)} block(s) of {block_size} wordpieces in the DAPT text; give more text.")
