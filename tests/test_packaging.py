@@ -1,9 +1,7 @@
 """`spacy package` wheels install into a fresh environment and load with their custom code."""
 import json
 import os
-import site
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -13,6 +11,7 @@ pytest.importorskip("spacy_transformers")
 
 from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
 from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from fresh_venv import fresh_venv_with  # noqa: E402
 from spacy_maize_ner.packaging import package_name, package_pipeline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,15 +59,7 @@ def test_meta_has_scores_labels_sources_and_licence(wheels):
 
 def test_wheel_loads_in_fresh_environment(wheels, tmp_path):
     venv = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    fresh_python = venv / "bin" / "python"
-    target = subprocess.run([str(fresh_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    # Third-party dependencies (spaCy, torch, ...) come from this test's environment through a
-    # plain path line, which does not activate the editable install of spacy-maize-ner.
-    Path(target, "_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh_python), "install", "-q", "--no-deps",
-                    *map(str, wheels)], check=True)
+    fresh_python = fresh_venv_with(wheels, venv)
     code = (
         "import spacy, spacy_maize_ner; nlp = spacy.load('en_maize_tiny'); "
         "doc = nlp('We cloned ZmCCT9 from the B73 inbred line .'); "

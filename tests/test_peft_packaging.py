@@ -1,9 +1,7 @@
 """A LoRA pipeline packaged adapter-only and merged installs into a fresh venv and predicts as trained."""
 import json
 import os
-import site
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import spacy  # noqa: E402
 
 from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
 from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from fresh_venv import fresh_venv_with  # noqa: E402
 from spacy_maize_ner.packaging import package_pipeline  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size  # noqa: E402
 from test_transformer_regimes import overrides  # noqa: E402
@@ -54,13 +53,7 @@ def test_adapter_only_and_merged_packages_in_a_fresh_venv(lora_pipeline, tmp_pat
     wheels = package_pipeline(adapter, tmp_path / "packages", metrics_path=metrics, name="maize_tiny_lora", project_dir=ROOT)
     wheels += package_pipeline(merged, tmp_path / "packages", metrics_path=metrics, name="maize_tiny_lora_merged")
     venv = tmp_path / "fresh"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    fresh_python = venv / "bin" / "python"
-    target = subprocess.run([str(fresh_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    Path(target, "_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh_python), "install", "-q", "--no-deps",
-                    *map(str, wheels)], check=True)
+    fresh_python = fresh_venv_with(wheels, venv)
     code = (
         "import json, sys, warnings, spacy, spacy_maize_ner\n"
         "warnings.simplefilter('error', UserWarning)\n"
