@@ -13,7 +13,7 @@ DEMO_VARS ?= --vars.regimes full,none --vars.head token --vars.trf_budget config
 # One seed in the demo (the study's default is vars.seeds 0,1,2: mean +- std per cell).
 DEMO_VARS += --vars.seeds 0
 # PEFT in the demo: LoRA r=8 on one encoder (MiniLM), no prompt tuning (see README, "PEFT").
-DEMO_PEFT_VARS ?= --vars.peft_encoders assets/encoders/minilm --vars.peft_lengths none
+DEMO_PEFT_VARS ?= --vars.peft_encoders assets/encoders/minilm --vars.peft_ranks 8 --vars.peft_lengths none
 
 .PHONY: test demo venv benchmark clean
 

@@ -76,7 +76,7 @@ def job(
             ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
         )
-    spec = CurveSpec(curve or pipeline, Path(config), Path(regime) if regime else None, overrides)
+    spec = CurveSpec(curve or pipeline, Path(config), ROOT / regime if regime else None, overrides)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     machine = machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}", machine=machine)

@@ -405,3 +405,25 @@ def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_co
     for regime, row in f_rows.items():
         assert row["params"]["max_steps"] == whole and row["params"]["train_sentences"] == 10
         assert row["pipeline"] == f"lc-{Path(tiny_bert).name.replace('-', '_')}-{regime}-n10"
+
+
+def test_learning_curve_rows_record_the_lora_rank_they_trained_with():
+    """A curve's rows name its PEFT settings (regime file, then overrides), so points measured
+    at another rank are never averaged into it."""
+    from spacy_maize_ner.analysis.learning_curve import CurveSpec, point_rows
+
+    point = {"size": "100", "seed": 0, "train_sentences": 100, "train_docs": 100, "available_sentences": 500,
+             "ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "train_seconds": 1.0}
+    regimes = ROOT / "configs" / "regimes"
+
+    def params(regime, overrides):
+        spec = CurveSpec("minilm-x", ROOT / "configs" / "transformer.cfg", regimes / regime, overrides)
+        return point_rows(point, spec, data="bc2gm", command="c", machine="m")[0]["params"]
+
+    lora = params("lora.cfg", {"components.transformer.model.peft.r": 4})
+    from spacy_maize_ner.encoders.regimes import read_regime
+
+    in_file = read_regime(regimes / "lora.cfg").overrides["components.transformer.model"]["peft"]
+    assert lora["r"] == 4 and lora["alpha"] == in_file["alpha"]  # the override wins, the rest is the file's
+    assert params("prompt.cfg", {})["num_virtual_tokens"] == 50
+    assert not {"r", "alpha", "num_virtual_tokens"} & set(params("full.cfg", {}))

@@ -67,8 +67,8 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
     assert {f["file"] for f in analysis["figures"]} >= {"figures/cost_bubbles.svg", "figures/tsne.svg", "figures/svd_topics.svg"}
     html = (project / "reports/index.html").read_text()
     assert "minilm_dapt-full" in html and all((project / "reports" / f["file"]).exists() for f in analysis["figures"])
-    for encoder in ("minilm", "minilm_dapt"):  # `all` trains LoRA r=8 and prompt tuning (50) for both encoders
-        for name, method in (("lora-r8", "lora"), ("prompt-n50", "prompt")):
+    for encoder in ("minilm", "minilm_dapt"):  # `all` trains LoRA r=8 and 16 and prompt tuning (50) for both encoders
+        for name, method in (("lora-r8", "lora"), ("lora-r16", "lora"), ("prompt-n50", "prompt")):
             metrics = srsly.read_json(project / f"training/metrics/{encoder}-{name}.json")
             assert metrics["maize_ner"]["regime"] == method and metrics["maize_ner"]["peft"]["trainable"] > 0
     assert "### Table 2: LoRA" in report and "### Table 3: prompt tuning" in report

@@ -255,6 +255,24 @@ class CurveSpec(NamedTuple):
     overrides: Dict[str, Any] = {}
 
 
+PEFT_SETTINGS = ("r", "alpha", "num_virtual_tokens")
+
+
+def peft_settings(spec: CurveSpec) -> Dict[str, Any]:
+    """The PEFT settings (LoRA rank and alpha, virtual tokens) a curve trains with, from its
+    regime file and overrides: rows of one curve name measured at other settings stay apart."""
+    if spec.regime is None:
+        return {}
+    from ..encoders.regimes import read_regime
+
+    block = (read_regime(spec.regime).overrides.get("components.transformer.model") or {}).get("peft") or {}
+    settings = {key: block[key] for key in PEFT_SETTINGS if key in block}
+    prefix = "components.transformer.model.peft."
+    settings.update({key[len(prefix):]: value for key, value in spec.overrides.items()
+                     if key.startswith(prefix) and key[len(prefix):] in PEFT_SETTINGS})
+    return settings
+
+
 def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str) -> List[Dict[str, Any]]:
     """Rows in the shared benchmark schema for one measured point."""
     import datetime
@@ -265,7 +283,8 @@ def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: st
         "regime": spec.regime.stem if spec.regime else Path(spec.config).stem,
         "params": {"config": str(spec.config), "curve": spec.name, "size": point["size"], "train_sentences": point["train_sentences"],
                    "train_docs": point["train_docs"], "available_sentences": point["available_sentences"],
-                   **({"max_steps": spec.overrides["training.max_steps"]} if spec.overrides.get("training.max_steps") else {})},
+                   **({"max_steps": spec.overrides["training.max_steps"]} if spec.overrides.get("training.max_steps") else {}),
+                   **peft_settings(spec)},
         "data": data,
         "split": "dev",
         "seed": point["seed"],
