@@ -427,3 +427,20 @@ def test_learning_curve_rows_record_the_lora_rank_they_trained_with():
     assert lora["r"] == 4 and lora["alpha"] == in_file["alpha"]  # the override wins, the rest is the file's
     assert params("prompt.cfg", {})["num_virtual_tokens"] == 50
     assert not {"r", "alpha", "num_virtual_tokens"} & set(params("full.cfg", {}))
+
+
+def test_full_vs_lora_pairs_form_for_the_workflows_peft_names():
+    """training/peft/ names its pipelines `<encoder>-lora-r8`: each pairs with `<encoder>-full`
+    (the pair was missing from the workflow's report while names were split at the last dash)."""
+    from spacy_maize_ner.analysis.pipelines import Configuration
+
+    def conf(name, regime):
+        return Configuration(name, [{"pipeline": name, "ents_f": 0.5, "maize_ner": {"regime": regime, "encoder": "e"}}])
+
+    confs = [conf(n, r) for n, r in [("minilm-full", "full"), ("minilm_dapt-full", "full"), ("minilm-lora-r8", "lora"),
+                                      ("minilm_dapt-lora-r16", "lora"), ("minilm-prompt-n50", "prompt"), ("minilm-lora", "lora")]]
+    pairs = {(what, a.name, b.name) for what, a, b in comparison_pairs(confs)}
+    assert ("full vs lora-r8 (minilm)", "minilm-full", "minilm-lora-r8") in pairs
+    assert ("full vs lora-r16 (minilm_dapt)", "minilm_dapt-full", "minilm_dapt-lora-r16") in pairs
+    assert ("full vs prompt-n50 (minilm)", "minilm-full", "minilm-prompt-n50") in pairs
+    assert ("full vs lora (minilm)", "minilm-full", "minilm-lora") in pairs

@@ -129,6 +129,17 @@ def _best(confs: List[Configuration]) -> Optional[Configuration]:
     return max(scored, key=lambda c: c.stat("ents_f")["mean"]) if scored else None
 
 
+def peft_encoder_and_setting(conf: Configuration) -> Tuple[str, str]:
+    """('minilm', 'lora-r8') for the workflow's `minilm-lora-r8` (training/peft/), ('minilm',
+    'lora') for `minilm-lora`: the name's part before its regime names the encoder."""
+    regime = str(conf.info.get("regime") or "")
+    head, found, tail = conf.name.partition(f"-{regime}") if regime else ("", "", "")
+    if found and head:
+        return head, regime + tail
+    encoder, _, setting = conf.name.rpartition("-")
+    return encoder, setting
+
+
 def comparison_pairs(confs: List[Configuration]) -> List[Tuple[str, Configuration, Configuration]]:
     """(what, a, b) for each pair the report compares; the difference is F1(a) - F1(b).
 
@@ -149,10 +160,10 @@ def comparison_pairs(confs: List[Configuration]) -> List[Tuple[str, Configuratio
                 pairs.append((f"domain vs general encoder ({regime})", other, conf))
     for conf in confs:
         if conf.family == "peft":
-            encoder, _, regime = conf.name.rpartition("-")
+            encoder, setting = peft_encoder_and_setting(conf)
             full = by_name.get(f"{encoder}-full")
             if full is not None:
-                pairs.append((f"full vs {regime} ({encoder})", full, conf))
+                pairs.append((f"full vs {setting} ({encoder})", full, conf))
     best_encoder = _best([c for c in confs if c.family in ("transformer", "peft")])
     if best_encoder is not None and "crf" in by_name:
         pairs.append(("best encoder vs CRF", best_encoder, by_name["crf"]))
