@@ -264,10 +264,12 @@ def peft_settings(spec: CurveSpec) -> Dict[str, Any]:
     if spec.regime is None:
         return {}
     from ..encoders.regimes import read_regime
+    from ..peft.sweep import PEFT_KEY
 
-    block = (read_regime(spec.regime).overrides.get("components.transformer.model") or {}).get("peft") or {}
+    model_key, _, block_key = PEFT_KEY.rpartition(".")
+    block = (read_regime(spec.regime).overrides.get(model_key) or {}).get(block_key) or {}
     settings = {key: block[key] for key in PEFT_SETTINGS if key in block}
-    prefix = "components.transformer.model.peft."
+    prefix = f"{PEFT_KEY}."
     settings.update({key[len(prefix):]: value for key, value in spec.overrides.items()
                      if key.startswith(prefix) and key[len(prefix):] in PEFT_SETTINGS})
     return settings
