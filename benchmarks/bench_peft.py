@@ -33,14 +33,14 @@ from typing import Dict, List, Tuple
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import allocator_description, dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
+from spacy_maize_ner.peft.sweep import PEFT_KEY  # noqa: E402  (light: no torch)
+from rows import allocator_description, dispatch, merge_rows, offline_encoders, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
-ENCODERS = {"minilm": ROOT / "assets" / "encoders" / "minilm", "minilm-dapt": ROOT / "training" / "encoders" / "minilm-dapt"}
+ENCODERS = offline_encoders()
 METHODS = ("full", "lora", "prompt", "prefix")
-PEFT_KEY = "components.transformer.model.peft"
 
 app = typer.Typer(add_completion=False)
 

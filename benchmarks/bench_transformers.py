@@ -27,12 +27,12 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
+from rows import dispatch, merge_rows, offline_encoders, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
-ENCODERS = {"minilm": ROOT / "assets" / "encoders" / "minilm", "minilm-dapt": ROOT / "training" / "encoders" / "minilm-dapt"}
+ENCODERS = offline_encoders()
 REGIMES = ("full", "probe", "none", "freeze")
 STEPS_PER_EPOCH = 245  # BC2GM train with batch_by_padded size 2000 (measured)
 
