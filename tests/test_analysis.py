@@ -99,6 +99,40 @@ def test_learning_curve_legend_says_when_points_have_different_seed_counts():
     assert curve_label("crf", points[:1]) == "crf (n=3 seeds)"
 
 
+def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
+    from spacy_maize_ner.analysis.curve_gaps import curve_gaps, curve_pairs, welch_interval
+    from spacy_maize_ner.analysis.learning_curve import curve_points
+
+    names = ["crf", "hmm", "minilm-full", "minilm_dapt-full", "minilm-lora", "minilm-lora-r8", "minilm_dapt-lora"]
+    pairs = curve_pairs(names)
+    assert len(pairs) == len(set(pairs)) and set(pairs) == {
+        ("domain vs general encoder (full)", "minilm_dapt-full", "minilm-full"),
+        ("domain vs general encoder (lora)", "minilm_dapt-lora", "minilm-lora"),
+        ("full vs lora (minilm)", "minilm-full", "minilm-lora"),
+        ("full vs lora-r8 (minilm)", "minilm-full", "minilm-lora-r8"),
+        ("full vs lora (minilm_dapt)", "minilm_dapt-full", "minilm_dapt-lora"),
+        ("minilm full vs CRF", "minilm-full", "crf"),
+        ("minilm_dapt full vs CRF", "minilm_dapt-full", "crf"),
+    }
+    diff, low, high = welch_interval([0.50, 0.60, 0.70], [0.50, 0.60, 0.70])
+    assert diff == 0.0 and low < 0 < high  # identical seeds' values: no gap, an interval around zero
+    assert welch_interval([0.4, 0.4, 0.4], [0.4, 0.4, 0.4]) == (0.0, 0.0, 0.0)  # no spread: a zero-width interval
+    diff, low, high = welch_interval([0.70, 0.72, 0.71], [0.60, 0.61, 0.62])
+    assert 0 < low < diff < high and abs(diff - 0.10) < 1e-9  # clearly better: positive, excludes zero
+    assert welch_interval([0.7], [0.6, 0.61]) is None  # one seed has no spread
+
+    def rows(curve, values_by_size):
+        return [{"metric": "ents_f", "value": v, "seed": s, "params": {"curve": curve, "size": str(n), "train_sentences": n}}
+                for n, values in values_by_size.items() for s, v in enumerate(values)]
+
+    curves = curve_points(rows("minilm-full", {100: [0.40, 0.37, 0.42], 250: [0.49, 0.48, 0.51]})
+                          + rows("minilm_dapt-full", {100: [0.42, 0.36, 0.43], 250: [0.50]}))
+    gaps = {g["size"]: g for g in curve_gaps(curves)}
+    assert set(gaps) == {"100", "250"}
+    assert gaps["100"]["low"] < 0 < gaps["100"]["high"] and gaps["100"]["excludes_zero"] is False  # a gap within the seeds' noise
+    assert gaps["250"]["low"] is None and gaps["250"]["excludes_zero"] is None and gaps["250"]["n_a"] == 1
+
+
 def test_svd_topics_deterministic_under_seed(gene_corpus):
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
@@ -217,6 +251,8 @@ def report(project):
     rows = [{"pipeline": f"lc-crf-n{n}", "encoder": None, "regime": "crf", "data": "synthetic", "split": "dev", "seed": s,
              "metric": "ents_f", "value": 0.5 + 0.1 * i + 0.01 * s, "params": {"curve": "crf", "size": str(n), "train_sentences": n},
              "machine": "test", "date": "2026-01-01", "command": "test"} for i, n in enumerate((10, 20, 40)) for s in (0, 1, 2)]
+    rows += [{**row, "pipeline": row["pipeline"].replace("crf", "minilm-full"), "encoder": "minilm", "regime": "full",
+              "value": row["value"] + 0.2, "params": {**row["params"], "curve": "minilm-full"}} for row in rows]
     lc.write_text(json.dumps(rows))
     run("scripts/analysis.py", project / "training/metrics", project / "corpus", project / "reports/analysis",
         "--resamples", "1000", "--tsne-tokens", "90", "--learning-curve", lc, "--learning-curve", project / "missing.json")
@@ -234,11 +270,15 @@ def test_analysis_writes_every_figure_and_number(report, project):
     assert {r["stage"] for r in analysis["representations"]} == {"before fine-tuning", "after fine-tuning"}
     crf_curve = analysis["learning_curve"]["curves"]["crf"]
     assert [p["n"] for p in crf_curve] == [3, 3, 3] and crf_curve[0]["std"] > 0
+    gaps = analysis["learning_curve"]["gaps"]
+    assert [(g["a"], g["b"], g["size"]) for g in gaps] == [("minilm-full", "crf", s) for s in ("10", "20", "40")]
+    assert all(g["excludes_zero"] and abs(g["diff"] - 0.2) < 1e-9 for g in gaps)
     comparison = next(c for c in analysis["comparisons"] if c["comparison"].startswith("domain"))
     assert comparison["n_resamples"] == 1000 and comparison["low"] <= comparison["delta"] <= comparison["high"]
     html = report.read_text()
     assert "<script src" not in html and "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
     assert "95% CI" in html and 'class="entity"' in html  # displaCy markup of the examples
+    assert "Gaps between curves" in html and "minilm-full − crf" in html and "+20.00" in html
     assert "<h3>crf</h3>" in html and ("<h3>minilm-full</h3>" in html or "<h3>minilm_dapt-full</h3>" in html)
 
 

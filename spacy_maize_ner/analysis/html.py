@@ -140,6 +140,17 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
                       [[curve] + [next((_pct({"mean": p["mean"], "std": p["std"] if p["n"] > 1 else None}) + f" (n={p['n']})" for p in pts if p["size"] == s), "–") for s in sizes]
                        for curve, pts in sorted(lc.items())]),
                 "<p class='note'>Rows: " + ", ".join(f"<code>{_esc(f)}</code>" for f in a["learning_curve"]["files"]) + "</p>"]
+        gaps = a["learning_curve"].get("gaps") or []
+        if gaps:
+            out += ["<h3 id='learning-curve-gaps'>Gaps between curves</h3>",
+                    table(["Comparison", "A − B", "sentences", "seeds A / B", "ΔF1", "95% interval over seeds", "excludes 0"],
+                          [[g["what"], f"{g['a']} − {g['b']}", g["size"], f"{g['n_a']} / {g['n_b']}", f"{100 * g['diff']:+.2f}",
+                            f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g["low"] is not None else "– (one seed)",
+                            {True: "yes", False: "no", None: "–"}[g["excludes_zero"]]] for g in gaps],
+                          classes=["sig" if g["excludes_zero"] else "" for g in gaps]),
+                    "<p class='note'>Difference of the two curves' mean F1 at each size; Welch t interval over the seeds "
+                    "(each seed trains on its own subsample), since curve points keep no pipeline to bootstrap documents of. "
+                    "Highlighted rows: the interval excludes zero.</p>"]
     if a.get("figures"):
         out.append("<h2 id='figures'>Figures</h2>")
         for f in a["figures"]:

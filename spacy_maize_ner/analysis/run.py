@@ -17,6 +17,7 @@ from wasabi import msg
 from .bootstrap import counts_matrix, paired_bootstrap, same_documents
 from .cooccurrence import cooccurrence, plot_cooccurrence
 from .cost import cost_points, plot_cost
+from .curve_gaps import curve_gaps
 from .errors import error_analysis
 from .figures import caption
 from .learning_curve import curve_points, plot_curves, read_rows
@@ -203,7 +204,7 @@ def run_analysis(
     # Only curves measured on this corpus (benchmark rows of another corpus would mislead).
     rows = [r for r in read_rows(learning_curves) if r.get("data") == data_name]
     curves = curve_points(rows)
-    result["learning_curve"] = {"curves": curves, "files": [str(p) for p in learning_curves if Path(p).exists()]}
+    result["learning_curve"] = {"curves": curves, "gaps": curve_gaps(curves), "files": [str(p) for p in learning_curves if Path(p).exists()]}
     if curves:
         lc_seeds = sorted({r["seed"] for r in rows})
         lc_data = sorted({r["data"] for r in rows})
