@@ -7,6 +7,7 @@ with a 95% confidence interval (Student t). Notes in benchmarks/notes/*.md are a
 import json
 import math
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -112,7 +113,27 @@ def learning_curve_lines(rows) -> list:
                 "|---|" + "---:|" * len(cols)]
         for curve in sorted({k[1] for k in groups if k[0] == data}):
             out.append(f"| {curve} | " + " | ".join(summarise(groups.get((data, curve, s), []), 100, ".2f") for s in cols) + " |")
+        out += curve_gap_lines([r for r in rows if r["data"] == data])
         out += ["", "Produced by:", ""] + sorted({f"- `{c}` on {m}, {d} ({f})" for c, m, d, f in meta}) + [""]
+    return out
+
+
+def curve_gap_lines(rows) -> list:
+    """The report's gaps between compared curves (spacy_maize_ner.analysis.curve_gaps) as a table."""
+    sys.path.insert(0, str(HERE.parent))
+    from spacy_maize_ner.analysis.curve_gaps import curve_gaps
+    from spacy_maize_ner.analysis.learning_curve import curve_points
+
+    gaps = curve_gaps(curve_points(rows))
+    if not gaps:
+        return []
+    out = ["", "Gaps between compared curves (A − B, strict F1 points; Welch 95% interval over seeds, "
+           "**bold** where it excludes zero):", "",
+           "| comparison | A − B | sentences | seeds A / B | ΔF1 | 95% interval |", "|---|---|---:|---:|---:|---:|"]
+    for g in gaps:
+        interval = f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g["low"] is not None else "– (one seed)"
+        out.append(f"| {g['what']} | {g['a']} − {g['b']} | {g['size']} | {g['n_a']} / {g['n_b']} | {100 * g['diff']:+.2f} | "
+                   + (f"**{interval}**" if g["excludes_zero"] else interval) + " |")
     return out
 
 
