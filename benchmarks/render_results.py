@@ -127,13 +127,14 @@ def curve_gap_lines(rows) -> list:
     gaps = curve_gaps(curve_points(rows))
     if not gaps:
         return []
-    out = ["", "Gaps between compared curves (A − B, strict F1 points; Welch 95% interval over seeds, "
+    out = ["", "Gaps between compared curves (A − B, strict F1 points; 95% t interval over seeds, paired where both "
+           "curves have the same seeds, since a seed draws the same subsample for every curve, else Welch; "
            "**bold** where it excludes zero):", "",
-           "| comparison | A − B | sentences | seeds A / B | ΔF1 | 95% interval |", "|---|---|---:|---:|---:|---:|"]
+           "| comparison | A − B | sentences | seeds A / B | ΔF1 | 95% interval | interval |", "|---|---|---:|---:|---:|---:|---|"]
     for g in gaps:
         interval = f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g["low"] is not None else "– (one seed)"
         out.append(f"| {g['what']} | {g['a']} − {g['b']} | {g['size']} | {g['n_a']} / {g['n_b']} | {100 * g['diff']:+.2f} | "
-                   + (f"**{interval}**" if g["excludes_zero"] else interval) + " |")
+                   + (f"**{interval}**" if g["excludes_zero"] else interval) + f" | {g['method']} |")
     return out
 
 

@@ -100,7 +100,7 @@ def test_learning_curve_legend_says_when_points_have_different_seed_counts():
 
 
 def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
-    from spacy_maize_ner.analysis.curve_gaps import curve_gaps, curve_pairs, welch_interval
+    from spacy_maize_ner.analysis.curve_gaps import curve_gaps, curve_pairs, gap_interval, welch_interval
     from spacy_maize_ner.analysis.learning_curve import curve_points
 
     names = ["crf", "hmm", "minilm-full", "minilm_dapt-full", "minilm-lora", "minilm-lora-r8", "minilm_dapt-lora"]
@@ -120,6 +120,12 @@ def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
     diff, low, high = welch_interval([0.70, 0.72, 0.71], [0.60, 0.61, 0.62])
     assert 0 < low < diff < high and abs(diff - 0.10) < 1e-9  # clearly better: positive, excludes zero
     assert welch_interval([0.7], [0.6, 0.61]) is None  # one seed has no spread
+    same = {"values": [0.50, 0.60, 0.70], "seeds": [0, 1, 2]}
+    assert gap_interval(same, dict(same)) == ("paired", (0.0, 0.0, 0.0))  # identical systems, same samples: zero width
+    better = {"values": [0.715, 0.62, 0.70], "seeds": [2, 0, 1]}  # +0.02-0.03 on each seed's sample, in another order
+    method, (diff, low, high) = gap_interval(better, {"values": [0.60, 0.67, 0.69], "seeds": [0, 1, 2]})
+    assert method == "paired" and 0 < low < diff < high and abs(diff - 0.025) < 1e-9
+    assert gap_interval(better, {"values": [0.6, 0.7], "seeds": [0, 1]})[0] == "Welch"  # different seeds: unpaired
 
     def rows(curve, values_by_size):
         return [{"metric": "ents_f", "value": v, "seed": s, "params": {"curve": curve, "size": str(n), "train_sentences": n}}
@@ -129,6 +135,7 @@ def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
                           + rows("minilm_dapt-full", {100: [0.42, 0.36, 0.43], 250: [0.50]}))
     gaps = {g["size"]: g for g in curve_gaps(curves)}
     assert set(gaps) == {"100", "250"}
+    assert gaps["100"]["method"] == "paired" and gaps["250"]["method"] == "Welch"
     assert gaps["100"]["low"] < 0 < gaps["100"]["high"] and gaps["100"]["excludes_zero"] is False  # a gap within the seeds' noise
     assert gaps["250"]["low"] is None and gaps["250"]["excludes_zero"] is None and gaps["250"]["n_a"] == 1
 

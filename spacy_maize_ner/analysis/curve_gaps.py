@@ -3,7 +3,9 @@ are and whether their seeds say the gap is more than noise.
 
 The report's pipeline comparisons bootstrap the documents of saved pipelines; curve points
 keep no pipeline (each trains in a scratch folder), so the uncertainty here is the one
-between seeds: a Welch 95% interval for the difference of the two curves' mean F1.
+between seeds. A seed draws the same subsample for every curve, so where both curves have
+the same seeds the interval is a paired t interval over the per-seed differences (the
+luck of the sample cancels); otherwise a Welch interval for the difference of the means.
 """
 import math
 import statistics
@@ -54,11 +56,34 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
     return diff, diff - half, diff + half
 
 
+def paired_interval(differences: Sequence[float], level: float = 0.95) -> Optional[Tuple[float, float, float]]:
+    """RETURNS (mean difference, low, high) of a t interval over paired differences, or None
+    with fewer than two pairs."""
+    from scipy.stats import t
+
+    if len(differences) < 2:
+        return None
+    diff = statistics.fmean(differences)
+    spread = statistics.stdev(differences) / math.sqrt(len(differences))
+    half = float(t.ppf(0.5 + level / 2, len(differences) - 1)) * spread
+    return diff, diff - half, diff + half
+
+
+def gap_interval(pa: Dict[str, Any], pb: Dict[str, Any], level: float = 0.95) -> Tuple[str, Optional[Tuple[float, float, float]]]:
+    """RETURNS ("paired" or "Welch", interval) for two curve points (curve_points' output)."""
+    seeds_a, seeds_b = pa.get("seeds") or [], pb.get("seeds") or []
+    if seeds_a and None not in seeds_a and len(set(seeds_a)) == len(seeds_a) and sorted(seeds_a) == sorted(seeds_b):
+        by_seed = dict(zip(seeds_b, pb["values"]))
+        return "paired", paired_interval([v - by_seed[s] for s, v in zip(seeds_a, pa["values"])], level)
+    return "Welch", welch_interval(pa["values"], pb["values"], level)
+
+
 def curve_gaps(curves: Dict[str, List[Dict[str, Any]]], level: float = 0.95) -> List[Dict[str, Any]]:
     """One row per compared pair and training size both curves measured (curve_points' output).
 
-    RETURNS rows with `what`, `a`, `b`, `size`, `n_a`, `n_b`, `diff` and, where both sides
-    have two or more seeds, `low`, `high` and `excludes_zero` (else those are None).
+    RETURNS rows with `what`, `a`, `b`, `size`, `n_a`, `n_b`, `diff`, `method` ("paired" or
+    "Welch", see gap_interval) and, where both sides have two or more seeds, `low`, `high`
+    and `excludes_zero` (else those are None).
     """
     rows: List[Dict[str, Any]] = []
     for what, a, b in curve_pairs(list(curves)):
@@ -67,11 +92,11 @@ def curve_gaps(curves: Dict[str, List[Dict[str, Any]]], level: float = 0.95) -> 
             pb = points_b.get(pa["size"])
             if pb is None:
                 continue
-            interval = welch_interval(pa["values"], pb["values"], level)
+            method, interval = gap_interval(pa, pb, level)
             low, high = (interval[1], interval[2]) if interval else (None, None)
             rows.append({
                 "what": what, "a": a, "b": b, "size": pa["size"], "n_a": pa["n"], "n_b": pb["n"],
-                "diff": pa["mean"] - pb["mean"], "low": low, "high": high,
+                "diff": pa["mean"] - pb["mean"], "method": method, "low": low, "high": high,
                 "excludes_zero": None if interval is None else (low > 0 or high < 0),
             })
     return rows

@@ -143,13 +143,14 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
         gaps = a["learning_curve"].get("gaps") or []
         if gaps:
             out += ["<h3 id='learning-curve-gaps'>Gaps between curves</h3>",
-                    table(["Comparison", "A − B", "sentences", "seeds A / B", "ΔF1", "95% interval over seeds", "excludes 0"],
+                    table(["Comparison", "A − B", "sentences", "seeds A / B", "ΔF1", "95% interval over seeds", "interval", "excludes 0"],
                           [[g["what"], f"{g['a']} − {g['b']}", g["size"], f"{g['n_a']} / {g['n_b']}", f"{100 * g['diff']:+.2f}",
-                            f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g["low"] is not None else "– (one seed)",
+                            f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g["low"] is not None else "– (one seed)", g["method"],
                             {True: "yes", False: "no", None: "–"}[g["excludes_zero"]]] for g in gaps],
                           classes=["sig" if g["excludes_zero"] else "" for g in gaps]),
-                    "<p class='note'>Difference of the two curves' mean F1 at each size; Welch t interval over the seeds "
-                    "(each seed trains on its own subsample), since curve points keep no pipeline to bootstrap documents of. "
+                    "<p class='note'>Difference of the two curves' mean F1 at each size, with a t interval over the seeds "
+                    "(curve points keep no pipeline to bootstrap documents of): paired over the per-seed differences where both "
+                    "curves have the same seeds (a seed draws the same subsample for every curve), Welch otherwise. "
                     "Highlighted rows: the interval excludes zero.</p>"]
     if a.get("figures"):
         out.append("<h2 id='figures'>Figures</h2>")

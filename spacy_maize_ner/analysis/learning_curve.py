@@ -174,12 +174,13 @@ def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any
     A row's params hold `curve` (e.g. "crf"), `size` ("100" ... "all") and
     `train_sentences` (what the sample held).
     RETURNS (Dict[str, List[Dict]]): per curve, points sorted by training sentences with
-        `size`, `sentences` (mean over seeds), `mean`, `std` (sample std), `n` and `values`.
+        `size`, `sentences` (mean over seeds), `mean`, `std` (sample std), `n`, `values` and
+        `seeds` (the seed of each value; a seed draws the same subsample for every curve).
     """
     import statistics
     from collections import defaultdict
 
-    groups: Dict[Tuple[str, str], List[Tuple[float, float]]] = defaultdict(list)
+    groups: Dict[Tuple[str, str], List[Tuple[float, float, Any]]] = defaultdict(list)
     for row in rows:
         if row.get("metric") != "ents_f":
             continue
@@ -187,17 +188,18 @@ def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any
         if "train_sentences" not in params:
             continue
         curve = str(params.get("curve") or row.get("pipeline"))
-        groups[(curve, str(params.get("size")))].append((float(params["train_sentences"]), float(row["value"])))
+        groups[(curve, str(params.get("size")))].append((float(params["train_sentences"]), float(row["value"]), row.get("seed")))
     out: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
-    for (curve, size), pairs in groups.items():
-        values = [v for _, v in pairs]
+    for (curve, size), points in groups.items():
+        values = [v for _, v, _ in points]
         out[curve].append({
             "size": size,
-            "sentences": statistics.fmean(s for s, _ in pairs),
+            "sentences": statistics.fmean(s for s, _, _ in points),
             "mean": statistics.fmean(values),
             "std": statistics.stdev(values) if len(values) > 1 else 0.0,
             "n": len(values),
             "values": values,
+            "seeds": [seed for _, _, seed in points],
         })
     return {curve: sorted(points, key=lambda p: p["sentences"]) for curve, points in out.items()}
 
