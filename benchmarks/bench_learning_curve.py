@@ -62,7 +62,9 @@ def job(
     Transformer points get the updates of one epoch of the whole split
     (`equal_updates_overrides`), whatever their sample's size.
     """
-    from spacy_maize_ner.analysis.learning_curve import CurveSpec, equal_updates_overrides, parse_sizes, point_rows, run_point
+    from spacy_maize_ner.analysis.learning_curve import (
+        CurveSpec, curve_encoder_fingerprint, equal_updates_overrides, parse_sizes, point_rows, run_point,
+    )
     from spacy_maize_ner.evaluation.scoring import machine_description
 
     corpus_dir = _prepare_corpus(corpus, shared)
@@ -71,15 +73,17 @@ def job(
     if regime:
         overrides.update(equal_updates_overrides(ROOT / config, corpus_dir / "train.spacy", overrides))
     (n,) = parse_sizes(size)
+    spec = CurveSpec(curve or pipeline, Path(config), ROOT / regime if regime else None, overrides)
+    fingerprint = curve_encoder_fingerprint(spec)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         point = run_point(
             ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
         )
-    spec = CurveSpec(curve or pipeline, Path(config), ROOT / regime if regime else None, overrides)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     machine = machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
-    rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}", machine=machine)
+    rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
+                      machine=machine, encoder_sha256=fingerprint)
     print(json.dumps(rows))
 
 
@@ -95,12 +99,12 @@ def run(
     results: Path = typer.Option(HERE / "results" / "learning_curve.json", help="Rows file (merged by key)"),
     skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
 ) -> None:
-    from spacy_maize_ner.analysis.learning_curve import parse_sizes, size_name
+    from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, check_same_encoder, parse_sizes, size_name
+    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint
     from spacy_maize_ner.naming import transformer_pipeline_name
 
-    done = set()
-    if skip_done and results.exists():
-        done = {(r["pipeline"], r["seed"]) for r in json.loads(results.read_text()) if r["metric"] == "ents_f"}
+    measured = json.loads(results.read_text()) if results.exists() else []
+    done = {(r["pipeline"], r["seed"]) for r in measured if r["metric"] == "ents_f"} if skip_done else set()
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     for p in pipeline:
         if p not in PIPELINES:
@@ -108,13 +112,19 @@ def run(
         if PIPELINES[p][1] and not encoder:
             raise typer.BadParameter(f"--pipeline {p} trains a transformer: give --encoder (e.g. assets/encoders/minilm)")
         name = curve or (transformer_pipeline_name(encoder, p) if PIPELINES[p][1] else p)
+        if PIPELINES[p][1]:
+            try:
+                check_same_encoder(measured, CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder}),
+                                   encoder_fingerprint(encoder), results)
+            except EncoderChangedError as error:
+                raise typer.BadParameter(str(error)) from None
         for size in map(size_name, parse_sizes(sizes)):
             for seed in seed_list:
                 if (f"lc-{name}-n{size}", seed) in done:
                     typer.echo(f"== {name} n={size} seed={seed}: already measured, skipped")
                     continue
                 typer.echo(f"== {corpus} / {name} n={size} seed={seed}")
-                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "")
+                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "") + (f" --curve {curve}" if curve else "")
                 args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd]
                 if encoder:
                     args += ["--encoder", encoder]

@@ -14,7 +14,7 @@ from spacy.cli._util import parse_config_overrides
 
 from spacy_maize_ner.encoders.train import budget_overrides
 
-from spacy_maize_ner.analysis.learning_curve import CurveSpec, equal_updates_overrides, parse_sizes, run_curves
+from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, equal_updates_overrides, parse_sizes, run_curves
 from spacy_maize_ner.analysis.seeds import parse_seeds
 from spacy_maize_ner.naming import transformer_pipeline_name
 
@@ -57,9 +57,13 @@ def main(
             raise typer.Exit(1)
     meta_path = corpus_dir / "meta.json"
     data = srsly.read_json(meta_path).get("corpus", corpus_dir.name) if meta_path.exists() else corpus_dir.name
-    n = run_curves(specs, train=corpus_dir / "train.spacy", dev=corpus_dir / "dev.spacy", sizes=parse_sizes(sizes),
-                   seeds=parse_seeds(seeds), rows_path=rows, workdir=workdir, data=data,
-                   command="python " + " ".join(shlex.quote(a) for a in sys.argv))
+    try:
+        n = run_curves(specs, train=corpus_dir / "train.spacy", dev=corpus_dir / "dev.spacy", sizes=parse_sizes(sizes),
+                       seeds=parse_seeds(seeds), rows_path=rows, workdir=workdir, data=data,
+                       command="python " + " ".join(shlex.quote(a) for a in sys.argv))
+    except EncoderChangedError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1)
     typer.echo(f"Measured {n} point(s) -> {rows}")
 
 

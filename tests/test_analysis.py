@@ -476,6 +476,36 @@ def test_learning_curve_rows_record_the_lora_rank_they_trained_with():
     assert not {"r", "alpha", "num_virtual_tokens"} & set(params("full.cfg", {}))
 
 
+def test_a_curve_refuses_points_from_other_encoder_weights(gene_corpus, tiny_bert, tmp_path):
+    """Curves are measured over sessions; a DAPT rerun rewrites training/encoders/minilm-dapt with
+    other weights. Points record the weights' digest, and a point from other weights (or from
+    rows that recorded none) is refused before any training, naming the curve and the rows file."""
+    from spacy_maize_ner.analysis.learning_curve import CurveSpec, check_same_encoder, curve_encoder_fingerprint, point_rows
+
+    name = f"{Path(tiny_bert).name.replace('-', '_')}-full"
+    spec = CurveSpec(name, ROOT / "configs" / "transformer.cfg", None, {"paths.encoder": str(tiny_bert)})
+    digest = curve_encoder_fingerprint(spec)
+    point = {"size": "10", "seed": 0, "train_sentences": 10, "train_docs": 10, "available_sentences": 60,
+             "ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "train_seconds": 1.0}
+    ours = point_rows(point, spec, data="d", command="c", machine="m", encoder_sha256=digest)
+    assert {r["params"]["encoder_sha256"] for r in ours} == {digest}
+    check_same_encoder(ours, spec, digest, Path("rows.json"))  # same weights: accepted
+    check_same_encoder(ours, spec._replace(name="other-full"), "0" * 16, Path("rows.json"))  # another curve
+    check_same_encoder(ours, spec, None, Path("rows.json"))  # a hub id cannot be checked
+    unrecorded = point_rows(point, spec, data="d", command="c", machine="m")
+    with pytest.raises(ValueError, match="not recorded"):
+        check_same_encoder(unrecorded, spec, digest, Path("rows.json"))
+
+    rows = tmp_path / "rows.json"
+    srsly.write_json(rows, [dict(r, params=dict(r["params"], encoder_sha256="0" * 16)) for r in ours])
+    proc = subprocess.run([sys.executable, "scripts/learning_curve.py", gene_corpus, rows, "--seeds", "1", "--workdir", tmp_path / "runs",
+                           "--pipelines", "", "--encoders", tiny_bert, "--sizes", "10", *TRF_OVERRIDES],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0 and not (tmp_path / "runs").exists()
+    message = " ".join((proc.stdout + proc.stderr).split())
+    assert f"'{name}'" in message and str(rows) in message and "0" * 16 in message and digest in message
+
+
 def test_full_vs_lora_pairs_form_for_the_workflows_peft_names():
     """training/peft/ names its pipelines `<encoder>-lora-r8`: each pairs with `<encoder>-full`
     (the pair was missing from the workflow's report while names were split at the last dash)."""

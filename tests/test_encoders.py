@@ -109,6 +109,31 @@ def test_dapt_with_one_seed_gives_the_same_encoder_twice(tiny_bert, tmp_path):
     assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
 
 
+def test_encoder_fingerprint_follows_the_weights_not_the_folder(tiny_bert, tmp_path):
+    """A rerun of DAPT writes other weights to the same folder: the digest must change, and a
+    copy of the same weights elsewhere must keep it (learning-curve points are checked by it)."""
+    import shutil
+
+    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint
+
+    source = encoder_fingerprint(str(tiny_bert))
+    copy = Path(shutil.copytree(tiny_bert, tmp_path / "copy"))
+    assert len(source) == 16 and encoder_fingerprint(str(copy)) == source
+    (copy / "README.md").write_text("not a weight file")
+    assert encoder_fingerprint(str(copy)) == source
+    run_dapt(str(tiny_bert), TEXTS, tmp_path / "dapt", max_steps=2, batch_size=4, block_size=16,
+             head_warmup_steps=1, learn_rate=1e-3, seed=0, progress=False)
+    for weights in copy.glob("*.safetensors"):
+        weights.unlink()
+    shutil.copy(next((tmp_path / "dapt").glob("*.safetensors")), copy)
+    assert encoder_fingerprint(str(copy)) == encoder_fingerprint(str(tmp_path / "dapt")) != source
+    assert encoder_fingerprint("bert-base-cased") is None  # a hub id: no weights on disk
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        encoder_fingerprint(str(tmp_path / "missing" / "encoder"))
+    with pytest.raises(FileNotFoundError, match="no weight file"):
+        encoder_fingerprint(str(Path(shutil.copy(tiny_bert / "config.json", tmp_path / "config.json")).parent))
+
+
 def test_dapt_of_a_missing_encoder_fails_clearly(tmp_path):
     with pytest.raises(EncoderNotFoundError):
         run_dapt(str(tmp_path / "nope" / "encoder"), TEXTS, tmp_path / "out", max_steps=1, progress=False)

@@ -277,8 +277,47 @@ def peft_settings(spec: CurveSpec) -> Dict[str, Any]:
     return settings
 
 
-def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str) -> List[Dict[str, Any]]:
-    """Rows in the shared benchmark schema for one measured point."""
+class EncoderChangedError(ValueError):
+    """A point of a curve would come from other encoder weights than its measured points."""
+
+
+def curve_encoder_fingerprint(spec: CurveSpec) -> Optional[str]:
+    """RETURNS (Optional[str]): the digest of the weights of the curve's encoder folder; None
+    for curves without an encoder (CRF, HMM) or with a hub id."""
+    from ..encoders.fingerprint import encoder_fingerprint
+
+    encoder = spec.overrides.get("paths.encoder")
+    return encoder_fingerprint(str(encoder)) if encoder else None
+
+
+def check_same_encoder(rows: Sequence[Dict[str, Any]], spec: CurveSpec, fingerprint: Optional[str], source: Path) -> None:
+    """Refuse a point whose encoder weights differ from those of the curve's measured points.
+
+    A curve is spread over sessions, and an encoder folder can be rewritten between them
+    (rerunning DAPT gives other weights under the same path): mixing them would draw one
+    curve through two encoders. Points that recorded no digest (rows from before 2026-12-02)
+    count as other weights. A hub id has no digest and is not checked.
+    """
+    if fingerprint is None:
+        return
+    seen = {(r.get("params") or {}).get("encoder_sha256") for r in rows
+            if (r.get("params") or {}).get("curve") == spec.name and r.get("metric") == "ents_f"}
+    if not seen or seen == {fingerprint}:
+        return
+    recorded = ", ".join(sorted(s or "not recorded" for s in seen))
+    raise EncoderChangedError(
+        f"Learning curve '{spec.name}' in {source} was measured with encoder weights {recorded}, but "
+        f"{spec.overrides.get('paths.encoder')} now holds {fingerprint}: one curve must come from one encoder. "
+        f"Give this encoder a curve of its own (--curve {spec.name}-<tag>), remove the curve's rows from {source} "
+        "to measure it again, or restore the encoder the curve was measured with."
+    )
+
+
+def point_rows(
+    point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str, encoder_sha256: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """Rows in the shared benchmark schema for one measured point; `encoder_sha256` is the
+    digest of the encoder's weights (curve_encoder_fingerprint), taken before training."""
     import datetime
 
     common = {
@@ -288,6 +327,7 @@ def point_rows(point: Dict[str, Any], spec: CurveSpec, *, data: str, command: st
         "params": {"config": str(spec.config), "curve": spec.name, "size": point["size"], "train_sentences": point["train_sentences"],
                    "train_docs": point["train_docs"], "available_sentences": point["available_sentences"],
                    **({"max_steps": spec.overrides["training.max_steps"]} if spec.overrides.get("training.max_steps") else {}),
+                   **({"encoder_sha256": encoder_sha256} if encoder_sha256 else {}),
                    **peft_settings(spec)},
         "data": data,
         "split": "dev",
@@ -335,14 +375,17 @@ def run_curves(
 
     from ..evaluation.scoring import machine_description
 
-    done = set()
-    if skip_done and Path(rows_path).exists():
-        done = {(r["pipeline"], r["seed"]) for r in json.loads(Path(rows_path).read_text(encoding="utf8")) if r["metric"] == "ents_f"}
+    rows = json.loads(Path(rows_path).read_text(encoding="utf8")) if Path(rows_path).exists() else []
+    done = {(r["pipeline"], r["seed"]) for r in rows if r["metric"] == "ents_f"} if skip_done else set()
     jobs = [(spec, size, seed) for spec in specs for size in sizes for seed in seeds
             if (f"lc-{spec.name}-n{size_name(size)}", seed) not in done]
+    fingerprints = {spec.name: curve_encoder_fingerprint(spec) for spec in specs}
+    for spec in {spec.name: spec for spec, _, _ in jobs}.values():  # before the first point, not hours in
+        check_same_encoder(rows, spec, fingerprints[spec.name], Path(rows_path))
     for spec, size, seed in tqdm(jobs, desc="learning curve", unit="point"):
         point = run_point(spec.config, Path(workdir) / f"{spec.name}-n{size_name(size)}-s{seed}", train=train, dev=dev,
                           size=size, seed=seed, regime=spec.regime, overrides=dict(spec.overrides))
-        merge_rows(rows_path, point_rows(point, spec, data=data, command=command, machine=machine_description()))
+        merge_rows(rows_path, point_rows(point, spec, data=data, command=command, machine=machine_description(),
+                                         encoder_sha256=fingerprints[spec.name]))
         tqdm.write(f"{spec.name} n={size_name(size)} seed={seed}: F1 {point['ents_f']:.4f} ({point['train_sentences']} sentences)")
     return len(jobs)
