@@ -4,12 +4,13 @@ For each pipeline and size (100, 250, 500, 1,000, 2,500 and all sentences of BC2
 and each seed, trains on a seeded subsample (`spacy_maize_ner.analysis.learning_curve`),
 scores on the full dev DocBin and appends the rows to benchmarks/results/learning_curve.json
 (shared schema) as soon as the run ends, so an interrupted benchmark keeps what it measured.
-Each job runs in its own process; to run two side by side, give each its own core
-(`taskset -c 0 ...`, `taskset -c 1 ...`) and one torch thread (OMP_NUM_THREADS=1).
+Each job runs in its own process; `--lanes 2` runs two side by side, each pinned to a core
+of its own with one torch thread (what the measured curves used; about 20 minutes of one
+core per transformer point on BC2GM).
 
     nice -n 10 python benchmarks/bench_learning_curve.py --pipeline crf --pipeline hmm --seeds 0,1,2
     python benchmarks/bench_learning_curve.py --pipeline full --encoder assets/encoders/minilm
-    python benchmarks/bench_learning_curve.py --pipeline lora --encoder assets/encoders/minilm
+    python benchmarks/bench_learning_curve.py --pipeline lora --encoder assets/encoders/minilm --curve minilm-lora-r16 --lanes 2
 """
 import json
 import os
@@ -21,7 +22,7 @@ from typing import List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, run_job  # noqa: E402
+from rows import dispatch, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -98,6 +99,7 @@ def run(
     shared: Path = typer.Option(ROOT.parent / "shared" / "data", help="Folder with bc2gm/"),
     results: Path = typer.Option(HERE / "results" / "learning_curve.json", help="Rows file (merged by key)"),
     skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
+    lanes: int = typer.Option(1, help="Points run side by side, each pinned to a core of its own with one torch thread (2 on this 2-core machine)"),
 ) -> None:
     from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, check_same_encoder, parse_sizes, size_name
     from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint
@@ -106,6 +108,7 @@ def run(
     measured = json.loads(results.read_text()) if results.exists() else []
     done = {(r["pipeline"], r["seed"]) for r in measured if r["metric"] == "ents_f"} if skip_done else set()
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    jobs = []
     for p in pipeline:
         if p not in PIPELINES:
             raise typer.BadParameter(f"--pipeline {p}: choose from {', '.join(PIPELINES)}")
@@ -123,12 +126,16 @@ def run(
                 if (f"lc-{name}-n{size}", seed) in done:
                     typer.echo(f"== {name} n={size} seed={seed}: already measured, skipped")
                     continue
-                typer.echo(f"== {corpus} / {name} n={size} seed={seed}")
                 cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "") + (f" --curve {curve}" if curve else "")
                 args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd]
                 if encoder:
                     args += ["--encoder", encoder]
-                merge_rows(results, run_job(args))
+                jobs.append(args)
+    if jobs:
+        _prepare_corpus(corpus, shared)  # once, before lanes could each start building it
+    failed = run_lanes(jobs, results, lanes)
+    if failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

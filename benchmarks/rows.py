@@ -58,6 +58,71 @@ def run_job(args: Sequence[str]) -> List[Dict]:
     return rows
 
 
+def pinned_env() -> Dict[str, str]:
+    """The environment of a job pinned to one core: one torch/BLAS thread, so that jobs side
+    by side do not fight over each other's core."""
+    import os
+
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def run_lanes(jobs: Sequence[Sequence[str]], results: Path, lanes: int) -> int:
+    """Run the jobs (argument lists of `python`) `lanes` at a time, each pinned to a core of
+    its own with one thread, merging each job's rows into `results` as soon as it ends.
+
+    A failed job is reported and the other jobs go on; RETURNS (int): the failed jobs.
+    With one lane the jobs run in turn, unpinned, as `run_job` runs them.
+    """
+    import os
+    import queue
+    import shutil
+    import threading
+
+    if lanes <= 1:
+        for index, args in enumerate(jobs):
+            typer.echo(f"[{index + 1}/{len(jobs)}] {' '.join(map(str, args[1:]))}", err=True)
+            merge_rows(results, run_job(args))
+        return 0
+    taskset = shutil.which("taskset")  # not preexec_fn: it may deadlock a child forked beside threads
+    if taskset is None:
+        raise typer.BadParameter("--lanes needs `taskset` (util-linux: apt-get install util-linux) to pin each job to a core.")
+    cores = sorted(os.sched_getaffinity(0))
+    if lanes > len(cores):
+        raise typer.BadParameter(f"--lanes {lanes}: this process may use {len(cores)} core(s) ({cores}); give at most that many lanes.")
+    todo: "queue.Queue" = queue.Queue()
+    for index, args in enumerate(jobs):
+        todo.put((index, args))
+    failed: List[str] = []
+
+    def lane(core: int) -> None:
+        while True:
+            try:
+                index, args = todo.get_nowait()
+            except queue.Empty:
+                return
+            tag = f"[{index + 1}/{len(jobs)}, core {core}]"
+            typer.echo(f"{tag} {' '.join(map(str, args[1:]))}", err=True)
+            proc = subprocess.run([taskset, "-c", str(core), sys.executable, *map(str, args)], stdout=subprocess.PIPE, text=True,
+                                  env=pinned_env())
+            if proc.returncode != 0:
+                failed.append(" ".join(map(str, args)))
+                typer.echo(f"{tag} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}", err=True)
+                continue
+            rows = json.loads(proc.stdout.strip().splitlines()[-1])
+            merge_rows(results, rows)
+            scores = ", ".join(f"{r['metric']} {r['value']:.4f}" for r in rows if r["metric"].endswith("_f"))
+            typer.echo(f"{tag} done: {scores or 'rows'} -> {results}", err=True)
+
+    threads = [threading.Thread(target=lane, args=(core,)) for core in cores[:lanes]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for args in failed:
+        typer.echo(f"failed: python {args}", err=True)
+    return len(failed)
+
+
 def render() -> None:
     """Re-render benchmarks/RESULTS.md from every rows file."""
     subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "render_results.py")], check=True)
