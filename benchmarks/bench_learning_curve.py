@@ -99,6 +99,7 @@ def run(
     shared: Path = typer.Option(ROOT.parent / "shared" / "data", help="Folder with bc2gm/"),
     results: Path = typer.Option(HERE / "results" / "learning_curve.json", help="Rows file (merged by key)"),
     skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
+    allow_unrecorded_encoder: bool = typer.Option(False, help="Add points to a curve whose rows recorded no encoder digest (rows before 2026-12-02), for an encoder known to be unchanged, such as MiniLM from its pinned package"),
     lanes: int = typer.Option(1, help="Points run side by side, each pinned to a core of its own with one torch thread (2 on this 2-core machine)"),
 ) -> None:
     from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, check_same_encoder, parse_sizes, size_name
@@ -118,7 +119,7 @@ def run(
         if PIPELINES[p][1]:
             try:
                 check_same_encoder(measured, CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder}),
-                                   encoder_fingerprint(encoder), results)
+                                   encoder_fingerprint(encoder), results, allow_unrecorded=allow_unrecorded_encoder)
             except EncoderChangedError as error:
                 raise typer.BadParameter(str(error)) from None
         for size in map(size_name, parse_sizes(sizes)):

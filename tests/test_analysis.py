@@ -495,6 +495,9 @@ def test_a_curve_refuses_points_from_other_encoder_weights(gene_corpus, tiny_ber
     unrecorded = point_rows(point, spec, data="d", command="c", machine="m")
     with pytest.raises(ValueError, match="not recorded"):
         check_same_encoder(unrecorded, spec, digest, Path("rows.json"))
+    check_same_encoder(unrecorded + ours, spec, digest, Path("rows.json"), allow_unrecorded=True)  # MiniLM: pinned package
+    with pytest.raises(ValueError, match=digest):  # other recorded weights are refused all the same
+        check_same_encoder(unrecorded + ours, spec, "f" * 16, Path("rows.json"), allow_unrecorded=True)
 
     rows = tmp_path / "rows.json"
     srsly.write_json(rows, [dict(r, params=dict(r["params"], encoder_sha256="0" * 16)) for r in ours])

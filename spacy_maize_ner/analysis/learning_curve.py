@@ -290,18 +290,23 @@ def curve_encoder_fingerprint(spec: CurveSpec) -> Optional[str]:
     return encoder_fingerprint(str(encoder)) if encoder else None
 
 
-def check_same_encoder(rows: Sequence[Dict[str, Any]], spec: CurveSpec, fingerprint: Optional[str], source: Path) -> None:
+def check_same_encoder(
+    rows: Sequence[Dict[str, Any]], spec: CurveSpec, fingerprint: Optional[str], source: Path, *, allow_unrecorded: bool = False
+) -> None:
     """Refuse a point whose encoder weights differ from those of the curve's measured points.
 
     A curve is spread over sessions, and an encoder folder can be rewritten between them
     (rerunning DAPT gives other weights under the same path): mixing them would draw one
     curve through two encoders. Points that recorded no digest (rows from before 2026-12-02)
-    count as other weights. A hub id has no digest and is not checked.
+    count as other weights unless `allow_unrecorded` (for an encoder known not to have changed,
+    such as MiniLM from its pinned package). A hub id has no digest and is not checked.
     """
     if fingerprint is None:
         return
     seen = {(r.get("params") or {}).get("encoder_sha256") for r in rows
             if (r.get("params") or {}).get("curve") == spec.name and r.get("metric") == "ents_f"}
+    if allow_unrecorded:
+        seen.discard(None)
     if not seen or seen == {fingerprint}:
         return
     recorded = ", ".join(sorted(s or "not recorded" for s in seen))
