@@ -102,8 +102,9 @@ def run(
     allow_unrecorded_encoder: bool = typer.Option(False, help="Add points to a curve whose rows recorded no encoder digest (rows before 2026-12-02), for an encoder known to be unchanged, such as MiniLM from its pinned package"),
     lanes: int = typer.Option(1, help="Points run side by side, each pinned to a core of its own with one torch thread (2 on this 2-core machine)"),
 ) -> None:
-    from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, check_same_encoder, parse_sizes, size_name
-    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint
+    from spacy_maize_ner.analysis.learning_curve import (
+        CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, parse_sizes, size_name,
+    )
     from spacy_maize_ner.naming import transformer_pipeline_name
 
     measured = json.loads(results.read_text()) if results.exists() else []
@@ -118,8 +119,8 @@ def run(
         name = curve or (transformer_pipeline_name(encoder, p) if PIPELINES[p][1] else p)
         if PIPELINES[p][1]:
             try:
-                check_same_encoder(measured, CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder}),
-                                   encoder_fingerprint(encoder), results, allow_unrecorded=allow_unrecorded_encoder)
+                spec = CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder})
+                check_same_encoder(measured, spec, curve_encoder_fingerprint(spec), results, allow_unrecorded=allow_unrecorded_encoder)
             except EncoderChangedError as error:
                 raise typer.BadParameter(str(error)) from None
         for size in map(size_name, parse_sizes(sizes)):
