@@ -18,6 +18,7 @@ MAIN_METRICS = [
     ("ents_f", "F1", 100, ".2f"),
     ("train_seconds", "train s", 1, ",.0f"),
     ("seconds_per_epoch", "s/epoch", 1, ",.0f"),
+    ("seconds_per_update", "s/update", 1, ".3f"),
     ("words_per_second", "words/s (pipeline)", 1, ",.0f"),
     ("tagger_words_per_second", "words/s (tagger)", 1, ",.0f"),
     ("speed_ratio_vs_hf", "speed vs HF", 1, ".2f"),

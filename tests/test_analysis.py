@@ -1,5 +1,6 @@
 """The analyses on a tiny synthetic corpus, the CRF and the tiny random BERT."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -452,6 +453,10 @@ def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_co
     for regime, row in f_rows.items():
         assert row["params"]["max_steps"] == whole and row["params"]["train_sentences"] == 10
         assert row["pipeline"] == f"lc-{Path(tiny_bert).name.replace('-', '_')}-{regime}-n10"
+    seconds = {(r["regime"], r["metric"]): r["value"] for r in srsly.read_json(rows) if r["metric"].startswith("train_")}
+    for regime in ("full", "lora"):  # CPU seconds beside wall seconds tell a starved point from a slow regime
+        wall, cpu = seconds[regime, "train_seconds"], seconds[regime, "train_cpu_seconds"]
+        assert 0 < cpu <= wall * os.cpu_count() + 1
 
 
 def test_learning_curve_rows_record_the_lora_rank_they_trained_with():

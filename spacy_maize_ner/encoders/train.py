@@ -1,13 +1,12 @@
 """Train (or, for the `none` regime, only initialise) a transformer pipeline in one regime."""
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from spacy.cli.train import train as spacy_train
 from spacy.training.initialize import init_nlp
 from spacy.util import fix_random_seed, load_config
-from thinc.api import set_gpu_allocator
-from thinc.api import require_gpu
+from thinc.api import Config, require_gpu, set_gpu_allocator
 
 from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_overrides, split_blocks,
                       write_regime_meta)
@@ -30,24 +29,7 @@ def train_regime(
         config is written to output/config.cfg and trained from.
     """
     output = Path(output)
-    merged = regime_overrides(regime, overrides)
-    head_path = head_file(Path(heads_dir or Path(base_config).parent / "heads"), head)
-    # Whole blocks of the regime (a PEFT encoder's @architectures, a new parameter group)
-    # go into the composed config file; CLI overrides stay dotted (a typo still fails).
-    config_tree = compose_config(base_config, head_path)
-    blocks, _ = split_blocks(config_tree, regime.overrides)
-    blocks = {key: merged[key] for key in blocks}
-    merged = {k: v for k, v in merged.items() if k not in blocks}
-    if head_path is not None or blocks:
-        output.mkdir(parents=True, exist_ok=True)
-        composed = output / "config.cfg"
-        apply_blocks(config_tree, blocks).to_disk(composed)
-        base_config = composed
-    config = load_config(Path(base_config), overrides=merged, interpolate=False)
-    fitted = fit_schedule_to_budget(config, merged)
-    if fitted:
-        merged = {**merged, **fitted}
-        config = load_config(Path(base_config), overrides=merged, interpolate=False)
+    base_config, merged, config = regime_config(base_config, regime, output, overrides, head=head, heads_dir=heads_dir)
     encoder = str(config["paths"]["encoder"])
     budget = {
         "max_steps": int(config["training"].get("max_steps") or 0),
@@ -82,6 +64,39 @@ def train_regime(
 
 
 LEARN_RATE = "training.optimizer.learn_rate"
+
+
+def regime_config(
+    base_config: Path,
+    regime: Regime,
+    output: Path,
+    overrides: Optional[Dict[str, Any]] = None,
+    head: str = DEFAULT_HEAD,
+    heads_dir: Optional[Path] = None,
+) -> Tuple[Path, Dict[str, Any], Config]:
+    """The config a regime trains from, as (config file, dotted overrides, loaded config).
+
+    Whole blocks of the regime (a PEFT encoder's @architectures, a new parameter group) and
+    a head file go into a composed `output/config.cfg`; the rest stays dotted overrides, as
+    on a command line (a typo still fails). With a step budget the schedule is fitted to it.
+    """
+    merged = regime_overrides(regime, overrides)
+    head_path = head_file(Path(heads_dir or Path(base_config).parent / "heads"), head)
+    config_tree = compose_config(base_config, head_path)
+    blocks, _ = split_blocks(config_tree, regime.overrides)
+    blocks = {key: merged[key] for key in blocks}
+    merged = {k: v for k, v in merged.items() if k not in blocks}
+    if head_path is not None or blocks:
+        Path(output).mkdir(parents=True, exist_ok=True)
+        composed = Path(output) / "config.cfg"
+        apply_blocks(config_tree, blocks).to_disk(composed)
+        base_config = composed
+    config = load_config(Path(base_config), overrides=merged, interpolate=False)
+    fitted = fit_schedule_to_budget(config, merged)
+    if fitted:
+        merged = {**merged, **fitted}
+        config = load_config(Path(base_config), overrides=merged, interpolate=False)
+    return Path(base_config), merged, config
 
 
 def fit_schedule_to_budget(config: Any, explicit: Dict[str, Any]) -> Dict[str, Any]:
