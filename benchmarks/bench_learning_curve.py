@@ -64,7 +64,7 @@ def job(
     (`equal_updates_overrides`), whatever their sample's size.
     """
     from spacy_maize_ner.analysis.learning_curve import (
-        CurveSpec, curve_encoder_fingerprint, equal_updates_overrides, parse_sizes, point_rows, run_point,
+        CurveSpec, curve_encoder_fingerprint, curve_encoder_recipe, equal_updates_overrides, parse_sizes, point_rows, run_point,
     )
     from spacy_maize_ner.evaluation.scoring import machine_description
 
@@ -84,7 +84,7 @@ def job(
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     machine = machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
-                      machine=machine, encoder_sha256=fingerprint)
+                      machine=machine, encoder_sha256=fingerprint, encoder_recipe=curve_encoder_recipe(spec))
     print(json.dumps(rows))
 
 
@@ -103,7 +103,7 @@ def run(
     lanes: int = typer.Option(1, help="Points run side by side, each pinned to a core of its own with one torch thread (2 on this 2-core machine)"),
 ) -> None:
     from spacy_maize_ner.analysis.learning_curve import (
-        CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, parse_sizes, size_name,
+        CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, curve_encoder_recipe, parse_sizes, size_name,
     )
     from spacy_maize_ner.naming import transformer_pipeline_name
 
@@ -120,7 +120,8 @@ def run(
         if PIPELINES[p][1]:
             try:
                 spec = CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder})
-                check_same_encoder(measured, spec, curve_encoder_fingerprint(spec), results, allow_unrecorded=allow_unrecorded_encoder)
+                check_same_encoder(measured, spec, curve_encoder_fingerprint(spec), results, allow_unrecorded=allow_unrecorded_encoder,
+                                   recipe=curve_encoder_recipe(spec))
             except EncoderChangedError as error:
                 raise typer.BadParameter(str(error)) from None
         for size in map(size_name, parse_sizes(sizes)):

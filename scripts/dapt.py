@@ -33,7 +33,7 @@ def main(
     msg.good(
         f"Saved {output}: held-out masked-LM loss {report['heldout_mlm_loss_before']:.3f} -> "
         f"{report['heldout_mlm_loss_after']:.3f} after {report['steps']} steps ({report['epochs']} epochs, "
-        f"{report['train_seconds']:.0f} s)"
+        f"{report['train_seconds']:.0f} s; recipe {report['recipe_sha256']})"
     )
 
 

@@ -503,6 +503,14 @@ def test_a_curve_refuses_points_from_other_encoder_weights(gene_corpus, tiny_ber
     check_same_encoder(unrecorded + ours, spec, digest, Path("rows.json"), allow_unrecorded=True)  # MiniLM: pinned package
     with pytest.raises(ValueError, match=digest):  # other recorded weights are refused all the same
         check_same_encoder(unrecorded + ours, spec, "f" * 16, Path("rows.json"), allow_unrecorded=True)
+    # A DAPT rerun of the same recipe (other float rounding) continues the curve; another recipe does not.
+    dapt = point_rows(point, spec, data="d", command="c", machine="m", encoder_sha256=digest, encoder_recipe="a" * 16)
+    assert {r["params"]["encoder_recipe_sha256"] for r in dapt} == {"a" * 16}
+    check_same_encoder(dapt, spec, "f" * 16, Path("rows.json"), recipe="a" * 16)
+    with pytest.raises(ValueError, match="recipe"):
+        check_same_encoder(dapt, spec, "f" * 16, Path("rows.json"), recipe="b" * 16)
+    with pytest.raises(ValueError, match=digest):  # points without a recipe need the same weights
+        check_same_encoder(ours + dapt, spec, "f" * 16, Path("rows.json"), recipe="a" * 16)
 
     rows = tmp_path / "rows.json"
     srsly.write_json(rows, [dict(r, params=dict(r["params"], encoder_sha256="0" * 16)) for r in ours])

@@ -109,6 +109,23 @@ def test_dapt_with_one_seed_gives_the_same_encoder_twice(tiny_bert, tmp_path):
     assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
 
 
+def test_dapt_records_a_recipe_that_names_source_texts_and_settings(tiny_bert, tmp_path):
+    """DAPT weights differ in their last bits between thread counts and machines; the recipe
+    digest in dapt.json is what a later session's rerun can match (learning-curve guard)."""
+    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint, encoder_recipe
+
+    settings = dict(max_steps=2, batch_size=4, block_size=16, head_warmup_steps=1, learn_rate=1e-3, progress=False)
+    recipes = {}
+    for name, texts, seed in (("a", TEXTS, 0), ("again", TEXTS, 0), ("seed", TEXTS, 1), ("texts", TEXTS[:-1], 0)):
+        run_dapt(str(tiny_bert), texts, tmp_path / name, seed=seed, **settings)
+        recipes[name] = encoder_recipe(str(tmp_path / name))
+        report = json.loads((tmp_path / name / "dapt.json").read_text())
+        assert report["recipe"]["source"] == encoder_fingerprint(str(tiny_bert)) and report["recipe"]["seed"] == seed
+    assert len(recipes["a"]) == 16 and recipes["again"] == recipes["a"]
+    assert len({recipes["a"], recipes["seed"], recipes["texts"]}) == 3  # another seed or other texts: another recipe
+    assert encoder_recipe(str(tiny_bert)) is None  # not made by DAPT
+
+
 def test_encoder_fingerprint_follows_the_weights_not_the_folder(tiny_bert, tmp_path):
     """A rerun of DAPT writes other weights to the same folder: the digest must change, and a
     copy of the same weights elsewhere must keep it (learning-curve points are checked by it)."""

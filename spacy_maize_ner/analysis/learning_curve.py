@@ -292,8 +292,18 @@ def curve_encoder_fingerprint(spec: CurveSpec) -> Optional[str]:
     return encoder_fingerprint(str(encoder)) if encoder else None
 
 
+def curve_encoder_recipe(spec: CurveSpec) -> Optional[str]:
+    """RETURNS (Optional[str]): the recipe digest of the curve's encoder when DAPT made it
+    (encoders/fingerprint.encoder_recipe), else None."""
+    from ..encoders.fingerprint import encoder_recipe
+
+    encoder = spec.overrides.get("paths.encoder")
+    return encoder_recipe(str(encoder)) if encoder else None
+
+
 def check_same_encoder(
-    rows: Sequence[Dict[str, Any]], spec: CurveSpec, fingerprint: Optional[str], source: Path, *, allow_unrecorded: bool = False
+    rows: Sequence[Dict[str, Any]], spec: CurveSpec, fingerprint: Optional[str], source: Path, *, allow_unrecorded: bool = False,
+    recipe: Optional[str] = None,
 ) -> None:
     """Refuse a point whose encoder weights differ from those of the curve's measured points.
 
@@ -302,29 +312,37 @@ def check_same_encoder(
     curve through two encoders. Points that recorded no digest (rows from before 2026-12-02)
     count as other weights unless `allow_unrecorded` (for an encoder known not to have changed,
     such as MiniLM from its pinned package). A hub id has no digest and is not checked.
+    Other weights are accepted when every measured point and this encoder have the same DAPT
+    `recipe` (a rerun of the same DAPT in a later session: the same encoder up to float
+    rounding); the rows keep both digests.
     """
     if fingerprint is None:
         return
-    seen = {(r.get("params") or {}).get("encoder_sha256") for r in rows
-            if (r.get("params") or {}).get("curve") == spec.name and r.get("metric") == "ents_f"}
+    measured = [r.get("params") or {} for r in rows if (r.get("params") or {}).get("curve") == spec.name and r.get("metric") == "ents_f"]
+    seen = {params.get("encoder_sha256") for params in measured}
     if allow_unrecorded:
         seen.discard(None)
     if not seen or seen == {fingerprint}:
+        return
+    if recipe is not None and {params.get("encoder_recipe_sha256") for params in measured} == {recipe}:
         return
     recorded = ", ".join(sorted(s or "not recorded" for s in seen))
     raise EncoderChangedError(
         f"Learning curve '{spec.name}' in {source} was measured with encoder weights {recorded}, but "
         f"{spec.overrides.get('paths.encoder')} now holds {fingerprint}: one curve must come from one encoder. "
         f"Give this encoder a curve of its own (--curve {spec.name}-<tag>), remove the curve's rows from {source} "
-        "to measure it again, or restore the encoder the curve was measured with."
+        "to measure it again, or restore the encoder the curve was measured with"
+        + (f" (its DAPT recipe {recipe} differs from the curve's too)." if recipe else ".")
     )
 
 
 def point_rows(
-    point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str, encoder_sha256: Optional[str] = None
+    point: Dict[str, Any], spec: CurveSpec, *, data: str, command: str, machine: str, encoder_sha256: Optional[str] = None,
+    encoder_recipe: Optional[str] = None,
 ) -> List[Dict[str, Any]]:
     """Rows in the shared benchmark schema for one measured point; `encoder_sha256` is the
-    digest of the encoder's weights (curve_encoder_fingerprint), taken before training."""
+    digest of the encoder's weights (curve_encoder_fingerprint), taken before training, and
+    `encoder_recipe` its DAPT recipe's (curve_encoder_recipe)."""
     import datetime
 
     common = {
@@ -335,6 +353,7 @@ def point_rows(
                    "train_docs": point["train_docs"], "available_sentences": point["available_sentences"],
                    **({"max_steps": spec.overrides["training.max_steps"]} if spec.overrides.get("training.max_steps") else {}),
                    **({"encoder_sha256": encoder_sha256} if encoder_sha256 else {}),
+                   **({"encoder_recipe_sha256": encoder_recipe} if encoder_recipe else {}),
                    **peft_settings(spec)},
         "data": data,
         "split": "dev",
@@ -388,12 +407,13 @@ def run_curves(
     jobs = [(spec, size, seed) for spec in specs for size in sizes for seed in seeds
             if (f"lc-{spec.name}-n{size_name(size)}", seed) not in done]
     fingerprints = {spec.name: curve_encoder_fingerprint(spec) for spec in specs}
+    recipes = {spec.name: curve_encoder_recipe(spec) for spec in specs}
     for spec in {spec.name: spec for spec, _, _ in jobs}.values():  # before the first point, not hours in
-        check_same_encoder(rows, spec, fingerprints[spec.name], Path(rows_path))
+        check_same_encoder(rows, spec, fingerprints[spec.name], Path(rows_path), recipe=recipes[spec.name])
     for spec, size, seed in tqdm(jobs, desc="learning curve", unit="point"):
         point = run_point(spec.config, Path(workdir) / f"{spec.name}-n{size_name(size)}-s{seed}", train=train, dev=dev,
                           size=size, seed=seed, regime=spec.regime, overrides=dict(spec.overrides))
         merge_rows(rows_path, point_rows(point, spec, data=data, command=command, machine=machine_description(),
-                                         encoder_sha256=fingerprints[spec.name]))
+                                         encoder_sha256=fingerprints[spec.name], encoder_recipe=recipes[spec.name]))
         tqdm.write(f"{spec.name} n={size_name(size)} seed={seed}: F1 {point['ents_f']:.4f} ({point['train_sentences']} sentences)")
     return len(jobs)

@@ -19,8 +19,9 @@ import random
 import warnings
 import time
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence
+from typing import Any, Dict, Iterable, List, Sequence
 
+from .fingerprint import recipe_digest
 from .resolve import loading_error, resolve_encoder
 
 
@@ -118,6 +119,19 @@ def save_encoder(mlm_model, source: str, output: Path) -> None:
     encoder.save_pretrained(output)
 
 
+def dapt_recipe(source: str, texts: Sequence[str], **settings: Any) -> Dict[str, Any]:
+    """What makes a DAPT encoder what it is, for encoders/fingerprint.py: the source encoder's
+    weights (or hub id), a digest of the texts in order, the settings and the package version."""
+    import hashlib
+
+    from ..about import __version__
+    from .fingerprint import encoder_fingerprint
+
+    texts_digest = hashlib.sha256("\n".join(texts).encode("utf8")).hexdigest()
+    return {"source": encoder_fingerprint(source) or source, "texts_sha256": texts_digest, "package_version": __version__,
+            **settings}
+
+
 def run_dapt(
     encoder: str,
     texts: Sequence[str],
@@ -150,6 +164,8 @@ def run_dapt(
         )
         head_warmup_steps = max_steps // 2
     source = resolve_encoder(encoder)
+    recipe = dapt_recipe(source, texts, max_steps=max_steps, batch_size=batch_size, block_size=block_size,
+                         learn_rate=learn_rate, head_warmup_steps=head_warmup_steps, heldout_fraction=heldout_fraction, seed=seed)
     # Seeded before loading: an encoder saved without its masked-LM head (MiniLM, the tiny test
     # BERT) gets a freshly drawn head, and an unseeded draw made two runs of one seed differ.
     torch.manual_seed(seed)
@@ -221,6 +237,8 @@ def run_dapt(
         "heldout_perplexity_before": math.exp(min(loss_before, 50)),
         "heldout_perplexity_after": math.exp(min(loss_after, 50)),
         "train_seconds": round(seconds, 1),
+        "recipe": recipe,
+        "recipe_sha256": recipe_digest(recipe),
     }
     (output / "dapt.json").write_text(json.dumps(report, indent=1) + "\n")
     return report

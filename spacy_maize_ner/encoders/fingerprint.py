@@ -3,10 +3,15 @@
 Results measured over several sessions (a learning curve's points) must come from one
 encoder. A folder's name says nothing about its weights: rerunning DAPT writes a different
 encoder to the same `training/encoders/minilm-dapt`. The digest of the weight files does.
+DAPT weights are not bitwise reproducible (one thread or two already differ in the last
+float bits), so a DAPT encoder also carries the digest of its recipe (source weights,
+texts, settings, package version) in dapt.json: the same recipe, run again, is the same
+encoder up to the order of floating-point sums.
 """
 import hashlib
+import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from .resolve import looks_like_path
 
@@ -39,3 +44,17 @@ def encoder_fingerprint(name: str) -> Optional[str]:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()[:DIGEST_CHARS]
+
+
+def recipe_digest(recipe: Dict[str, Any]) -> str:
+    """RETURNS (str): the first 16 hex digits of a SHA-256 over the recipe as sorted JSON."""
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode("utf8")).hexdigest()[:DIGEST_CHARS]
+
+
+def encoder_recipe(name: str) -> Optional[str]:
+    """RETURNS (Optional[str]): the recipe digest in the folder's dapt.json (encoders/dapt.py),
+    or None for encoders DAPT did not make (or made before recipes were recorded) and hub ids."""
+    report = Path(name).expanduser() / "dapt.json"
+    if not report.is_file():
+        return None
+    return json.loads(report.read_text(encoding="utf8")).get("recipe_sha256")
