@@ -115,9 +115,22 @@ def learning_curve_lines(rows) -> list:
                 "|---|" + "---:|" * len(cols)]
         for curve in sorted({k[1] for k in groups if k[0] == data}):
             out.append(f"| {curve} | " + " | ".join(summarise(groups.get((data, curve, s), []), 100, ".2f") for s in cols) + " |")
+        out += mixed_build_lines([r for r in rows if r["data"] == data])
         out += curve_gap_lines([r for r in rows if r["data"] == data])
         out += ["", "Produced by:", ""] + sorted({f"- `{c}` on {m}, {d} ({f})" for c, m, d, f in meta}) + [""]
     return out
+
+
+def mixed_build_lines(rows) -> list:
+    """A line naming curves whose points span several encoder builds of one DAPT recipe."""
+    sys.path.insert(0, str(HERE.parent))
+    from spacy_maize_ner.analysis.learning_curve import curve_points, encoder_builds
+
+    mixed = {c: encoder_builds(pts) for c, pts in sorted(curve_points(rows).items()) if len(encoder_builds(pts)) > 1}
+    if not mixed:
+        return []
+    return ["", "Curves measured with several builds of one DAPT recipe (weights differ, e.g. with the thread count): "
+            + "; ".join(f"{c} ({', '.join(f'`{d}`' for d in ds)})" for c, ds in mixed.items()) + "."]
 
 
 def curve_gap_lines(rows) -> list:

@@ -100,6 +100,28 @@ def test_learning_curve_legend_says_when_points_have_different_seed_counts():
     assert curve_label("crf", points[:1]) == "crf (n=3 seeds)"
 
 
+def test_a_curve_continued_with_another_dapt_build_is_flagged_in_legend_and_report():
+    from spacy_maize_ner.analysis.html import render_report
+    from spacy_maize_ner.analysis.learning_curve import curve_label, curve_points, encoder_builds
+
+    def row(curve, size, seed, digest):
+        return {"metric": "ents_f", "value": 0.5, "seed": seed,
+                "params": {"curve": curve, "size": str(size), "train_sentences": size, "encoder_sha256": digest}}
+
+    rows = [row("dapt2-full", 100, s, "aaaa") for s in (0, 1)] + [row("dapt2-full", 100, 2, "bbbb")]
+    rows += [row("minilm-full", 100, s, "cccc") for s in (0, 1, 2)]
+    curves = curve_points(rows)
+    assert encoder_builds(curves["dapt2-full"]) == ["aaaa", "bbbb"]
+    assert curve_label("dapt2-full", curves["dapt2-full"]) == "dapt2-full (n=3 seeds, 2 encoder builds)"
+    assert curve_label("minilm-full", curves["minilm-full"]) == "minilm-full (n=3 seeds)"
+    base = {"data": "bc2gm", "split": "dev", "eval_data": "dev.spacy", "date": "2026-12-03", "metrics_files": [], "pipelines": []}
+    page = render_report({**base, "learning_curve": {"curves": curves, "gaps": [], "files": []}})
+    assert "several builds of one DAPT recipe" in page and "<code>bbbb</code>" in page
+    assert "cccc" not in page
+    single = render_report({**base, "learning_curve": {"curves": {"minilm-full": curves["minilm-full"]}, "gaps": [], "files": []}})
+    assert "several builds" not in single
+
+
 def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
     from spacy_maize_ner.analysis.curve_gaps import curve_gaps, curve_pairs, gap_interval, welch_interval
     from spacy_maize_ner.analysis.learning_curve import curve_points
@@ -115,6 +137,10 @@ def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
         ("minilm full vs CRF", "minilm-full", "crf"),
         ("minilm_dapt full vs CRF", "minilm_dapt-full", "crf"),
     }
+    later = set(curve_pairs(["crf", "minilm-full", "minilm_dapt-full", "minilm_dapt2-full", "minilm_dapter-full"]))
+    assert ("domain vs general encoder (full)", "minilm_dapt2-full", "minilm-full") in later  # a later DAPT recipe's curve
+    assert ("domain vs general encoder (full)", "minilm_dapt-full", "minilm-full") in later
+    assert not any("minilm_dapter-full" in (a, b) and "domain" in what for what, a, b in later)
     diff, low, high = welch_interval([0.50, 0.60, 0.70], [0.50, 0.60, 0.70])
     assert diff == 0.0 and low < 0 < high  # identical seeds' values: no gap, an interval around zero
     assert welch_interval([0.4, 0.4, 0.4], [0.4, 0.4, 0.4]) == (0.0, 0.0, 0.0)  # no spread: a zero-width interval

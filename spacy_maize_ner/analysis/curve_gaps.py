@@ -8,6 +8,7 @@ the same seeds the interval is a paired t interval over the per-seed differences
 luck of the sample cancels); otherwise a Welch interval for the difference of the means.
 """
 import math
+import re
 import statistics
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -20,17 +21,21 @@ def curve_pairs(names: Sequence[str]) -> List[Tuple[str, str, str]]:
     """(what, a, b) for each pair of curves the report compares; the gap is F1(a) - F1(b).
 
     Curves are named `<encoder>-<regime>[-setting]` (encoder short names have no dash) or
-    `crf` / `hmm`. The pairs follow the report's pipeline pairs (pipelines.comparison_pairs):
+    `crf` / `hmm`; a DAPT encoder is `<encoder>_dapt`, or `<encoder>_dapt2`, ... for the curves of
+    a later DAPT recipe (an earlier curve's encoder can be gone, and one curve holds one encoder). The pairs follow the report's pipeline pairs (pipelines.comparison_pairs):
     domain vs general encoder per regime, full vs each PEFT curve per encoder, and each
     encoder's `full` curve vs the CRF.
     """
     present = set(names)
+    encoders = {name.partition("-")[0] for name in present}
     pairs: List[Tuple[str, str, str]] = []
     for name in sorted(present):
         encoder, _, regime = name.partition("-")
         if not regime:
             continue
-        for domain in [f"{encoder}_dapt"] + [d for g, d in DOMAIN_PAIRS if g == encoder]:
+        # <encoder>_dapt, or a later DAPT recipe's curve named <encoder>_dapt2, _dapt3, ...
+        dapt = sorted(e for e in encoders if re.fullmatch(rf"{re.escape(encoder)}_dapt\d*", e))
+        for domain in dapt + [d for g, d in DOMAIN_PAIRS if g == encoder]:
             if f"{domain}-{regime}" in present:
                 pairs.append((f"domain vs general encoder ({regime})", f"{domain}-{regime}", name))
         if regime.partition("-")[0] in PEFT_REGIMES and f"{encoder}-full" in present:

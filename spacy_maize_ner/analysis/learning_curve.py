@@ -177,12 +177,14 @@ def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any
     `train_sentences` (what the sample held).
     RETURNS (Dict[str, List[Dict]]): per curve, points sorted by training sentences with
         `size`, `sentences` (mean over seeds), `mean`, `std` (sample std), `n`, `values` and
-        `seeds` (the seed of each value; a seed draws the same subsample for every curve).
+        `seeds` (the seed of each value; a seed draws the same subsample for every curve) and
+        `encoder_sha256` (the encoder weight digests its rows recorded, sorted).
     """
     import statistics
     from collections import defaultdict
 
     groups: Dict[Tuple[str, str], List[Tuple[float, float, Any]]] = defaultdict(list)
+    digests: Dict[Tuple[str, str], set] = defaultdict(set)
     for row in rows:
         if row.get("metric") != "ents_f":
             continue
@@ -191,6 +193,8 @@ def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any
             continue
         curve = str(params.get("curve") or row.get("pipeline"))
         groups[(curve, str(params.get("size")))].append((float(params["train_sentences"]), float(row["value"]), row.get("seed")))
+        if params.get("encoder_sha256"):
+            digests[(curve, str(params.get("size")))].add(str(params["encoder_sha256"]))
     out: Dict[str, List[Dict[str, Any]]] = defaultdict(list)
     for (curve, size), points in groups.items():
         values = [v for _, v, _ in points]
@@ -202,15 +206,25 @@ def curve_points(rows: Sequence[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any
             "n": len(values),
             "values": values,
             "seeds": [seed for _, _, seed in points],
+            "encoder_sha256": sorted(digests[(curve, size)]),
         })
     return {curve: sorted(points, key=lambda p: p["sentences"]) for curve, points in out.items()}
 
 
+def encoder_builds(points: Sequence[Dict[str, Any]]) -> List[str]:
+    """The encoder weight digests behind a curve's points. More than one means the curve was
+    continued with another build of the same DAPT recipe (check_same_encoder allows only that):
+    DAPT weights differ with the thread count, so readers should know the curve mixes builds."""
+    return sorted({digest for point in points for digest in point.get("encoder_sha256") or ()})
+
+
 def curve_label(curve: str, points: Sequence[Dict[str, Any]]) -> str:
-    """A legend entry that says how many seeds each point has, also when they differ (a curve still being measured)."""
+    """A legend entry that says how many seeds each point has, also when they differ (a curve
+    still being measured), and how many encoder builds it spans when more than one."""
     counts = sorted({p["n"] for p in points})
     seeds = f"n={counts[0]} seeds" if len(counts) == 1 else f"n={counts[0]}-{counts[-1]} seeds per point"
-    return f"{curve} ({seeds})"
+    builds = len(encoder_builds(points))
+    return f"{curve} ({seeds}" + (f", {builds} encoder builds)" if builds > 1 else ")")
 
 
 def plot_curves(curves: Dict[str, List[Dict[str, Any]]], path: Path, caption_text: str) -> Path:
