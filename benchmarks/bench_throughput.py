@@ -44,19 +44,15 @@ RESULTS = HERE / "results" / "throughput.json"
 app = typer.Typer(add_completion=False)
 
 
-def machine() -> str:
-    import platform
-
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
     import datetime
+
+    from spacy_maize_ner.evaluation.scoring import machine_description
 
     return {
         "pipeline": pipeline, "encoder": params.pop("encoder", None), "regime": params.pop("regime", None),
         "params": {**params, "load_average_1min": os.getloadavg()[0]}, "data": "bc2gm", "split": "throughput",
-        "seed": 0, "machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seed": 0, "machine": machine_description(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": command, "metric": metric, "value": value,
     }
 
