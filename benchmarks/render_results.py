@@ -124,9 +124,9 @@ def learning_curve_lines(rows) -> list:
 def mixed_build_lines(rows) -> list:
     """A line naming curves whose points span several encoder builds of one DAPT recipe."""
     sys.path.insert(0, str(HERE.parent))
-    from spacy_maize_ner.analysis.learning_curve import curve_points, encoder_builds
+    from spacy_maize_ner.analysis.learning_curve import curve_points, mixed_builds
 
-    mixed = {c: encoder_builds(pts) for c, pts in sorted(curve_points(rows).items()) if len(encoder_builds(pts)) > 1}
+    mixed = mixed_builds(curve_points(rows))
     if not mixed:
         return []
     return ["", "Curves measured with several builds of one DAPT recipe (weights differ, e.g. with the thread count): "

@@ -21,8 +21,9 @@ def curve_pairs(names: Sequence[str]) -> List[Tuple[str, str, str]]:
     """(what, a, b) for each pair of curves the report compares; the gap is F1(a) - F1(b).
 
     Curves are named `<encoder>-<regime>[-setting]` (encoder short names have no dash) or
-    `crf` / `hmm`; a DAPT encoder is `<encoder>_dapt`, or `<encoder>_dapt2`, ... for the curves of
-    a later DAPT recipe (an earlier curve's encoder can be gone, and one curve holds one encoder). The pairs follow the report's pipeline pairs (pipelines.comparison_pairs):
+    `crf` / `hmm`; a DAPT encoder is `<encoder>_dapt`, or `<encoder>_dapt2`, ... for the curves
+    of a later DAPT recipe (an earlier curve's encoder can be gone, and one curve holds one
+    encoder). The pairs follow the report's pipeline pairs (pipelines.comparison_pairs):
     domain vs general encoder per regime, full vs each PEFT curve per encoder, and each
     encoder's `full` curve vs the CRF.
     """

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from spacy import displacy
 
 from .errors import CATEGORIES, CATEGORY_HELP
-from .learning_curve import encoder_builds
+from .learning_curve import mixed_builds
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -141,7 +141,7 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
                       [[curve] + [next((_pct({"mean": p["mean"], "std": p["std"] if p["n"] > 1 else None}) + f" (n={p['n']})" for p in pts if p["size"] == s), "–") for s in sizes]
                        for curve, pts in sorted(lc.items())]),
                 "<p class='note'>Rows: " + ", ".join(f"<code>{_esc(f)}</code>" for f in a["learning_curve"]["files"]) + "</p>"]
-        mixed = {curve: encoder_builds(pts) for curve, pts in sorted(lc.items()) if len(encoder_builds(pts)) > 1}
+        mixed = mixed_builds(lc)
         if mixed:
             out.append("<p class='note'>Curves measured with several builds of one DAPT recipe (same source encoder, "
                        "texts and settings; the weights differ, e.g. with the thread count): "

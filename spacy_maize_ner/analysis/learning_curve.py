@@ -218,6 +218,11 @@ def encoder_builds(points: Sequence[Dict[str, Any]]) -> List[str]:
     return sorted({digest for point in points for digest in point.get("encoder_sha256") or ()})
 
 
+def mixed_builds(curves: Dict[str, List[Dict[str, Any]]]) -> Dict[str, List[str]]:
+    """Per curve spanning several encoder builds (curve_points' output), its digests; for the report's note."""
+    return {curve: encoder_builds(points) for curve, points in sorted(curves.items()) if len(encoder_builds(points)) > 1}
+
+
 def curve_label(curve: str, points: Sequence[Dict[str, Any]]) -> str:
     """A legend entry that says how many seeds each point has, also when they differ (a curve
     still being measured), and how many encoder builds it spans when more than one."""
