@@ -10,12 +10,14 @@ benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rend
     python benchmarks/bench_transformers.py --encoder minilm --encoder minilm-dapt --regime full \
         --seed 0 --seed 1 --seed 2
     python benchmarks/bench_transformers.py --encoder minilm --regime full --head token --head-lr 1e-3
+    python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0 --total-steps 436 --tag sched436
 
 The flags' defaults are the shipped config's (configs/transformer.cfg: encoder 2e-4, head
 2e-4, 1,000-word batches, one epoch). Runs are named by spacy_maize_ner.naming
 (`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant. The epoch
 budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
-about 20 minutes with two torch threads, 25 with one.
+about 20 minutes with two torch threads, 25 with one. `--lanes 2` runs two side by side, each
+pinned to its own core with one torch thread, and writes each run's rows as soon as it ends.
 """
 import datetime
 import json
@@ -27,7 +29,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, merge_rows, offline_encoders, peak_rss_mb, render, run_job  # noqa: E402
+from rows import dispatch, offline_encoders, peak_rss_mb, render, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -40,8 +42,11 @@ app = typer.Typer(add_completion=False)
 
 
 def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: float, batch_words: int = 2000,
-                  head_lr: float = 1e-3) -> Dict[str, object]:
+                  head_lr: float = 1e-3, total_steps: int = 0) -> Dict[str, object]:
+    """The flags as config overrides. `total_steps` (0: the epoch budget's) ends the rate's
+    schedule elsewhere than the budget, for A/B runs of the schedule alone."""
     total = round(STEPS_PER_EPOCH * 2000 / batch_words) * epochs
+    schedule = total_steps or total
     return {
         "paths.train": str(corpus_dir / "train.spacy"),
         "paths.dev": str(corpus_dir / "dev.spacy"),
@@ -52,8 +57,8 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
         "training.batcher.size": batch_words,
         "training.patience": 10 * total,
         "training.logger.progress_bar": False,
-        "training.optimizer.learn_rate.warmup_steps": max(1, total // 10),
-        "training.optimizer.learn_rate.total_steps": total,
+        "training.optimizer.learn_rate.warmup_steps": max(1, schedule // 10),
+        "training.optimizer.learn_rate.total_steps": schedule,
         "training.optimizer.learn_rate.initial_rate": lr,
         "training.optimizer.learn_rate.final_rate": lr / 2,
         "training.before_update.until_step": total // 3,
@@ -61,9 +66,19 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
     }
 
 
+def _build_corpus(shared: Path) -> Path:
+    """The BC2GM DocBins every run trains and scores on, built once. RETURNS their folder."""
+    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+
+    corpus_dir = WORK / "bc2gm" / "corpus"
+    if not (corpus_dir / "dev.spacy").exists():
+        build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
+    return corpus_dir
+
+
 @app.command("job")
 def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2e-4, batch_words: int = 1000, tag: str = "",
-        head: str = "transition", head_lr: float = 2e-4,
+        head: str = "transition", head_lr: float = 2e-4, total_steps: int = 0,
         shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
@@ -73,16 +88,13 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
     from spacy_maize_ner.encoders.train import train_regime
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
     from spacy_maize_ner.naming import benchmark_run_name, seeded
-    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
 
-    corpus_dir = WORK / "bc2gm" / "corpus"
-    if not (corpus_dir / "dev.spacy").exists():
-        build_corpus("bc2gm", shared / "bc2gm", corpus_dir, label_map=parse_labels(""), seed=0)
+    corpus_dir = _build_corpus(shared)
     base = benchmark_run_name("trf", ENCODERS[encoder], regime, head=head, tag=tag)
     name = seeded(base, seed)
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
-    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words, head_lr)
+    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words, head_lr, total_steps)
     for key in list(overrides):  # a regime's own rates (probe's head rate) win over the flags
         if key.endswith(("initial_rate", "final_rate")) and key in spec.overrides:
             overrides.pop(key)
@@ -114,6 +126,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
                    "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")),
                    "head_learn_rate": overrides.get("training.optimizer.groups.head.learn_rate.initial_rate", spec.overrides.get("training.optimizer.groups.head.learn_rate.initial_rate")),
                    "steps_per_epoch": round(STEPS_PER_EPOCH * 2000 / batch_words),
+                   "total_steps": overrides["training.optimizer.learn_rate.total_steps"],
                    "batch": f"batch_by_padded {batch_words} words", "model": str(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f")},
         "data": "bc2gm",
@@ -122,7 +135,8 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
         "machine": machine_description(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}"
-        f" --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}" + (f" --tag {tag}" if tag else ""),
+        f" --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}" + (f" --tag {tag}" if tag else "")
+        + (f" --total-steps {total_steps}" if total_steps else ""),
     }
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
@@ -138,16 +152,20 @@ def run(
     tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),
     head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
     head_lr: float = typer.Option(2e-4, "--head-lr", help="Peak learning rate of the head's parameter group (the shipped config's)"),
+    total_steps: int = typer.Option(0, "--total-steps", help="End the rate's warm-up/decay schedule after N steps (0: the epoch budget's; evaluations unchanged)"),
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
+    lanes: int = typer.Option(1, help="Runs side by side, each pinned to a core of its own with one torch thread (2 on a 2-core machine)"),
+    shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
 ) -> None:
-    for e in encoder:
-        for r in regime:
-            for h in head:
-                for s in seed:
-                    typer.echo(f"== {e} / {r} / {h} head / seed {s}", err=True)
-                    merge_rows(results, run_job([__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr),
-                                                  "--batch-words", str(batch_words), "--tag", tag, "--head", h, "--head-lr", str(head_lr)]))
+    if lanes > 1:
+        _build_corpus(shared)  # once, before lanes could each start building it
+    jobs = [[__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr), "--batch-words", str(batch_words),
+             "--tag", tag, "--head", h, "--head-lr", str(head_lr), "--total-steps", str(total_steps), "--shared", str(shared)]
+            for e in encoder for r in regime for h in head for s in seed]
+    failed = run_lanes(jobs, results, lanes)
     render()
+    if failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
