@@ -13,7 +13,6 @@ core per transformer point on BC2GM).
     python benchmarks/bench_learning_curve.py --pipeline lora --encoder assets/encoders/minilm --curve minilm-lora-r16 --lanes 2
 """
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, run_lanes  # noqa: E402
+from rows import dispatch, job_machine, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -66,7 +65,6 @@ def job(
     from spacy_maize_ner.analysis.learning_curve import (
         CurveSpec, curve_encoder_fingerprint, curve_encoder_recipe, equal_updates_overrides, parse_sizes, point_rows, run_point,
     )
-    from spacy_maize_ner.evaluation.scoring import machine_description
 
     corpus_dir = _prepare_corpus(corpus, shared)
     config, regime = PIPELINES[pipeline]
@@ -81,8 +79,7 @@ def job(
             ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
         )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    machine = machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
+    machine = job_machine()
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
                       machine=machine, encoder_sha256=fingerprint, encoder_recipe=curve_encoder_recipe(spec))
     print(json.dumps(rows))

@@ -29,7 +29,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, offline_encoders, peak_rss_mb, render, run_lanes  # noqa: E402
+from rows import dispatch, job_machine, offline_encoders, peak_rss_mb, render, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -86,7 +86,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
 
     from spacy_maize_ner.encoders.regimes import read_regime
     from spacy_maize_ner.encoders.train import train_regime
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
     from spacy_maize_ner.naming import benchmark_run_name, seeded
 
     corpus_dir = _build_corpus(shared)
@@ -132,7 +132,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
         "data": "bc2gm",
         "split": "dev",
         "seed": seed,
-        "machine": machine_description(),
+        "machine": job_machine(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}"
         f" --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}" + (f" --tag {tag}" if tag else "")

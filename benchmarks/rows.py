@@ -58,6 +58,17 @@ def run_job(args: Sequence[str]) -> List[Dict]:
     return rows
 
 
+def job_machine() -> str:
+    """machine_description() plus the cores and torch threads this job was allowed (lanes pin each
+    job to one core with one thread), so that rows say what a run really had."""
+    import os
+
+    from spacy_maize_ner.evaluation.scoring import machine_description
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
+
+
 def pinned_env() -> Dict[str, str]:
     """The environment of a job pinned to one core: one torch/BLAS thread, so that jobs side
     by side do not fight over each other's core."""
