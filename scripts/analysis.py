@@ -7,6 +7,7 @@ from wasabi import msg
 
 from spacy_maize_ner.analysis.pipelines import MetricsError
 from spacy_maize_ner.analysis.run import run_analysis
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -28,4 +29,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

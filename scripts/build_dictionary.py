@@ -10,6 +10,7 @@ from wasabi import msg
 from spacy_maize_ner.lexicon.dictionary import DictionaryNER
 from spacy_maize_ner.lexicon.genes import read_lexicon, write_lexicon
 from spacy_maize_ner.corpus.nlp import make_blank_nlp
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -47,4 +48,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -5,6 +5,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -36,4 +37,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

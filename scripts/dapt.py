@@ -13,6 +13,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.encoders.dapt import read_texts, run_dapt
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -38,4 +39,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

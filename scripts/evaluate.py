@@ -8,6 +8,7 @@ from wasabi import msg
 from spacy_maize_ner.analysis.seeds import parse_seeds
 from spacy_maize_ner.evaluation.discovery import discover_pipelines, evaluate_all
 from spacy_maize_ner.workflow.corpora import evaluation_split
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -35,4 +36,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -11,6 +11,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.llm.evaluate import evaluate_llm, load_llm_pipeline, sample_docbin
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -47,4 +48,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -12,6 +12,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -28,4 +29,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -5,6 +5,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.workflow.assets import AssetError, fetch_corpus_assets
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -25,4 +26,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

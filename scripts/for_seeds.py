@@ -11,6 +11,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.analysis.seeds import parse_seeds, run_for_seeds
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -29,4 +30,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

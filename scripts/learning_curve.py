@@ -17,6 +17,7 @@ from spacy_maize_ner.encoders.train import budget_overrides
 from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, equal_updates_overrides, parse_sizes, run_curves
 from spacy_maize_ner.analysis.seeds import parse_seeds
 from spacy_maize_ner.naming import transformer_pipeline_name
+from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)
@@ -68,4 +69,4 @@ def main(
 
 
 if __name__ == "__main__":
-    app()
+    run_script(app)

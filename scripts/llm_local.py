@@ -9,6 +9,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.llm.local import run_local
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -36,4 +37,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -8,6 +8,7 @@ from spacy_maize_ner.pubtator3.client import PUBTATOR3_URL, PubTator3Client
 from spacy_maize_ner.pubtator3.pmids import read_pmids
 from spacy_maize_ner.pubtator3.transport import TransportError
 from spacy_maize_ner.workflow.maize import export_pubtator
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -45,4 +46,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -11,6 +11,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.packaging import package_pipeline
+from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,4 +32,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -8,6 +8,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.encoders.provide import check_model_folder, provide_minilm
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -24,4 +25,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -7,6 +7,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.evaluation.report import load_metrics, render_results
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -25,4 +26,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

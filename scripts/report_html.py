@@ -6,6 +6,7 @@ from wasabi import msg
 
 from spacy_maize_ner.analysis.html import write_report
 from spacy_maize_ner.analysis.pipelines import MetricsError
+from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
@@ -22,4 +23,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_script(main)

@@ -17,6 +17,7 @@ from spacy_maize_ner.encoders.regimes import read_regime
 from spacy_maize_ner.encoders.train import budget_overrides, train_regime
 from spacy_maize_ner.naming import transformer_pipeline_name
 from spacy_maize_ner.peft.sweep import sweep_runs
+from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)
@@ -58,4 +59,4 @@ def main(
 
 
 if __name__ == "__main__":
-    app()
+    run_script(app)

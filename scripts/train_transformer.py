@@ -14,6 +14,7 @@ from wasabi import msg
 
 from spacy_maize_ner.encoders.regimes import read_regime
 from spacy_maize_ner.encoders.train import budget_overrides, train_regime
+from spacy_maize_ner.cli_errors import run_script
 
 app = typer.Typer(add_completion=False)
 
@@ -36,4 +37,4 @@ def main(
 
 
 if __name__ == "__main__":
-    app()
+    run_script(app)

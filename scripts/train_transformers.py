@@ -16,6 +16,7 @@ from wasabi import msg
 from spacy_maize_ner.encoders.regimes import read_regime
 from spacy_maize_ner.encoders.train import budget_overrides, train_regime
 from spacy_maize_ner.naming import transformer_pipeline_name
+from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)
@@ -50,4 +51,4 @@ def main(
 
 
 if __name__ == "__main__":
-    app()
+    run_script(app)
