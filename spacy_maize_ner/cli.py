@@ -18,7 +18,7 @@ from spacy.vocab import Vocab
 from wasabi import msg
 
 from .corpus.convert import DocumentTooLongError, docs_to_pubtator
-from .corpus.iob import IOBFormatError, write_iob
+from .corpus.iob import IOBFormatError, is_blank, is_docstart, write_iob
 from .corpus.nlp import make_blank_nlp
 from .corpus.pubtator import PubTatorFormatError, write_pubtator
 from .corpus.reader import CorpusReader, EmptyInputError, check_inputs
@@ -106,8 +106,9 @@ def _count_sentences(path: Path) -> int:
     count, inside = 0, False
     with Path(path).open(encoding="utf-8-sig", newline="\n", errors="replace") as file_:
         for line in file_:
-            blank = not line.strip()
-            if not blank and not inside and not line.startswith("-DOCSTART-"):
+            line = line.rstrip("\n").rstrip("\r")
+            blank = is_blank(line)
+            if not blank and not inside and not is_docstart(line):
                 count += 1
             inside = not blank
     return count

@@ -120,20 +120,25 @@ def test_invalid_utf8_names_file_and_line(tmp_path):
     assert result.exit_code == 1 and "bad.tsv:3" in result.flat
 
 
-def test_relation_lines_with_more_columns_are_relations_and_written_back(tmp_path):
+def test_relation_lines_with_an_extra_column_are_relations_and_written_back(tmp_path):
+    """Issue 28 item 4: a line of 6+ columns is a mention (the documented shape), so a
+    6-column line with a type name in column 2 is a malformed mention, reported as
+    malformed_line (convert drops it; annotate writes it back); relations have 4 or 5
+    columns."""
     text = (
         "5|t|ZmCCT9 and Vgt1.\n5|a|Both act.\n5\t0\t6\tZmCCT9\tGene\tG1\n5\t11\t15\tVgt1\tGene\tG2\n"
-        "5\tREG\tD1\tD2\tnote\tscore=0.9\n5\tCID\tG1\tG2\n\n"
+        "5\tREG\tD1\tD2\tscore=0.9\n5\tBIND\tD1\tD2\tnote\tscore=0.9\n5\tCID\tG1\tG2\n\n"
     )
     (document,) = parse_pubtator(text.splitlines(True))
-    assert not document.malformed and len(document.mentions) == 2
+    assert [bad.line_no for bad in document.malformed] == [6] and len(document.mentions) == 2
     assert [tuple(r[:4]) + r.extra for r in document.relations] == [
-        ("5", "REG", "D1", "D2", "note", "score=0.9"), ("5", "CID", "G1", "G2"),
+        ("5", "REG", "D1", "D2", "score=0.9"), ("5", "CID", "G1", "G2"),
     ]
     src, back = pubtator(tmp_path, text), tmp_path / "back.txt"
     result = run("convert", src, back, "--format", "pubtator", "--to", "pubtator")
     assert result.exit_code == 0, result.output
-    assert "2 mentions read: 2 kept" in result.flat and back.read_text() == text
+    assert "3 mentions read: 2 kept" in result.flat and "malformed_line 1" in result.flat
+    assert back.read_text() == text.replace("5\tBIND\tD1\tD2\tnote\tscore=0.9\n", "")
 
 
 def test_mention_starting_on_whitespace_does_not_beat_the_exact_mention():

@@ -18,7 +18,10 @@ file); the others are `duplicate` (same tokens and label as the kept one) or `ov
 `doc.user_data` carries what writing the document back needs (msgpack-able, so DocBin
 keeps it with `store_user_data=True`): "pmid", "title_length" (characters),
 "has_abstract", "pubtator_extra" ({"start:end": 7th column} of kept mentions, by their
-offsets in the Doc) and "pubtator_relations" ([[type, id1, id2, *extra], ...]).
+offsets in the Doc), "pubtator_relations" ([[type, id1, id2, *extra], ...]) and, for
+relations whose PMID is not the document's, "pubtator_relation_pmids" ({"index": PMID}):
+such a relation is kept under its own PMID and listed in the report
+(`relation_pmid_mismatches`).
 """
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional
 
@@ -27,7 +30,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..components.sentences import apply_sentence_starts
-from .pubtator import PubTatorDocument, PubTatorMention, PubTatorRelation
+from .pubtator import PubTatorDocument, PubTatorMention, relations_from_data, relations_to_data
 from .report import ConversionReport
 
 LabelMap = Optional[Dict[str, str]]
@@ -81,9 +84,10 @@ def pubtator_to_docs(
             report.add_input(document.source)
         report.documents += 1
         report.relations_read += len(document.relations)
-        if len(document.text) > nlp.max_length:
+        text = document.text  # built once: a property that joins title and abstract
+        if len(text) > nlp.max_length:
             raise DocumentTooLongError(document, nlp.max_length)
-        doc = nlp.tokenizer(document.text)  # the length is checked above, naming the document
+        doc = nlp.tokenizer(text)  # the length is checked above, naming the document
         for _, proc in nlp.pipeline:  # the sentencizer; entities are set below
             doc = proc(doc)
         for bad in document.malformed:
@@ -91,12 +95,18 @@ def pubtator_to_docs(
                 "malformed_line", source=document.source, line=bad.line_no, doc_id=document.pmid,
                 raw=bad.line, problem=bad.problem,
             )
+        for relation in document.relations:
+            if relation.pmid != document.pmid:
+                report.relation_pmid_mismatches.append({
+                    "source": document.source, "line": relation.line_no, "doc_id": document.pmid,
+                    "pmid": relation.pmid, "type": relation.type, "id1": relation.id1, "id2": relation.id2,
+                })
         candidates: List[_Candidate] = []
         for order, mention in enumerate(document.mentions):
-            reason = _invalid_reason(document, mention, label_map)
+            reason = _invalid_reason(document, text, mention, label_map)
             if reason is None:
                 label = label_map[mention.type] if label_map is not None else mention.type
-                start, end = _trim(document.text, mention.start, mention.end)
+                start, end = _trim(text, mention.start, mention.end)
                 span = None if start >= end else doc.char_span(
                     start, end, label=label, kb_id=mention.identifier, alignment_mode="expand"
                 )
@@ -122,9 +132,8 @@ def _trim(text: str, start: int, end: int) -> "tuple[int, int]":
     return start, end
 
 
-def _invalid_reason(document: PubTatorDocument, m: PubTatorMention, label_map: LabelMap) -> Optional[str]:
-    """The reason to drop a mention before alignment, or None."""
-    text = document.text
+def _invalid_reason(document: PubTatorDocument, text: str, m: PubTatorMention, label_map: LabelMap) -> Optional[str]:
+    """The reason to drop a mention before alignment, or None (`text`: `document.text`)."""
     if m.pmid != document.pmid:
         return "pmid_mismatch"
     if m.start >= m.end:
@@ -225,8 +234,7 @@ def _user_data(document: PubTatorDocument, kept: List[_Candidate]) -> Dict[str, 
     extra = {f"{c.span.start_char}:{c.span.end_char}": c.mention.extra for c in kept if c.mention.extra is not None}
     if extra:
         data["pubtator_extra"] = extra
-    if document.relations:
-        data["pubtator_relations"] = [[r.type, r.id1, r.id2, *r.extra] for r in document.relations]
+    data.update(relations_to_data(document))
     return data
 
 
@@ -263,8 +271,5 @@ def docs_to_pubtator(docs: Iterable[Doc]) -> Iterator[PubTatorDocument]:
             )
             for ent in doc.ents
         ]
-        relations = [
-            PubTatorRelation(pmid, rel[0], rel[1], rel[2], extra=tuple(rel[3:]))
-            for rel in (data.get("pubtator_relations", []) if from_pubtator else [])
-        ]
+        relations = relations_from_data(pmid, data) if from_pubtator else []
         yield PubTatorDocument(pmid, title, abstract, mentions, relations, has_abstract=has_abstract)

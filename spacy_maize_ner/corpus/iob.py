@@ -8,9 +8,16 @@
     branched1<TAB>I-GENE
 
 The token is the first column and the tag the last (middle columns are ignored);
-`-DOCSTART-` lines are skipped; CRLF line ends are accepted. Tags are IOB2 or IOB1: an
-`I-` tag that opens an entity starts it and is reported as `iob1_start`. A Doc holds
-`n_sents` sentences, its words joined by single spaces, with sentence starts set.
+CRLF line ends are accepted. A document marker is skipped: a line whose token is
+exactly `-DOCSTART-` and whose other columns (tab- or, as CoNLL-2003 writes them,
+space-separated) are only `O` or `-X-`, e.g. `-DOCSTART-`, `-DOCSTART-<TAB>O`,
+`-DOCSTART- -X- -X- O`. Any other line, `-DOCSTART-x<TAB>B-GENE` or
+`-DOCSTART-<TAB>B-GENE` included, is a token with its tag. A blank line is empty or
+only spaces and tabs; a line of other invisible characters (e.g. `\\x1c`) is an error.
+Tags are IOB2 or IOB1: an `I-` tag that opens an entity starts it and is reported as
+`iob1_start`. A byte order mark at the start of a line (files joined with `cat`) is
+ignored. A Doc holds `n_sents` sentences, its words joined by single spaces, with
+sentence starts set.
 Writing produces IOB2 with a blank line after each sentence, so an IOB2 file reads
 and writes back byte for byte.
 """
@@ -25,6 +32,7 @@ from .report import ConversionReport
 from .textio import atomic_write, read_lines
 
 DOCSTART = "-DOCSTART-"
+DOCSTART_FILLERS = frozenset({"O", "-X-"})  # the other columns of a CoNLL document marker
 # On the last Doc of a file whose last sentence had no blank line after it, so that
 # `write_iob` writes the file back as it was.
 NO_FINAL_BLANK = "iob_no_final_blank_line"
@@ -55,13 +63,13 @@ def read_iob_sentences(path: Union[str, Path]) -> Iterator[IOBSentence]:
     sentence = IOBSentence([], [], [])
     # Lines end only at "\n"; invalid UTF-8 names file and line (textio.read_lines).
     for line_no, raw in read_lines(path):
-        line = raw.rstrip("\n").rstrip("\r")
-        if not line.strip():
+        line = raw.rstrip("\n").rstrip("\r").lstrip("\ufeff")
+        if is_blank(line):
             if sentence.words:
                 yield sentence
                 sentence = IOBSentence([], [], [])
             continue
-        if line.startswith(DOCSTART):
+        if is_docstart(line):
             continue
         word, tag = _parse_line(path, line_no, line)
         sentence.words.append(word)
@@ -69,6 +77,19 @@ def read_iob_sentences(path: Union[str, Path]) -> Iterator[IOBSentence]:
         sentence.line_nos.append(line_no)
     if sentence.words:
         yield sentence._replace(closed=False)
+
+
+def is_blank(line: str) -> bool:
+    """Whether a line (without its line end) is blank: empty, or only spaces and tabs."""
+    return not line.strip(" \t")
+
+
+def is_docstart(line: str) -> bool:
+    """Whether a line (without its line end) is a document marker (module docstring)."""
+    first, *rest = line.strip(" \t").split(None, 1) or [""]
+    if first != DOCSTART:
+        return False
+    return all(part in DOCSTART_FILLERS for part in "".join(rest).split())
 
 
 def _parse_line(path: Path, line_no: int, line: str) -> Tuple[str, str]:

@@ -10,28 +10,53 @@ One document per block, blocks separated by a blank line:
 - Offsets are character offsets into `title + " " + abstract` (`PubTatorDocument.text`).
 - Identifiers may be composite (`D014786|D006311`, with the individual names in an
   optional 7th column, e.g. `ZmCCT9|ZmCOL3`) or `-1` for unnormalised mentions.
-- Relation lines (4 or more columns, the second a type name such as `CID`, not a
-  number) follow the mentions; columns after `id2` are kept in `PubTatorRelation.extra`
-  and written back.
 - Tolerated: CRLF line ends, a missing final blank line, a missing blank line before
-  the next `PMID|t|` line, a document without its `PMID|a|` line.
+  the next `PMID|t|` line, a document without its `PMID|a|` line, a byte order mark at
+  the start of any line (files concatenated with `cat`).
+- A blank line is empty or holds only spaces and tabs; a line of other invisible
+  characters (e.g. `\\x1c`, which Python's `str.strip` removes) is not blank, and is
+  read as an annotation line (and reported as malformed).
+
+Annotation lines: mention or relation, by shape. The line is split at tabs:
+
+- A *mention* has 6 or 7 columns (`PMID start end text type identifier[ names]`).
+  Every line of 6 or more columns is read as a mention. Its start and end are offsets:
+  ASCII digits (`[0-9]`, an optional `-` for a negative, out-of-range offset), below
+  2**63; anything else (`start`, `1.5`, Arabic-Indic or fullwidth digits, 20 digits)
+  makes it a malformed mention. A mention with an empty type is malformed too (it
+  would be an entity without a label).
+- A *relation* has 4 or 5 columns, `PMID<TAB>TYPE<TAB>id1<TAB>id2[<TAB>extra]`, with a
+  type name in the second column (a letter or `_` first, e.g. `CID`, `Association`),
+  which is never an integer; the 5th column (e.g. BioRED's novelty) is kept in
+  `PubTatorRelation.extra` and written back. Its PMID is kept as read: a relation
+  whose PMID differs from its document's is written back under its own PMID (and
+  `convert` reports it).
+- Anything else (fewer than 4 columns, 8 or more, a 4- or 5-column line whose second
+  column is not a type name) is malformed.
+
+Malformed lines are never dropped silently: each is kept on its document as a
+`MalformedLine` (file line number, problem); `convert` counts it as a dropped
+`malformed_line` in its report, `format_pubtator` (used by `annotate`) writes it back
+as it was read.
 
 Errors. A line that breaks the structure, so that the document cannot be read (an
 annotation outside a document, an abstract without its title, an unknown `|x|`
-section), raises `PubTatorFormatError` naming the file, line number, line and fix. An
-annotation line that can be attributed to a document but not read (not 6 or 7 columns
-and not a relation, offsets that are not integers) is kept on its document as a
-`MalformedLine`, so that the converter can count it in its report instead of losing it.
+section), raises `PubTatorFormatError` naming the file, line number, line and fix.
 """
 import re
 from pathlib import Path
-from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from .textio import atomic_write, read_lines
 
-INTEGER = re.compile(r"[+-]?\d+$")
+# An offset: ASCII digits only (`\d` would accept "١٠" and "１０", which int() reads).
+OFFSET = re.compile(r"-?[0-9]+")
+MAX_OFFSET = 2**63 - 1  # larger offsets are malformed (JSON, msgpack and numpy stop at 64 bits)
 # The second column of a relation line: a type such as CID, Association, Bind.
-RELATION_TYPE = re.compile(r"[A-Za-z_][\w.-]*$")
+RELATION_TYPE = re.compile(r"[A-Za-z_][\w.-]*")
+MENTION_COLUMNS = (6, 7)
+RELATION_COLUMNS = (4, 5)
+BOM_CHAR = "\ufeff"
 # `PMID|t|text`: no tab before the section, which tells it from a mention line whose
 # composite identifier contains "|".
 SECTION = re.compile(r"([^\t|]*)\|([^\t|]*)\|(.*)$", re.DOTALL)
@@ -145,8 +170,8 @@ def parse_pubtator(lines: Iterable[str], source: str = "<string>", start_line: i
     """
     block: Optional[_Block] = None
     for line_no, raw in enumerate(lines, start=start_line):
-        line = raw.rstrip("\n").rstrip("\r")
-        if not line.strip():
+        line = raw.rstrip("\n").rstrip("\r").lstrip(BOM_CHAR)  # a BOM where files were joined
+        if is_blank(line):
             if block is not None:
                 yield block.finish(source)
                 block = None
@@ -178,11 +203,23 @@ def parse_pubtator(lines: Iterable[str], source: str = "<string>", start_line: i
         yield block.finish(source)
 
 
+def is_blank(line: str) -> bool:
+    """Whether a line (without its line end) is blank: empty, or only spaces and tabs."""
+    return not line.strip(" \t")
+
+
 def _add_abstract(block: Optional[_Block], pmid: str, body: str, source: str, line_no: int, line: str) -> None:
-    if block is None or block.pmid != pmid:
+    if block is None:
         raise PubTatorFormatError(
             source, line_no, line, "abstract without its title line",
             f"Put the line 'PMID|t|title' for PMID {pmid} right before its abstract.",
+        )
+    if block.pmid != pmid:
+        raise PubTatorFormatError(
+            source, line_no, line, "abstract without its title line",
+            f"Put the line '{pmid}|t|title' right before this abstract, or give both lines the same PMID: "
+            f"the title line above (line {block.line_no}) has PMID {block.pmid!r} and this abstract {pmid!r} "
+            "(look for invisible characters or spaces).",
         )
     if block.abstract is not None:
         raise PubTatorFormatError(
@@ -193,41 +230,95 @@ def _add_abstract(block: Optional[_Block], pmid: str, body: str, source: str, li
     block.abstract = body
 
 
+def parse_offset(value: str) -> Optional[int]:
+    """An offset column as an int, or None when it is not one (module docstring).
+
+    value (str): the column.
+    RETURNS (Optional[int]): the offset; None for anything but ASCII digits (with an
+        optional "-") whose value is below 2**63.
+    """
+    if not OFFSET.fullmatch(value) or len(value) > 20:
+        return None
+    number = int(value)
+    return number if abs(number) <= MAX_OFFSET else None
+
+
 def _add_annotation(block: _Block, line: str, line_no: int) -> None:
-    """Append a mention, a relation or a malformed line to the block."""
+    """Append a mention, a relation or a malformed line to the block (shapes: module docstring)."""
     columns = line.split("\t")
-    mention_like = len(columns) in (6, 7) and INTEGER.match(columns[2])
-    if len(columns) >= 4 and RELATION_TYPE.match(columns[1]) and not mention_like:
-        # A relation, however many columns follow id2 (kept in `extra`): a type name in
-        # the second column, where a mention has its start offset. A 6- or 7-column line
-        # with an integer third column is a mention with a broken start instead.
+    n = len(columns)
+    problem: Optional[str] = None
+    if n >= 6:  # a mention, however broken its offsets
+        start, end = parse_offset(columns[1]), parse_offset(columns[2])
+        if n not in MENTION_COLUMNS:
+            problem = (
+                f"a mention has 6 or 7 tab-separated columns (PMID, start, end, text, type, identifier"
+                f"[, names]), found {n}"
+            )
+        elif start is None or end is None:
+            problem = (
+                f"start and end offsets must be integers in ASCII digits (0-9) below 2**63, found "
+                f"{_show(columns[1])} and {_show(columns[2])}"
+            )
+        elif not columns[4].strip():
+            problem = "the type (5th column) is empty: give the mention a type such as Gene"
+        else:
+            block.mentions.append(
+                PubTatorMention(
+                    pmid=columns[0], start=start, end=end, text=columns[3], type=columns[4],
+                    identifier=columns[5], extra=columns[6] if n == 7 else None, line_no=line_no,
+                )
+            )
+            return
+    elif n in RELATION_COLUMNS and RELATION_TYPE.fullmatch(columns[1]):
         block.relations.append(
             PubTatorRelation(columns[0], columns[1], columns[2], columns[3], line_no, tuple(columns[4:]))
         )
-    elif len(columns) in (6, 7):
-        if not (INTEGER.match(columns[1]) and INTEGER.match(columns[2])):
-            problem = f"start and end offsets must be integers, found {columns[1]!r} and {columns[2]!r}"
-            block.malformed.append(MalformedLine(columns[0], line, problem, line_no))
-            return
-        block.mentions.append(
-            PubTatorMention(
-                pmid=columns[0],
-                start=int(columns[1]),
-                end=int(columns[2]),
-                text=columns[3],
-                type=columns[4],
-                identifier=columns[5],
-                extra=columns[6] if len(columns) == 7 else None,
-                line_no=line_no,
-            )
-        )
+        return
     else:
         problem = (
-            f"expected 6 or 7 tab-separated columns for a mention (PMID, start, end, text, "
-            f"type, identifier[, names]) or PMID<TAB>TYPE<TAB>id1<TAB>id2[<TAB>...] for a relation, "
-            f"found {len(columns)} column(s)"
+            f"neither a mention (6 or 7 tab-separated columns: PMID, start, end, text, type, "
+            f"identifier[, names]) nor a relation (PMID<TAB>TYPE<TAB>id1<TAB>id2[<TAB>extra], the "
+            f"type a name such as CID): found {n} column(s)"
+            + (f", the second {_show(columns[1])}" if n in RELATION_COLUMNS else "")
         )
-        block.malformed.append(MalformedLine(columns[0], line, problem, line_no))
+    block.malformed.append(MalformedLine(columns[0], line, problem, line_no))
+
+
+def _show(value: str) -> str:
+    """A column for a message: repr, cut at 40 characters."""
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+def relations_to_data(document: PubTatorDocument) -> Dict[str, Any]:
+    """The document's relations as msgpack-able user data, their PMIDs as read.
+
+    document (PubTatorDocument): the document.
+    RETURNS (Dict[str, Any]): {} without relations; else "pubtator_relations"
+        ([[type, id1, id2, *extra], ...]) and, when a relation's PMID is not the
+        document's, "pubtator_relation_pmids" ({"index": PMID as read}).
+    """
+    if not document.relations:
+        return {}
+    data: Dict[str, Any] = {"pubtator_relations": [[r.type, r.id1, r.id2, *r.extra] for r in document.relations]}
+    other = {str(i): r.pmid for i, r in enumerate(document.relations) if r.pmid != document.pmid}
+    if other:
+        data["pubtator_relation_pmids"] = other
+    return data
+
+
+def relations_from_data(pmid: str, data: Dict[str, Any]) -> List[PubTatorRelation]:
+    """The relations stored by `relations_to_data`, each under the PMID it was read with.
+
+    pmid (str): the document's PMID.
+    data (Dict[str, Any]): e.g. `doc.user_data`.
+    RETURNS (List[PubTatorRelation]): the relations, in file order.
+    """
+    other = data.get("pubtator_relation_pmids") or {}
+    return [
+        PubTatorRelation(str(other.get(str(i), pmid)), rel[0], rel[1], rel[2], extra=tuple(rel[3:]))
+        for i, rel in enumerate(data.get("pubtator_relations") or [])
+    ]
 
 
 def format_pubtator(document: PubTatorDocument) -> str:

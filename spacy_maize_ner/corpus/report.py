@@ -17,6 +17,10 @@ as JSON and, beside it, one JSON object per changed or dropped mention (JSONL) w
 the document's index in an IOB file), the original `start`, `end`, `text`, `type`,
 `identifier`, then `new_start`, `new_end`, `new_text` when changed, `winner` (the kept
 mention) for overlaps and duplicates, and `raw`/`problem` for malformed lines.
+
+Relations are not mentions: they are counted (`relations_read`) and kept. A relation
+line whose PMID is not its document's is kept under its own PMID and listed in
+`relation_pmid_mismatches` ({source, line, doc_id, pmid, type, id1, id2}).
 """
 from collections import Counter
 from pathlib import Path
@@ -67,6 +71,7 @@ class ConversionReport:
         self.duplicate_documents: List[Dict[str, Any]] = []  # {pmid, source, line, first_source, first_line}
         self.empty_inputs: List[str] = []  # files that held no document
         self.documents_skipped: Dict[str, int] = {}  # reason -> documents left out whole
+        self.relation_pmid_mismatches: List[Dict[str, Any]] = []  # relations under another PMID, kept
 
     def add_input(self, path: Union[str, Path]) -> None:
         """Note an input file (once, however often it is added).
@@ -115,7 +120,9 @@ class ConversionReport:
         RETURNS (Dict[str, Any]): `input`, `documents`, `mentions_read`,
             `mentions_kept`, `mentions_kept_unchanged`, `mentions_changed`,
             `mentions_dropped`, `relations_read`, `changed` and `dropped`
-            ({reason: count}), and `by_reason` ({"changed": {...}, "dropped": {...}}).
+            ({reason: count}), `by_reason` ({"changed": {...}, "dropped": {...}}),
+            `duplicate_documents`, `empty_inputs`, `documents_skipped` and
+            `relation_pmid_mismatches`.
         """
         changed = {reason: self.counts[reason] for reason in CHANGED}
         dropped = {reason: self.counts[reason] for reason in DROPPED}
@@ -134,6 +141,7 @@ class ConversionReport:
             "duplicate_documents": list(self.duplicate_documents),
             "empty_inputs": list(self.empty_inputs),
             "documents_skipped": dict(self.documents_skipped),
+            "relation_pmid_mismatches": list(self.relation_pmid_mismatches),
         }
         check_invariant(summary)
         return summary
@@ -174,6 +182,14 @@ class ConversionReport:
         ]
         lines += [f"  changed  {r:<20} {n:>6}  {CHANGED[r]}" for r, n in s["changed"].items() if n]
         lines += [f"  dropped  {r:<20} {n:>6}  {DROPPED[r]}" for r, n in s["dropped"].items() if n]
+        mismatches = s["relation_pmid_mismatches"]
+        if mismatches:
+            first = mismatches[0]
+            lines.append(
+                f"  {len(mismatches)} relation line(s) with another PMID than their document's, kept under "
+                f"their own PMID (first: {first['source']}:{first['line']}, PMID {first['pmid']} in document "
+                f"{first['doc_id']}); listed in the report as relation_pmid_mismatches"
+            )
         return lines
 
     def print_summary(self, printer: Printer = msg) -> None:
@@ -182,7 +198,7 @@ class ConversionReport:
         printer (Printer): the wasabi printer.
         """
         headline, *details = self.format_summary()
-        if self.mentions_dropped or self.mentions_changed:
+        if self.mentions_dropped or self.mentions_changed or self.relation_pmid_mismatches:
             printer.warn(headline)
         else:
             printer.good(headline)

@@ -3,7 +3,9 @@
 - `read_lines`: the lines of a UTF-8 file, split at "\\n" only (a "\\r" or U+2028 inside
   a title must not split it, or every offset after it would shift), a byte order mark
   ignored; invalid UTF-8 raises `TextDecodeError` naming the file, the line, the byte
-  and the fix, instead of Python's bare "can't decode byte 0xe9 in position 3801".
+  and the fix, instead of Python's bare "can't decode byte 0xe9 in position 3801" (the
+  fix for Latin-1 bytes is `iconv -f latin1`; for surrogates encoded on their own,
+  0xed 0xa0-0xbf, it is not, and the message says so).
 - `check_output_path`: before any work starts, that a file can be written at a path
   (its folder exists or can be made, it is not a folder, it is writable).
 - `atomic_write`: write to a temporary file beside the target and rename it over the
@@ -14,7 +16,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Tuple, Union
+from typing import IO, Iterable, Iterator, Optional, Tuple, Union
 
 BOM = b"\xef\xbb\xbf"
 
@@ -22,12 +24,21 @@ BOM = b"\xef\xbb\xbf"
 class TextDecodeError(ValueError):
     """A line of a text file that is not valid UTF-8; names file, line, byte and fix."""
 
-    def __init__(self, source: str, line_no: int, column: int, byte: int) -> None:
+    def __init__(self, source: str, line_no: int, column: int, byte: int, next_byte: Optional[int] = None) -> None:
         self.source, self.line_no, self.column, self.byte = source, line_no, column, byte
-        super().__init__(
-            f"{source}:{line_no}: not valid UTF-8 (byte 0x{byte:02x} at character {column} of the line). "
-            "Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 IN > OUT` for a Latin-1 file."
-        )
+        # 0xED 0xA0-0xBF starts a UTF-16 surrogate encoded on its own (CESU-8, Java, WTF-8)
+        self.surrogate = byte == 0xED and next_byte is not None and 0xA0 <= next_byte <= 0xBF
+        where = f"{source}:{line_no}: not valid UTF-8 (byte 0x{byte:02x} at character {column} of the line)"
+        if self.surrogate:
+            fix = (
+                f": the bytes 0xed 0x{next_byte:02x} start a UTF-16 surrogate (U+D800-U+DFFF) encoded on its own, "
+                "as CESU-8, Java's modified UTF-8 or a broken UTF-16 conversion write it; the file is not Latin-1, "
+                "so do not convert it from Latin-1. Export it again as UTF-8 from its source, or remove the "
+                "invalid bytes, e.g. `iconv -c -f utf-8 -t utf-8 IN > OUT`, and check the text around them."
+            )
+        else:
+            fix = ". Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 IN > OUT` for a Latin-1 file."
+        super().__init__(where + fix)
 
 
 def decode_line(raw: bytes, source: str, line_no: int) -> str:
@@ -36,7 +47,8 @@ def decode_line(raw: bytes, source: str, line_no: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
         column = len(raw[: err.start].decode("utf-8", errors="replace")) + 1
-        raise TextDecodeError(source, line_no, column, raw[err.start]) from None
+        following = raw[err.start + 1] if len(raw) > err.start + 1 else None
+        raise TextDecodeError(source, line_no, column, raw[err.start], following) from None
 
 
 def read_lines(path: Union[str, Path]) -> Iterator[Tuple[int, str]]:
