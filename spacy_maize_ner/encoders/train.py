@@ -1,13 +1,14 @@
 """Train (or, for the `none` regime, only initialise) a transformer pipeline in one regime."""
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from spacy.cli.train import train as spacy_train
 from spacy.training.initialize import init_nlp
 from spacy.util import fix_random_seed, load_config
 from thinc.api import Config, require_gpu, set_gpu_allocator
 
+from .lexical import apply_features, feature_names, feature_paths
 from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_overrides, split_blocks,
                       write_regime_meta)
 
@@ -20,6 +21,7 @@ def train_regime(
     gpu_id: int = -1,
     head: str = DEFAULT_HEAD,
     heads_dir: Optional[Path] = None,
+    features: Sequence[str] = (),
 ) -> Path:
     """Train into `output` (model-best, model-last, as `spacy train`) and RETURN model-best.
 
@@ -27,9 +29,12 @@ def train_regime(
     head (str): "transition" (the base config's own head) or a file name in `heads_dir`
         (default: configs/heads/ beside the base config), e.g. "token"; the composed
         config is written to output/config.cfg and trained from.
+    features (Sequence[str]): files of configs/features/ applied after the head, e.g.
+        ["lexical"] (encoders/lexical.py); () or ["none"] for none.
     """
     output = Path(output)
-    base_config, merged, config = regime_config(base_config, regime, output, overrides, head=head, heads_dir=heads_dir)
+    base_config, merged, config = regime_config(base_config, regime, output, overrides, head=head, heads_dir=heads_dir,
+                                                 features=features)
     encoder = str(config["paths"]["encoder"])
     budget = {
         "max_steps": int(config["training"].get("max_steps") or 0),
@@ -52,7 +57,7 @@ def train_regime(
         for name in ("model-best", "model-last"):
             nlp.to_disk(output / name)
     seconds = time.perf_counter() - start
-    extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget,
+    extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget, "features": feature_names(features),
              "artifact_bytes": sum(p.stat().st_size for p in (output / "model-best").rglob("*") if p.is_file())}
     if config["components"]["transformer"]["model"].get("@architectures") == "spacy_maize_ner.PeftEncoder.v1":
         from ..peft.export import peft_meta  # PEFT regimes: trainable parameters and artifact size
@@ -73,6 +78,7 @@ def regime_config(
     overrides: Optional[Dict[str, Any]] = None,
     head: str = DEFAULT_HEAD,
     heads_dir: Optional[Path] = None,
+    features: Sequence[str] = (),
 ) -> Tuple[Path, Dict[str, Any], Config]:
     """The config a regime trains from, as (config file, dotted overrides, loaded config).
 
@@ -83,10 +89,12 @@ def regime_config(
     merged = regime_overrides(regime, overrides)
     head_path = head_file(Path(heads_dir or Path(base_config).parent / "heads"), head)
     config_tree = compose_config(base_config, head_path)
+    feature_files = feature_paths(Path(base_config).parent / "features", features)
+    apply_features(config_tree, feature_files)
     blocks, _ = split_blocks(config_tree, regime.overrides)
     blocks = {key: merged[key] for key in blocks}
     merged = {k: v for k, v in merged.items() if k not in blocks}
-    if head_path is not None or blocks:
+    if head_path is not None or blocks or feature_files:
         Path(output).mkdir(parents=True, exist_ok=True)
         composed = Path(output) / "config.cfg"
         apply_blocks(config_tree, blocks).to_disk(composed)
