@@ -173,9 +173,9 @@ def test_outputs_are_checked_before_the_work(null_model, tmp_path):
     with pytest.raises(OutputExistsError, match="--overwrite"):
         annotate_files(null_model, [src], out, progress=False)
     annotate_files(null_model, [src], out, progress=False, overwrite=True)
-    with pytest.raises(ValueError, match="is the OUTPUT"):
+    with pytest.raises(ValueError, match="are the same file"):
         annotate_files(null_model, [src], tmp_path / "p.jsonl", report_path=tmp_path / "p.jsonl", progress=False)
-    with pytest.raises(ValueError, match="also an input"):
+    with pytest.raises(ValueError, match="is also the OUTPUT"):
         annotate_files(null_model, [src], src, overwrite=True, progress=False)
     with pytest.raises(ValueError, match="given twice"):
         annotate_files(null_model, [src, src], tmp_path / "q.jsonl", progress=False)

@@ -25,6 +25,19 @@ class AnnotateReport:
         self.records_skipped += 1
         self.skipped.append(bad.to_dict())
 
+    def counts(self) -> Dict[str, Any]:
+        """The counters and list lengths now, for `restore`."""
+        return {**{name: getattr(self, name) for name in self.FIELDS if name != "seconds"},
+                "_skipped": len(self.skipped), "_warnings": len(self.warnings)}
+
+    def restore(self, counts: Dict[str, Any]) -> None:
+        """Take back what was counted since `counts()` (a record that could not be written after all)."""
+        for name, value in counts.items():
+            if not name.startswith("_"):
+                setattr(self, name, value)
+        del self.skipped[counts["_skipped"]:]
+        del self.warnings[counts["_warnings"]:]
+
     def warn(self, source: str, line: int, record_id: str, problem: str) -> None:
         self.warnings.append({"source": source, "line": line, "id": record_id, "problem": problem})
 

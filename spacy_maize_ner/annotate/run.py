@@ -10,10 +10,17 @@ offsets and merged with the record's own annotations, and the record written
 - Existing annotations are kept; a predicted entity overlapping an input annotation of
   the same label (ignoring case) is left out (the input's wins). `replace=True` drops the input's
   annotations and relations and keeps only the predictions.
-- A malformed record is listed in the report with its file and line and skipped.
-- The output is checked before the work starts, written to OUTPUT.partial and renamed
-  at the end; an existing OUTPUT is replaced only with `overwrite=True`. An interrupted
-  run is continued by running it again (`checkpoint`).
+- A malformed record is listed in the report with its file and line and skipped; every
+  reader's records pass the same validation (`records.check_record`), and a record the
+  output format cannot hold is skipped and listed the same way (never retried by a rerun).
+- The outputs are checked before the pipeline is loaded (`outputs.check_outputs`, the
+  policy of every command): no input may be OUTPUT, OUTPUT.partial, the progress file or
+  the report; an existing OUTPUT or report is replaced only with `overwrite=True`; a
+  missing folder is created. The text goes to OUTPUT.partial, renamed at the end. An
+  interrupted run is continued by running it again (`checkpoint`).
+- A run of more than `long_docs.PUNCT_RUN` punctuation characters (which spaCy's
+  tokenizer splits in quadratic time) is broken with spaces in the text the pipeline
+  sees; offsets and the written text are unchanged (`long_docs.break_punct_runs`).
 """
 import bisect
 import time
@@ -27,18 +34,16 @@ from wasabi import msg
 
 from ..corpus.reader import check_inputs
 from ..naming import pipeline_name_from_path
-from ..corpus.textio import atomic_write_lines, check_output_path, same_file
+from ..corpus.textio import atomic_write_lines
+from ..outputs import OutputExistsError, OutputOverlapError  # noqa: F401  (re-exported)
+from ..outputs import check_outputs as check_written_files
 from . import checkpoint
 from .formats import READERS, WRITERS, check_format, collection_info, guess_input_format, guess_output_format
-from .long_docs import chunk_spans
-from .records import Annotation, Malformed, Record
+from .long_docs import PUNCT_RUN, break_punct_runs, chunk_spans
+from .records import Annotation, Malformed, Record, check_record
 from .report import AnnotateReport
 
 PipelineArg = Union[str, Path, Language]
-
-
-class OutputExistsError(FileExistsError):
-    pass
 
 
 def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
@@ -72,20 +77,22 @@ def iter_items(inputs: Sequence[Path], input_format: Optional[str]) -> Iterator[
     """Every record of every input, in order (the format guessed per file when not given)."""
     for path in inputs:
         fmt = input_format or guess_input_format(path)
-        yield from READERS[fmt](path)
+        for item in READERS[fmt](path):
+            if isinstance(item, Record):
+                problem = check_record(item)
+                if problem:
+                    item = Malformed(item.source, item.line, problem, item.index, item.id)
+            yield item
 
 
-def check_outputs(inputs: Sequence[Path], output: Path, report_path: Optional[Path]) -> None:
-    """Before any work: the output and report can be written and clobber no input nor each other."""
-    check_output_path(output, "output")
-    if report_path is not None:
-        check_output_path(report_path, "--report")
-        if same_file(report_path, output):
-            raise ValueError(f"--report {report_path} is the OUTPUT: give the report another path, e.g. {output}.report.json.")
-    for path in inputs:
-        for target, what in ((output, "OUTPUT"), (report_path, "--report")):
-            if target is not None and same_file(path, target):
-                raise ValueError(f"The {what} {target} is also an input: write to another file, or the input would be lost.")
+def check_outputs(inputs: Sequence[Path], output: Path, report_path: Optional[Path], *, overwrite: bool = False) -> None:
+    """Before any work: no input is a file the run writes, OUTPUT and the report exist only
+    with `overwrite`, every file can be written (its folder is created)."""
+    check_written_files(
+        inputs, {"OUTPUT": output, "--report": report_path}, overwrite=overwrite, command="annotate",
+        scratch={"OUTPUT.partial": checkpoint.partial_path(output), "progress file": checkpoint.progress_path(output)},
+        make_dirs=True,
+    )
 
 
 def default_report_path(output: Union[str, Path]) -> Path:
@@ -142,9 +149,7 @@ def annotate_files(
     output_format = check_format(output_format or guess_output_format(output), WRITERS, "output")
     if n_process > 1 and gpu_id >= 0:
         raise ValueError("n_process > 1 runs several CPU processes; on a GPU use n_process 1 and a larger batch size.")
-    check_outputs(inputs, output, report_path)
-    if output.exists() and not overwrite and not checkpoint.partial_path(output).exists():
-        raise OutputExistsError(f"{output} exists: pass --overwrite to replace it, or choose another OUTPUT.")
+    check_outputs(inputs, output, report_path, overwrite=overwrite)
     nlp = load_pipeline(pipeline, gpu_id=gpu_id)
     name = origin or pipeline_name(pipeline, nlp)
     limit = max_length or nlp.max_length
@@ -186,12 +191,23 @@ def annotate_files(
         last_save[:] = [time.perf_counter(), state["records_done"]]
 
     finished = False
+    counts = report.counts()
     try:
         for record, n_words in annotate_records(nlp, items, name=name, replace=replace, max_length=limit,
                                                 batch_size=batch_size, n_process=n_process, report=report):
             if record is not None:
-                file_.write(writer.record(record, state["written"] == 0).encode("utf-8"))
-                state["written"] += 1
+                try:
+                    chunk = writer.record(record, state["written"] == 0).encode("utf-8")
+                except (ValueError, TypeError) as err:  # UnicodeEncodeError is a ValueError
+                    # The counts made for this record since the last one are taken back: it is skipped.
+                    report.restore(counts)
+                    report.skip(Malformed(record.source, record.line, f"cannot be written as {output_format}: {err}",
+                                          record.index, record.id))
+                    chunk = None
+                if chunk is not None:
+                    file_.write(chunk)
+                    state["written"] += 1
+            counts = report.counts()
             state["records_done"] += 1
             if bar is not None:
                 bar.update(1)
@@ -247,12 +263,19 @@ def annotate_records(
     """
     report = report if report is not None else AnnotateReport()
     limit = max_length or nlp.max_length
-    pending: Deque[List[Any]] = deque()  # [item, pieces left, words, predictions, cut into pieces]
+    # [item, pieces left, words, predictions, cut into pieces, punctuation runs broken], by a plain
+    # number: with n_process > 1, nlp.pipe gives back copies of the contexts, never the objects sent.
+    pending: Dict[int, List[Any]] = {}
+    order: Deque[int] = deque()
+    counter = [0]
 
-    def pieces() -> Iterator[Tuple[str, List[Any]]]:
+    def pieces() -> Iterator[Tuple[str, Tuple[int, int, Optional[str]]]]:
         for item in items:
-            entry: List[Any] = [item, 0, 0, [], False]
-            pending.append(entry)
+            key = counter[0]
+            counter[0] += 1
+            entry: List[Any] = [item, 0, 0, [], False, 0]
+            pending[key] = entry
+            order.append(key)
             if isinstance(item, Malformed):
                 continue
             # All pieces of a record are counted before the first is sent, so the record
@@ -266,25 +289,35 @@ def annotate_records(
                 todo.extend((passage.text[start:end], passage.offset + start) for start, end in spans)
             entry[1] = len(todo)
             for text, offset in todo:
-                yield text, [entry, offset]
+                safe, runs = break_punct_runs(text)
+                entry[5] += runs
+                # The original text travels along only when the pipeline sees another one.
+                yield safe, (key, offset, text if runs else None)
 
     def ready() -> Iterator[Tuple[Optional[Record], int]]:
-        while pending and pending[0][1] == 0:
-            item, _, words, predicted, split = pending.popleft()
+        while order and pending[order[0]][1] == 0:
+            item, _, words, predicted, split, runs = pending.pop(order.popleft())
             if isinstance(item, Malformed):
                 report.skip(item)
                 yield None, 0
             else:
                 report.words += words
                 report.records_split += int(split)
+                if runs:
+                    report.warn(item.source, item.line, item.id,
+                                f"{runs} run(s) of more than {PUNCT_RUN} punctuation characters were broken with spaces "
+                                "for the tokenizer (offsets and written text unchanged)")
                 yield _finish(item, predicted, replace, report), words
 
     stream = nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size, n_process=n_process)
-    for doc, (entry, offset) in stream:
+    for doc, (key, offset, original) in stream:
+        entry = pending[key]
         entry[1] -= 1
         entry[2] += len(doc)
+        text = doc.text if original is None else original
         entry[3].extend(
-            Annotation(offset + e.start_char, offset + e.end_char, e.text, e.label_, e.kb_id_, origin=name)
+            Annotation(offset + e.start_char, offset + e.end_char, text[e.start_char:e.end_char], e.label_, e.kb_id_,
+                       origin=name)
             for e in doc.ents
         )
         yield from ready()

@@ -9,6 +9,11 @@ sentence-level BioC file) is kept but not annotated. Predicted annotations are a
 to the passage holding their start, with ids `P1`, `P2`, ... and the infon
 `annotator` (the pipeline's name).
 
+XML output is always well-formed: characters XML 1.0 cannot hold, even escaped
+(control characters other than tab, line feed and carriage return; U+FFFE, U+FFFF),
+are written as U+FFFD, one character for one so every offset holds; a carriage
+return is written as `&#13;` so that readers do not turn it into a line feed.
+
 XML is read as a stream (`iterparse`), so a collection of any size fits in memory
 one document at a time. A document missing its id or a passage's offset, or with
 offsets that are not integers, is a malformed record (file, document number, id);
@@ -17,6 +22,7 @@ with the documents before it read.
 """
 import datetime
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Union
@@ -27,6 +33,14 @@ from .base import Item, Writer, sorted_annotations
 
 class BioCError(ValueError):
     pass
+
+
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` with every character XML 1.0 cannot hold replaced by U+FFFD (same length)."""
+    return NOT_XML.sub("\ufffd", text)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -83,14 +97,19 @@ def _xml_document(elem) -> Dict[str, Any]:
 
 def read_bioc_json(path: Union[str, Path]) -> Iterator[Item]:
     """YIELDS (Item): a Record per document of a BioC JSON collection (or a list of collections)."""
+    from .jsonl import JsonlFieldError, loads_strict
+
     source = str(path)
     try:
-        data = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+        data = loads_strict(Path(path).read_bytes().decode("utf-8-sig"), "file")
     except UnicodeDecodeError as err:
         yield Malformed(source, 0, f"not valid UTF-8 ({err}); re-encode the file as UTF-8")
         return
     except json.JSONDecodeError as err:
         yield Malformed(source, err.lineno, f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})")
+        return
+    except JsonlFieldError as err:
+        yield Malformed(source, 0, f"not strict JSON: {err}")
         return
     collections = data if isinstance(data, list) else [data]
     index = 0
@@ -112,39 +131,65 @@ def read_bioc_json(path: Union[str, Path]) -> Iterator[Item]:
 
 def _int(value: Any, what: str) -> int:
     try:
-        if isinstance(value, bool):
+        if isinstance(value, (bool, float)):
             raise TypeError
         return int(value)
     except (TypeError, ValueError):
         raise BioCError(f"{what} must be an integer, found {value!r}") from None
 
 
+def _objects(value: Any, what: str) -> List[Dict[str, Any]]:
+    """`value` as a list of objects (None or absent: []), else a BioCError naming `what`."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BioCError(f"{what} must be a list of objects, found {json.dumps(value, default=repr)[:80]}")
+    return value
+
+
+def _infon_dict(value: Any, what: str) -> Dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BioCError(f"{what} infons must be an object of key: value, found {json.dumps(value, default=repr)[:80]}")
+    return dict(value)
+
+
 def _record(doc: Dict[str, Any], source: str, index: int, fmt: str) -> Record:
     rid = doc.get("id")
     if rid in (None, ""):
         raise BioCError("document without an <id>")
+    if not isinstance(rid, (str, int)) or isinstance(rid, bool):
+        raise BioCError(f"document id must be a string, found {json.dumps(rid, default=repr)[:80]}")
     passages: List[Passage] = []
     annotations: List[Annotation] = []
-    for p in doc.get("passages") or []:
+    for p in _objects(doc.get("passages"), f"document {rid}: 'passages'"):
         offset = _int(p.get("offset"), f"document {rid}: passage offset")
         text = p.get("text")
+        if text is not None and not isinstance(text, str):
+            raise BioCError(f"document {rid}: the text of the passage at offset {offset} must be a string, "
+                            f"found {json.dumps(text, default=repr)[:80]}")
         extra = {k: p[k] for k in ("sentences", "relations", "_xml_sentences", "_xml_relations") if p.get(k)}
         extra["has_text"] = text is not None
-        infons = dict(p.get("infons") or {})
-        passages.append(Passage(offset, text or "", infons.get("type", "text"), infons, extra))
-        for a in p.get("annotations") or []:
+        infons = _infon_dict(p.get("infons"), f"document {rid}: passage {offset}:")
+        passages.append(Passage(offset, text or "", str(infons.get("type", "text")), infons, extra))
+        for a in _objects(p.get("annotations"), f"document {rid}: passage {offset}: 'annotations'"):
+            what = f"document {rid}: annotation {a.get('id', '')!r}"
             locations = tuple(
-                (_int(loc.get("offset"), f"document {rid}: annotation offset"),
-                 _int(loc.get("offset"), "") + _int(loc.get("length"), f"document {rid}: annotation length"))
-                for loc in a.get("locations") or []
+                (_int(loc.get("offset"), f"{what}: location offset"),
+                 _int(loc.get("offset"), "") + _int(loc.get("length"), f"{what}: location length"))
+                for loc in _objects(a.get("locations"), f"{what}: 'locations'")
             )
             if not locations:
-                raise BioCError(f"document {rid}: annotation {a.get('id', '')!r} has no location")
-            ainfons = dict(a.get("infons") or {})
+                raise BioCError(f"{what} has no location")
+            ainfons = _infon_dict(a.get("infons"), f"{what}:")
+            atext = a.get("text") or ""
+            if not isinstance(atext, str):
+                raise BioCError(f"{what}: text must be a string, found {json.dumps(atext, default=repr)[:80]}")
             annotations.append(Annotation(
-                min(s for s, _ in locations), max(e for _, e in locations), a.get("text") or "",
-                ainfons.get("type", ""), ainfons.get("identifier", ""),
-                ainfons.get("annotator", INPUT_ORIGIN) if ainfons.get("annotator") else INPUT_ORIGIN,
+                min(s for s, _ in locations), max(e for _, e in locations), atext,
+                str(ainfons.get("type", "")), str(ainfons.get("identifier", "")),
+                str(ainfons.get("annotator", INPUT_ORIGIN)) if ainfons.get("annotator") else INPUT_ORIGIN,
                 str(a.get("id", "")), locations if len(locations) > 1 else (), ainfons,
                 extra={"passage": offset},
             ))
@@ -154,7 +199,7 @@ def _record(doc: Dict[str, Any], source: str, index: int, fmt: str) -> Record:
         raise BioCError(f"document {rid}: {problem}")
     extra = {k: doc[k] for k in ("relations", "_xml_relations") if doc.get(k)}
     return Record(str(rid), passages, annotations, source=source, index=index, format=fmt,
-                  infons=dict(doc.get("infons") or {}), extra=extra)
+                  infons=_infon_dict(doc.get("infons"), f"document {rid}:"), extra=extra)
 
 
 # ---- writing ---------------------------------------------------------------------------
@@ -269,7 +314,7 @@ class BioCXmlWriter(Writer):
     def header(self) -> str:
         from xml.sax.saxutils import escape
 
-        f = {k: escape(v) for k, v in _collection_fields(self.collection).items()}
+        f = {k: escape(xml_safe(v)) for k, v in _collection_fields(self.collection).items()}
         return ("<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE collection SYSTEM 'BioC.dtd'>\n<collection>"
                 f"<source>{f['source']}</source><date>{f['date']}</date><key>{f['key']}</key>\n")
 
@@ -296,7 +341,9 @@ class BioCXmlWriter(Writer):
                 pe.append(ET.fromstring(raw))
         for raw in doc.get("_xml_relations", []):
             elem.append(ET.fromstring(raw))
-        return ET.tostring(elem, encoding="unicode") + "\n"
+        # ElementTree escapes &, < and > but writes control characters as they are (not
+        # well-formed) and a carriage return in text raw (read back as a line feed).
+        return xml_safe(ET.tostring(elem, encoding="unicode")).replace("\r", "&#13;") + "\n"
 
     def footer(self) -> str:
         return "</collection>\n"

@@ -6,7 +6,10 @@ optional `text`, `identifier`, `origin`, `locations` and `infons`, character off
 into `text`; `passages` (optional) are `{"offset", "text", "kind", "infons"}` whose
 texts, placed at their offsets, must make up `text`. Other keys are kept and written
 back. A line that is not JSON, not an object, or whose fields are wrong is a malformed
-record (file, line, problem).
+record (file, line, problem); so is a line that is not strict JSON (`NaN`, `Infinity`,
+which Python's reader accepts but no strict reader does), one nested too deeply to
+read, and one holding a lone surrogate (`"\\ud800"`: a broken UTF-16 escape, which is
+not text and cannot be written as UTF-8). Output is always strict JSON.
 
 Output: the same, with `id`, `text`, `passages` (only when a record has more than one
 or they carry infons), `entities` sorted by offset (`origin` only for predicted ones,
@@ -16,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Union
 
-from ..records import INPUT_ORIGIN, Annotation, Malformed, Passage, Record, check_annotation, check_passages
+from ..records import INPUT_ORIGIN, Annotation, Malformed, Passage, Record, check_annotation, check_passages, find_surrogate
 from .base import Item, Writer, iter_lines, sorted_annotations
 
 RESERVED = ("id", "text", "passages", "entities")
@@ -24,6 +27,31 @@ RESERVED = ("id", "text", "passages", "entities")
 
 class JsonlFieldError(ValueError):
     pass
+
+
+def _not_strict(constant: str) -> Any:
+    raise JsonlFieldError(
+        f"{constant} is not a JSON value (strict JSON has no NaN or Infinity): write it as null or a string"
+    )
+
+
+def loads_strict(line: str, what: str = "line") -> Any:
+    """Parse strict JSON: NaN and Infinity, deep nesting and lone surrogates raise JsonlFieldError."""
+    try:
+        obj = json.loads(line, parse_constant=_not_strict)
+    except RecursionError:
+        raise JsonlFieldError(f"the {what} is nested too deeply to read (more than about 900 levels of [ or {{)") from None
+    if "\\u" in line or "\\U" in line:
+        try:
+            where = find_surrogate(obj)
+        except RecursionError:
+            where = None
+        if where:
+            raise JsonlFieldError(
+                f"{where} holds a lone surrogate (a \\ud800-\\udfff escape without its pair), which is not text "
+                "and cannot be written as UTF-8: fix the program that wrote it, or remove the escape"
+            )
+    return obj
 
 
 def read_jsonl(path: Union[str, Path]) -> Iterator[Item]:
@@ -38,7 +66,7 @@ def read_jsonl(path: Union[str, Path]) -> Iterator[Item]:
             yield Malformed(str(path), line_no, str(error), index, default_id)
         else:
             try:
-                yield _record(json.loads(line), str(path), line_no, index, default_id)
+                yield _record(loads_strict(line), str(path), line_no, index, default_id)
             except json.JSONDecodeError as err:
                 yield Malformed(str(path), line_no, f"not valid JSON ({err.msg} at character {err.colno})", index, default_id)
             except JsonlFieldError as err:
@@ -58,10 +86,18 @@ def _record(obj: Any, source: str, line_no: int, index: int, default_id: str) ->
     passages = [Passage(0, text)]
     if "passages" in obj:
         try:
-            passages = [Passage(int(p["offset"]), str(p["text"]), p.get("kind", "text"), dict(p.get("infons", {})))
-                        for p in obj["passages"]]
+            if not isinstance(obj["passages"], list):
+                raise TypeError(f"found {type(obj['passages']).__name__}")
+            passages = []
+            for p in obj["passages"]:
+                if not isinstance(p, dict) or not isinstance(p.get("text"), str) or not isinstance(p.get("infons", {}), dict):
+                    raise TypeError(f"found {json.dumps(p, ensure_ascii=False)[:80]}")
+                if not isinstance(p.get("offset"), int) or isinstance(p.get("offset"), bool):
+                    raise TypeError(f"offset {p.get('offset')!r} is not an integer")
+                passages.append(Passage(p["offset"], p["text"], str(p.get("kind", "text")), dict(p.get("infons", {}))))
         except (KeyError, TypeError, ValueError) as err:
-            raise JsonlFieldError(f"'passages' must be a list of {{'offset', 'text'}} objects ({type(err).__name__}: {err})") from None
+            raise JsonlFieldError(f"'passages' must be a list of {{'offset', 'text'}} objects with an integer offset, "
+                                  f"a string text and an infons object ({err})") from None
         problem = check_passages(passages)
         if problem:
             raise JsonlFieldError(problem)
@@ -69,18 +105,30 @@ def _record(obj: Any, source: str, line_no: int, index: int, default_id: str) ->
             if text[p.offset:p.end] != p.text:
                 raise JsonlFieldError(f"the passage at offset {p.offset} is not the text at that offset")
     annotations = []
-    for i, ent in enumerate(obj.get("entities") or []):
+    entities = obj.get("entities") or []
+    if not isinstance(entities, list):
+        raise JsonlFieldError(f"'entities' must be a list of {{'start', 'end', 'label'}} objects, found {json.dumps(entities)[:80]}")
+    for i, ent in enumerate(entities):
         try:
+            if not isinstance(ent, dict):
+                raise TypeError(f"found {json.dumps(ent, ensure_ascii=False)[:80]}")
             start, end = ent["start"], ent["end"]
             if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)):
                 raise TypeError("start and end must be integers")
+            if not isinstance(ent.get("infons", {}), dict):
+                raise TypeError(f"'infons' must be an object, found {ent['infons']!r}")
+            locations = ent.get("locations", ())
+            if not isinstance(locations, (list, tuple)) or not all(
+                    isinstance(loc, list) and len(loc) == 2 and all(isinstance(x, int) and not isinstance(x, bool) for x in loc)
+                    for loc in locations):
+                raise TypeError(f"'locations' must be a list of [start, end] integer pairs, found {json.dumps(locations)[:80]}")
             ann = Annotation(
                 start, end, str(ent.get("text", text[start:end])), str(ent["label"]), str(ent.get("identifier", "")),
                 str(ent.get("origin", INPUT_ORIGIN)), str(ent.get("id", "")),
-                tuple(tuple(loc) for loc in ent.get("locations", ())), dict(ent.get("infons", {})),
+                tuple(tuple(loc) for loc in locations), dict(ent.get("infons", {})),
             )
         except (KeyError, TypeError, ValueError) as err:
-            raise JsonlFieldError(f"entity {i + 1} must have integer 'start' and 'end' and a 'label' ({type(err).__name__}: {err})") from None
+            raise JsonlFieldError(f"entity {i + 1} must be an object with integer 'start' and 'end' and a 'label' ({err})") from None
         problem = check_annotation(ann, text)
         if problem:
             raise JsonlFieldError(f"entity {i + 1}: {problem}")
@@ -124,7 +172,7 @@ class JsonlWriter(Writer):
     suffix = ".jsonl"
 
     def record(self, record: Record, first: bool) -> str:
-        return json.dumps(record_dict(record), ensure_ascii=False) + "\n"
+        return json.dumps(record_dict(record), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def entity_dicts(record: Record) -> List[Dict[str, Any]]:
