@@ -13,6 +13,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
+from spacy_maize_ner.encoders.lexical import feature_names
 from spacy_maize_ner.encoders.regimes import read_regime
 from spacy_maize_ner.encoders.train import budget_overrides, train_regime
 from spacy_maize_ner.naming import transformer_pipeline_name
@@ -36,6 +37,7 @@ def main(
     regimes_dir: Path = typer.Option(ROOT / "configs" / "regimes", "--regimes-dir", help="Folder of regime files"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
     head: str = typer.Option("transition", "--head", help="NER head: transition (the config's own) or a file of configs/heads/ (token)"),
+    features: str = typer.Option("none", "--features", help="Comma-separated files of configs/features/ (lexical: case and shape beside the encoder); none for none"),
     budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg); --max-steps, --eval-frequency and --section.key options win over it"),
     max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps; 0 keeps the config's (or the budget's)"),
     eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency; 0 keeps the config's (or the budget's)"),
@@ -46,7 +48,8 @@ def main(
         for spec in specs:
             target = output / transformer_pipeline_name(encoder, spec.name)
             msg.divider(f"{encoder} / {spec.name} -> {target}")
-            train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id, head=head)
+            train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id, head=head,
+                         features=feature_names(features))
     msg.good(f"Trained {len(specs)} regime(s) for {len(split_list(encoders))} encoder(s) in {output}")
 
 
