@@ -11,10 +11,12 @@ benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rend
         --seed 0 --seed 1 --seed 2
     python benchmarks/bench_transformers.py --encoder minilm --regime full --head token --head-lr 1e-3
     python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0 --total-steps 436 --tag sched436
+    python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0 --seed 1 --seed 2 --features lexical
 
 The flags' defaults are the shipped config's (configs/transformer.cfg: encoder 2e-4, head
 2e-4, 1,000-word batches, one epoch). Runs are named by spacy_maize_ner.naming
-(`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant. The epoch
+(`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant, and
+--features (configs/features/, e.g. lexical) adds its names to the tag (`...-transition-lexical`). The epoch
 budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
 about 20 minutes with two torch threads, 25 with one. `--lanes 2` runs two side by side, each
 pinned to its own core with one torch thread, and writes each run's rows as soon as it ends.
@@ -78,19 +80,21 @@ def _build_corpus(shared: Path) -> Path:
 
 @app.command("job")
 def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2e-4, batch_words: int = 1000, tag: str = "",
-        head: str = "transition", head_lr: float = 2e-4, total_steps: int = 0,
+        head: str = "transition", head_lr: float = 2e-4, total_steps: int = 0, features: str = "none",
         shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
     import srsly
 
+    from spacy_maize_ner.encoders.lexical import feature_names
     from spacy_maize_ner.encoders.regimes import read_regime
     from spacy_maize_ner.encoders.train import train_regime
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
     from spacy_maize_ner.naming import benchmark_run_name, seeded
 
     corpus_dir = _build_corpus(shared)
-    base = benchmark_run_name("trf", ENCODERS[encoder], regime, head=head, tag=tag)
+    feature_sets = feature_names(features)
+    base = benchmark_run_name("trf", ENCODERS[encoder], regime, head=head, tag="-".join([*filter(None, [tag]), *feature_sets]))
     name = seeded(base, seed)
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
@@ -99,7 +103,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
         if key.endswith(("initial_rate", "final_rate")) and key in spec.overrides:
             overrides.pop(key)
     start = time.perf_counter()
-    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
+    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head, features=feature_sets)
     train_seconds = time.perf_counter() - start
     # the high-water mark of training (and loading); evaluation and exports come after it
     train_peak_rss_mb = peak_rss_mb()
@@ -122,7 +126,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
         "pipeline": base,
         "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
         "regime": regime,
-        "params": {"epochs": epochs, "head": head,
+        "params": {"epochs": epochs, "head": head, **({"features": feature_sets} if feature_sets else {}),
                    "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")),
                    "head_learn_rate": overrides.get("training.optimizer.groups.head.learn_rate.initial_rate", spec.overrides.get("training.optimizer.groups.head.learn_rate.initial_rate")),
                    "steps_per_epoch": round(STEPS_PER_EPOCH * 2000 / batch_words),
@@ -136,7 +140,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 1, lr: float = 2
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}"
         f" --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}" + (f" --tag {tag}" if tag else "")
-        + (f" --total-steps {total_steps}" if total_steps else ""),
+        + (f" --total-steps {total_steps}" if total_steps else "") + (f" --features {','.join(feature_sets)}" if feature_sets else ""),
     }
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
@@ -153,6 +157,7 @@ def run(
     head: List[str] = typer.Option(["transition"], "--head", help="transition (the config's own), token (configs/heads/token.cfg)"),
     head_lr: float = typer.Option(2e-4, "--head-lr", help="Peak learning rate of the head's parameter group (the shipped config's)"),
     total_steps: int = typer.Option(0, "--total-steps", help="End the rate's warm-up/decay schedule after N steps (0: the epoch budget's; evaluations unchanged)"),
+    features: str = typer.Option("none", "--features", help="Feature sets of configs/features/ (lexical: case and shape beside the encoder), comma-separated; none for none"),
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
     lanes: int = typer.Option(1, help="Runs side by side, each pinned to a core of its own with one torch thread (2 on a 2-core machine)"),
     shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
@@ -160,7 +165,8 @@ def run(
     if lanes > 1:
         _build_corpus(shared)  # once, before lanes could each start building it
     jobs = [[__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr), "--batch-words", str(batch_words),
-             "--tag", tag, "--head", h, "--head-lr", str(head_lr), "--total-steps", str(total_steps), "--shared", str(shared)]
+             "--tag", tag, "--head", h, "--head-lr", str(head_lr), "--total-steps", str(total_steps), "--features", features,
+             "--shared", str(shared)]
             for e in encoder for r in regime for h in head for s in seed]
     failed = run_lanes(jobs, results, lanes)
     render()
