@@ -3,6 +3,12 @@
 The only difference from `spacy-transformers.TransformerModel.v3` is that a local folder
 is accepted wherever a hub id is, and that an encoder that cannot be loaded fails with an
 error that says how to work offline instead of a bare hub traceback.
+
+The name is resolved in `initialize()`, when the weights are first loaded for training,
+never when the model is constructed: spaCy builds every component from the config before
+`from_disk` restores the weights, tokenizer and HF config that a saved pipeline carries,
+so a trained or packaged pipeline loads anywhere, whether or not the folder or hub id it
+was trained from still exists (its origin is in meta.json, `maize_ner.encoder_origin`).
 """
 from typing import Callable, Dict, List
 
@@ -27,7 +33,7 @@ def create_encoder(
     """name (str): a hub id or a local folder (see resolve.py); the rest as in TransformerModel.v3."""
     return transformer_model(
         name,
-        resolve_encoder(name),
+        name,
         get_spans=get_spans,
         tokenizer_config=tokenizer_config,
         transformer_config=transformer_config,
@@ -46,7 +52,9 @@ def transformer_model(
     mixed_precision: bool,
     grad_scaler_config: Dict,
 ) -> Model[List[Doc], FullTransformerBatch]:
-    """A TransformerModel of the encoder at `resolved` whose init fails with the offline hint for `name`."""
+    """A TransformerModel of the encoder `resolved` (a hub id, or a folder resolved at init)
+    whose init fails with the offline hint for `name`. Nothing is resolved or read before
+    init: loading a saved pipeline never needs the encoder it was trained from."""
     model = TransformerModel(
         resolved,
         get_spans=get_spans,
@@ -58,6 +66,8 @@ def transformer_model(
     load = model.init
 
     def init(model: Model, X=None, Y=None):
+        if not model.attrs["has_transformer"]:
+            model.attrs["name"] = resolve_encoder(str(model.attrs["name"]))
         try:
             return load(model, X=X, Y=Y)
         except OSError as error:

@@ -88,11 +88,25 @@ def regime_overrides(regime: Regime, overrides: Optional[Dict[str, Any]] = None)
     return {**regime.overrides, **(overrides or {})}
 
 
+def encoder_origin(encoder: str) -> Dict[str, Optional[str]]:
+    """Provenance of the encoder a pipeline was trained from: its name as configured, and the
+    digest of its weight files (encoders/fingerprint.py; None for a hub id). For the record
+    only: a saved pipeline carries its weights and never needs the encoder to load."""
+    from .fingerprint import encoder_fingerprint
+
+    try:
+        digest = encoder_fingerprint(encoder)
+    except FileNotFoundError:
+        digest = None
+    return {"name": encoder, "sha256": digest}
+
+
 def write_regime_meta(model_dir: Path, regime: Regime, encoder: str, extra: Optional[Dict[str, Any]] = None) -> None:
     """Record regime and encoder in the saved pipeline's meta.json (read by the report and `package`)."""
     meta_path = Path(model_dir) / "meta.json"
     meta = srsly.read_json(meta_path)
-    meta[REGIME_META_KEY] = {"regime": regime.name, "regime_description": regime.description, "encoder": encoder, **(extra or {})}
+    meta[REGIME_META_KEY] = {"regime": regime.name, "regime_description": regime.description, "encoder": encoder,
+                             "encoder_origin": encoder_origin(encoder), **(extra or {})}
     srsly.write_json(meta_path, meta)
 
 

@@ -26,7 +26,6 @@ from thinc.api import Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
 from ..encoders.architecture import transformer_model
-from ..encoders.resolve import EncoderNotFoundError, resolve_encoder
 from .methods import PeftMethod, require_peft
 from .shim import PeftShim
 
@@ -59,15 +58,12 @@ def create_peft_encoder(
             '(@misc = "spacy_maize_ner.lora.v1", "spacy_maize_ner.prompt_tuning.v1" or '
             f'"spacy_maize_ner.prefix_tuning.v1"); got {type(peft).__name__}.'
         )
-    try:
-        resolved = resolve_encoder(name)
-    except EncoderNotFoundError:
-        # A self-contained pipeline (save_base = true) loads without its base encoder; an
-        # adapter-only one fails in PeftShim.from_bytes, and training in init, with the fix.
-        resolved = name
+    # Nothing is resolved here (Encoder.v1 resolves in init): a self-contained or merged
+    # pipeline loads without its base encoder; an adapter-only one finds its base in
+    # PeftShim.from_bytes (peft/base.py), or fails there with the ways to provide it.
     model = transformer_model(
         name,
-        resolved,
+        name,
         get_spans=get_spans,
         tokenizer_config=tokenizer_config,
         transformer_config=transformer_config,

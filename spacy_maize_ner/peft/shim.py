@@ -8,8 +8,10 @@ randomly initialised encoder without adapters. This shim writes and reads its ow
 
 - adapter-only (save_base = false, the default): the tokenizer, the adapter weights and a
   reference to the base encoder (its config name, its resolved folder and a SHA-256 of its
-  weights). Loading resolves the reference, checks the hash and fails if the encoder is
-  missing or has other weights. A few MB instead of the whole encoder.
+  weights). Loading looks for the base where peft/base.py says (a config override,
+  $MAIZE_NER_ENCODERS, the recorded folder and name, installed packages), takes the first
+  with the recorded hash and fails with every way to provide it otherwise. A few MB
+  instead of the whole encoder.
 - self-contained (save_base = true): the whole peft-wrapped state dict, loaded strictly.
 
 After a load the adapter weights are compared with the saved ones; any difference raises.
@@ -28,6 +30,7 @@ from spacy_transformers.util import make_tempdir
 from thinc.api import get_torch_default_device
 
 from ..encoders.resolve import EncoderNotFoundError, resolve_encoder
+from .base import base_candidates, missing_base_message
 from .methods import PeftMethod, peft_config, require_peft
 from .module import PeftTransformer, text_budget
 
@@ -202,30 +205,23 @@ class PeftShim(HFShim):
         return self
 
     def _load_base(self, info: Dict[str, Any], config: Any):
-        """Resolve the base encoder reference and check its weights. RETURNS (model, path)."""
-        candidates = [c for c in (info.get("path"), info.get("name")) if c]
-        errors = []
-        for candidate in candidates:
+        """Find the base encoder (peft/base.py: config override, $MAIZE_NER_ENCODERS, the recorded
+        folder and name, installed packages) whose weights have the recorded SHA-256.
+        RETURNS (model, path)."""
+        tried = []
+        for origin, candidate in base_candidates(info, configured=self.base_name):
             try:
                 location = resolve_encoder(candidate)
                 model = self.model_cls.from_pretrained(location, config=config)
             except (EncoderNotFoundError, OSError, ValueError) as error:
-                errors.append(f"{candidate}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+                tried.append(f"{candidate} ({origin}): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
                 continue
             found = weights_fingerprint(model)
             if info.get("fingerprint") and found != info["fingerprint"]:
-                raise PeftLoadError(
-                    f"The base encoder at {location} has other weights than the one the adapter was trained on "
-                    f"(SHA-256 {found[:12]}..., expected {info['fingerprint'][:12]}...). Point the pipeline at the "
-                    "original encoder, or export it self-contained (save_base = true) or merged "
-                    "(scripts/export_peft.py --mode merged)."
-                )
+                tried.append(f"{location} ({origin}) has other weights (SHA-256 {found[:16]}...)")
+                continue
             return model.to(get_torch_default_device()), location
-        raise PeftLoadError(
-            f"The base encoder of this adapter-only pipeline was not found (tried {candidates}: {'; '.join(errors)}). "
-            f"Provide the encoder '{info.get('name')}' at that path (or in the Hugging Face cache for a hub id), or "
-            "export the pipeline self-contained (save_base = true) or merged (scripts/export_peft.py --mode merged)."
-        )
+        raise PeftLoadError(missing_base_message(info, tried))
 
     @staticmethod
     def _check_adapter(wrapped: PeftTransformer, saved: Dict[str, torch.Tensor], result: Any) -> None:
