@@ -7,7 +7,8 @@ return a string or (string, finish_reason). `script` is a queue of actions taken
 next requests, one each: ("status", code[, retry_after]), ("sleep", seconds) (then a
 normal answer), ("drop",) (close the connection without answering), ("cut",) (a body
 shorter than its Content-Length), ("raw", body) (a 200 with that body). `delay` sleeps
-before every answer. Every request is logged (path, payload, headers, arrival time), and
+before every answer; `usage=False` leaves the `usage` block out of every answer (as some
+servers do). Every request is logged (path, payload, headers, arrival time), and
 `max_in_flight` is the most requests handled at once.
 """
 import json
@@ -41,9 +42,10 @@ def document_of(prompt: str) -> str:
 
 
 class ChatServer:
-    def __init__(self, answer: Callable[[str, Dict[str, Any]], Any], delay: float = 0.0) -> None:
+    def __init__(self, answer: Callable[[str, Dict[str, Any]], Any], delay: float = 0.0, usage: bool = True) -> None:
         self.answer = answer
         self.delay = delay
+        self.usage = usage
         self.script: deque = deque()
         self.log: List[Request] = []
         self.lock = threading.Lock()
@@ -109,8 +111,10 @@ class ChatServer:
                 choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
             else:
                 choice = {"index": 0, "text": text, "finish_reason": finish}
-            body = json.dumps({"id": "x", "object": "chat.completion", "model": payload.get("model"),
-                               "choices": [choice], "usage": usage}).encode()
+            body = {"id": "x", "object": "chat.completion", "model": payload.get("model"), "choices": [choice]}
+            if self.usage:
+                body["usage"] = usage
+            body = json.dumps(body).encode()
         length = len(body)
         if action and action[0] == "cut":
             body = body[: len(body) // 2]

@@ -223,14 +223,20 @@ def test_cache_hit_on_rerun_makes_no_request_and_changed_model_misses(tmp_path, 
     table = {texts[0]: '{"GENE": ["ZmCCT9", "Tb1"]}', texts[1]: '{"GENE": ["Tb1"]}'}
     cache = str(tmp_path / "cache")
     with ChatServer(gene_answer(table)) as srv:
-        first = [ents(d) for d in make_nlp(srv.base_url, cache_dir=cache).pipe(texts)]
+        cold = make_nlp(srv.base_url, cache_dir=cache)
+        first = [ents(d) for d in cold.pipe(texts)]
         assert len(srv.log) == 3
+        _, paid = stats(cold)
         monkeypatch.delenv(KEY_ENV)  # a warm cache needs no key
         nlp = make_nlp(srv.base_url, cache_dir=cache)
         assert [ents(d) for d in nlp.pipe(texts)] == first
         assert len(srv.log) == 3  # zero requests
         _, usage = stats(nlp)
-        assert usage["cache_hits"] == 3 and usage["requests"] == 0 and usage["prompt_tokens"] == 0
+        assert usage["cache_hits"] == 3 and usage["requests"] == 0
+        # This run spent nothing; the answers still cost what the first run paid for them.
+        assert usage["run_prompt_tokens"] == 0 and usage["run_completion_tokens"] == 0
+        assert (usage["prompt_tokens"], usage["completion_tokens"]) == (paid["prompt_tokens"], paid["completion_tokens"])
+        assert paid["prompt_tokens"] == paid["run_prompt_tokens"] > 0
         monkeypatch.setenv(KEY_ENV, SECRET)
         other = make_nlp(srv.base_url, cache_dir=cache, model="other-model")
         list(other.pipe(texts))

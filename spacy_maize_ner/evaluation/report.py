@@ -199,8 +199,8 @@ def llm_lines(rows: List[Dict[str, Any]]) -> List[str]:
     enc_s = min((1000.0 / row["words_per_second"] for row in encoders), default=None)
     out = ["", "## Table 5: LLM pipelines (zero- and few-shot)", "",
            "| Model | Shots | API | Docs | Precision | Recall | F1 | Parsed % | Tokens / 1k words | Seconds / 1k words "
-           "| Price / 1k words | × encoder time |",
-           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "| Price / 1k words | Answers without usage | × encoder time |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     f_marks = rank_marks([row.get("ents_f") for row in llm])
     for row, mark in zip(llm, f_marks):
         info = row["llm"]
@@ -210,18 +210,29 @@ def llm_lines(rows: List[Dict[str, Any]]) -> List[str]:
         currency = cost.get("currency") or ""
         seconds = cost.get("seconds_per_1k_words")
         ratio = f"{seconds / enc_s:,.0f}×" if enc_s and seconds and not cost.get("cache_hits") else "–"
+        no_usage = cost.get("answers_without_usage", 0)
+        at_least = "≥ " if no_usage else ""  # answers without usage: tokens and price are lower bounds
+        if not currency:
+            price_cell = "–"
+        elif price is None:
+            price_cell = "unknown"
+        else:
+            price_cell = f"{at_least}{price:.4f} {currency}"
         out.append(
             f"| {row['pipeline']} | {info.get('shots', info.get('task', {}).get('examples', 0))} | {info.get('api', '?')} "
             f"| {row.get('documents', '?')} | {_cell(row.get('ents_p'))} | {_cell(row.get('ents_r'))} "
             f"| {_cell(row.get('ents_f'), mark)} | {'–' if parsed is None else f'{100 * parsed:.1f}'} "
-            f"| {cost.get('tokens_per_1k_words', 0):,.0f} | {'–' if seconds is None else f'{seconds:,.1f}'} "
-            f"| {'–' if not currency else f'{price:.4f} {currency}'} | {ratio} |"
+            f"| {at_least}{cost.get('tokens_per_1k_words', 0):,.0f} | {'–' if seconds is None else f'{seconds:,.1f}'} "
+            f"| {price_cell} | {no_usage} | {ratio} |"
         )
     hits = [row["pipeline"] for row in llm if (row["llm"].get("cost") or {}).get("cache_hits")]
     out += ["",
-            "Tokens are prompt plus completion tokens as the server counted them; seconds are wall time of the "
+            "Tokens are prompt plus completion tokens as the server counted them, for every answer scored, "
+            "whether it was asked in this run or read from the response cache (each cache entry keeps its usage; "
+            "the metrics file has what the run itself spent, run_*); ≥: some answers came without usage, so "
+            "tokens and price are lower bounds. Seconds are wall time of the "
             "run (waiting for the server included); price is the config's price table applied to the tokens "
-            "(– for a local model). Parsed %: answers read in a known shape (malformed, empty, truncated and "
+            "(– for a local model; unknown where the config's price was not checked). Parsed %: answers read in a known shape (malformed, empty, truncated and "
             "failed ones are counted in the metrics file). × encoder time: seconds per 1k words relative to the "
             "fastest transformer pipeline's evaluation run (separate runs; benchmarks/RESULTS.md has the ratio "
             "measured side by side on the same sentences)."]

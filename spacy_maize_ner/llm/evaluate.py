@@ -3,6 +3,11 @@
 Every LLM row goes through `evaluation.scoring.evaluate_pipeline` like the other
 pipelines; the model's usage counters and the task's answer counts are added under
 `metrics["llm"]`, so they are written beside the metrics in the same file.
+
+A row is written only when enough documents got an answer (`check_answers`): a run in
+which more than `max_failed_share` of the documents got no answer after all retries
+fails with a message and leaves an earlier row in place. A sample run's row carries the
+sample in its name (`row_name`), so it never replaces the full run's row.
 """
 import random
 import time
@@ -11,8 +16,51 @@ from typing import Any, Dict, Optional, Union
 
 from spacy.language import Language
 
+from ..cli_errors import MaizeNerError
 from ..evaluation.scoring import evaluate_pipeline
 from .cost import cost_summary
+
+DEFAULT_MAX_FAILED_SHARE = 0.05
+
+
+class TooManyFailuresError(MaizeNerError):
+    """Too many documents got no answer: the run's row would not measure the model."""
+
+
+def row_name(name: str, *, sample: int = 0, seed: int = 0) -> str:
+    """The row's name with the sample in it: e.g. llm-deepseek-v3.2-0shot-sample300-s0.
+
+    A full run (sample 0) keeps `name`; a name that already ends with the suffix is kept.
+    """
+    if sample <= 0:
+        return name
+    suffix = f"-sample{sample}-s{seed}"
+    return name if name.endswith(suffix) else name + suffix
+
+
+def check_answers(metrics: Dict[str, Any], *, max_failed_share: float = DEFAULT_MAX_FAILED_SHARE,
+                  row: Optional[Path] = None) -> None:
+    """Raise TooManyFailuresError when more than `max_failed_share` of the documents got no answer.
+
+    metrics (Dict[str, Any]): what `evaluate_llm` returned.
+    max_failed_share (float): 0.0-1.0; the share of documents allowed to lack an answer.
+    row (Optional[Path]): the row file that is then not written (named in the message).
+    """
+    if not 0.0 <= max_failed_share <= 1.0:
+        raise ValueError(f"max_failed_share must be between 0 and 1, got {max_failed_share}.")
+    answers = metrics["llm"].get("answers") or {}
+    docs = answers.get("docs") or metrics.get("documents") or 0
+    failed = answers.get("docs_failed", 0)
+    if docs and failed / docs > max_failed_share:
+        cost = metrics["llm"].get("cost") or {}
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted((cost.get("retry_reasons") or {}).items())) or "see the log"
+        kept = f" {row} was not written (an earlier row there is kept)." if row else ""
+        raise TooManyFailuresError(
+            f"{failed} of {docs} documents ({100 * failed / docs:.1f}%) got no answer from "
+            f"{metrics['llm'].get('endpoint')} after all retries (retry reasons: {reasons}), more than the "
+            f"{100 * max_failed_share:.1f}% allowed (--max-failed-share).{kept} Check the endpoint and "
+            "rerun: the answers received are cached, so only the missing ones are asked again."
+        )
 
 
 def load_llm_pipeline(config_path: Union[str, Path], overrides: Optional[Dict[str, Any]] = None) -> Language:

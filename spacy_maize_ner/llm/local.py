@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import srsly
 
-from .evaluate import evaluate_llm, load_llm_pipeline, sample_docbin
+from .evaluate import DEFAULT_MAX_FAILED_SHARE, check_answers, evaluate_llm, load_llm_pipeline, sample_docbin
 from .server import LocalServer, gemma_gguf
 
 logger = logging.getLogger("spacy_maize_ner.llm")
@@ -41,6 +41,7 @@ def run_local(
     fresh_cache: bool = False,
     prefix: str = "llm-gemma3-270m",
     overrides: Optional[Dict[str, Any]] = None,
+    max_failed_share: float = DEFAULT_MAX_FAILED_SHARE,
 ) -> List[Dict[str, Any]]:
     """Run and score every (api, shots) combination against one local server.
 
@@ -48,6 +49,8 @@ def run_local(
     n_threads (Optional[int]): the server's CPU threads (default: all cores). On a shared,
         loaded machine 1 is much faster than 2: llama.cpp's threads wait for each other.
     fresh_cache (bool): empty the response cache first (for timing); else a rerun resumes.
+    max_failed_share (float): a run with more documents without an answer stops here with
+        TooManyFailuresError, writing no row (see `check_answers`).
     RETURNS (List[Dict[str, Any]]): the metrics of each run (also written to `output`).
     """
     work_dir, output = Path(work_dir), Path(output)
@@ -74,6 +77,7 @@ def run_local(
                 metrics["split"] = "dev"
                 metrics["llm"].update({"sample": sample, "sample_seed": seed, "shots": k, "server": "llama-cpp-python",
                                        "gguf": gguf.name})
+                check_answers(metrics, max_failed_share=max_failed_share, row=output / f"{name}.json")
                 srsly.write_json(output / f"{name}.json", metrics)
                 logger.info("%s: F %.4f, %.0f%% parsed", name, metrics["ents_f"] or 0.0,
                             100 * (metrics["llm"]["answers"].get("share_parsed") or 0.0))

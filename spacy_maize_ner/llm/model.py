@@ -14,6 +14,12 @@ llama.cpp's server, Ollama) and keeps what each request cost.
 The key is read from the environment variable named by `api_key_env` when the first
 request is sent (a warm cache needs no key), and is kept nowhere: not in the config, the
 cache, the logs or the pipeline saved to disk.
+
+A failure that retrying cannot fix (401/403: the key; 404/400: model, endpoint or
+parameters; the key's variable unset) raises `RequestError` (a `MaizeNerError`, so the
+scripts print its message alone) and is never retried. Until the endpoint has accepted
+one request, requests go one at a time, so a wrong key costs one request, not one per
+thread; after such a failure no further request of the batch is sent.
 """
 import logging
 import os
@@ -93,6 +99,10 @@ class OpenAICompatible:
         self._local = threading.local()
         # Bounds requests in flight across calls and threads, not only within one batch.
         self._slots = threading.BoundedSemaphore(concurrency)
+        # Until one request has succeeded, one at a time (a wrong key or model costs one request).
+        self._probe = threading.Lock()
+        self._accepted = threading.Event()
+        self._fatal: Optional[RequestError] = None
         self._bar = None
 
     @property
@@ -101,6 +111,7 @@ class OpenAICompatible:
         return self._context_length
 
     def __call__(self, prompts: Iterable[Iterable[Any]]) -> Iterable[Iterable[Any]]:
+        self._fatal = None  # a refused request stops its batch; a new call may try again
         nested = [list(doc_prompts) for doc_prompts in prompts]
         flat = [p for doc_prompts in nested for p in doc_prompts]
         if self.concurrency == 1 or len(flat) <= 1:
@@ -125,10 +136,11 @@ class OpenAICompatible:
         key = self.key_for(prompt) if self.cache is not None else None
         if self.cache is not None:
             entry = self.cache.get(key)
-            if entry is not None:
-                self.stats.add(cache_hits=1)
+            if entry is not None and isinstance(entry.get("response"), dict):
+                response = LLMResponse.from_json(entry["response"], cached=True)
+                self.stats.add_answer(response.usage, cached=True)  # what producing it cost
                 self._tick()
-                return LLMResponse.from_json(entry["response"], cached=True)
+                return response
         payload = build_payload(self.api, self.model, prompt, self.params, self.system)
         session = self._session()
         api_key = self._api_key()
@@ -136,10 +148,7 @@ class OpenAICompatible:
         while True:
             start = time.perf_counter()
             try:
-                with self._slots:
-                    self.stats.add(requests=1)
-                    response = send(session, self.url, payload, api=self.api, api_key=api_key,
-                                    timeout=self.timeout, key_env=self.api_key_env)
+                response = self._send(session, payload, api_key)
             except RetryableError as err:
                 self.stats.add(request_seconds=time.perf_counter() - start)
                 if attempt >= self.retry.max_retries:
@@ -154,14 +163,34 @@ class OpenAICompatible:
                 attempt += 1
                 continue
             break
-        self.stats.add(request_seconds=time.perf_counter() - start, answers=1,
-                       prompt_tokens=response.usage.get("prompt_tokens", 0),
-                       completion_tokens=response.usage.get("completion_tokens", 0),
-                       answers_without_usage=0 if response.usage else 1)
+        self.stats.add(request_seconds=time.perf_counter() - start)
+        self.stats.add_answer(response.usage, cached=False)
         if self.cache is not None:
             self.cache.put(key, {"endpoint": self.url, "model": self.model, "params": self.params,
                                  "prompt": prompt, "system": self.system, "response": response.to_json()})
         self._tick()
+        return response
+
+    def _send(self, session: requests.Session, payload: Dict[str, Any], api_key: Optional[str]) -> LLMResponse:
+        """One request within the concurrency bound; one at a time until one has succeeded.
+        A RequestError stops this model: later calls raise it without sending anything."""
+        if self._accepted.is_set():
+            return self._send_now(session, payload, api_key)
+        with self._probe:
+            return self._send_now(session, payload, api_key)
+
+    def _send_now(self, session: requests.Session, payload: Dict[str, Any], api_key: Optional[str]) -> LLMResponse:
+        if self._fatal is not None:
+            raise RequestError(str(self._fatal))
+        try:
+            with self._slots:
+                self.stats.add(requests=1)
+                response = send(session, self.url, payload, api=self.api, api_key=api_key,
+                                timeout=self.timeout, key_env=self.api_key_env)
+        except RequestError as err:
+            self._fatal = err
+            raise
+        self._accepted.set()
         return response
 
     def _api_key(self) -> Optional[str]:
@@ -191,7 +220,7 @@ class OpenAICompatible:
 
             self._bar = tqdm(desc=f"{self.model} prompts", unit="prompt", leave=False, dynamic_ncols=True)
         stats = self.stats
-        self._bar.set_postfix(tokens=stats.prompt_tokens + stats.completion_tokens, cached=stats.cache_hits,
+        self._bar.set_postfix(tokens=stats.run_prompt_tokens + stats.run_completion_tokens, cached=stats.cache_hits,
                               retries=stats.retries, failed=stats.failed, refresh=False)
         self._bar.update(1)
 
@@ -240,7 +269,9 @@ def make_openai_compatible(
         (honouring Retry-After), 5xx, timeouts and dropped connections.
     cache_dir (Optional[str]): folder of the response cache; None: no cache.
     context_length (Optional[int]): the model's context in tokens; longer docs are split by sentence.
-    price (Optional[Dict]): {"input_per_million": .., "output_per_million": .., "currency": "USD"}.
+    price (Optional[Dict]): {"input_per_million": .., "output_per_million": .., "currency": "USD"};
+        a price left out or null is unknown ("price not checked"): the cost is then shown
+        as unknown, never as 0. A local model states 0.0 and currency "".
     progress_bar (bool): show a progress bar of answered prompts on stderr.
     RETURNS (OpenAICompatible): the model callable.
     """

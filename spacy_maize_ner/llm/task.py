@@ -6,8 +6,9 @@ knows, and maps every mention to character offsets with the policy of `align.py`
 Nothing is dropped silently: per run it counts answers parsed, empty, malformed,
 truncated (finish_reason "length") and failed (no answer after retries), and mentions
 found exactly, by case, ignoring whitespace, inline, hallucinated (not in the text),
-unaligned (not at token boundaries) and dropped as overlaps. Malformed, truncated and
-failed answers are logged with the document's id.
+unaligned (not at token boundaries) and dropped as overlaps, and documents with a shard
+that got no answer (`docs_failed`). Malformed, empty, truncated and failed answers are
+logged with the document's id.
 """
 import json
 import logging
@@ -182,6 +183,8 @@ class ExactNERTask:
             self.stats["entities"] += len(kept)
             doc.ents = kept
             doc.user_data[USER_DATA_KEY] = dict(doc_info)
+            if doc_info["failed"]:
+                self.stats["docs_failed"] += 1
             self.stats["docs"] += 1
             self._n_docs += 1
             yield doc
@@ -210,8 +213,8 @@ class ExactNERTask:
         if truncated:
             self.stats["truncated"] += 1
             info["truncated"] += 1
-        if parsed.status == "malformed" or truncated:
-            logger.warning("%s: %s answer%s: %r", self._doc_id(doc), "truncated" if truncated else "malformed",
+        if parsed.status in ("malformed", "empty") or truncated:
+            logger.warning("%s: %s answer%s: %r", self._doc_id(doc), "truncated" if truncated else parsed.status,
                            f" ({len(parsed.mentions)} mentions salvaged)" if parsed.mentions else "", text[:200])
         offset = shard.start_char
         starts, ends = token_bounds((t.idx - offset, t.idx - offset + len(t.text)) for t in shard)
@@ -241,6 +244,9 @@ class ExactNERTask:
         stats = dict(self.stats)
         answers = stats.get("answers", 0)
         stats["share_parsed"] = stats.get("parsed", 0) / answers if answers else None
+        docs = stats.get("docs", 0)
+        stats.setdefault("docs_failed", 0)
+        stats["share_docs_failed"] = stats["docs_failed"] / docs if docs else None
         return stats
 
     # Serialization: the few-shot examples travel with the pipeline, so a packaged

@@ -10,6 +10,7 @@ from typing import Any, Dict, Literal, Optional
 
 import requests
 
+from ..cli_errors import MaizeNerError
 from .response import LLMResponse
 from .retry import is_retryable_status, parse_retry_after
 
@@ -26,8 +27,13 @@ class RetryableError(Exception):
         self.retry_after = retry_after
 
 
-class RequestError(Exception):
-    """A failure that retrying will not fix (authentication, unknown model, bad request)."""
+class RequestError(MaizeNerError):
+    """A failure that retrying will not fix (authentication, unknown model, bad request).
+
+    Its message is the whole story (what failed, which key variable, what to set): the
+    scripts print it alone (`spacy_maize_ner.cli_errors`); callers catch this type (or
+    `MaizeNerError`) to end a run with the message and no traceback.
+    """
 
 
 def endpoint_url(base_url: str, api: Api) -> str:
