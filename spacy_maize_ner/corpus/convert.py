@@ -56,10 +56,12 @@ class _Candidate(NamedTuple):
     mention: PubTatorMention
     order: int  # position among the document's mentions
     trimmed: bool = False  # the offsets included whitespace around the mention
+    start_char: int = 0  # the span's character offsets, read once (each read makes Tokens)
+    end_char: int = 0
 
     @property
     def changed(self) -> bool:
-        return (self.span.start_char, self.span.end_char) != (self.mention.start, self.mention.end)
+        return (self.start_char, self.end_char) != (self.mention.start, self.mention.end)
 
 
 def pubtator_to_docs(
@@ -110,10 +112,13 @@ def pubtator_to_docs(
                 span = None if start >= end else doc.char_span(
                     start, end, label=label, kb_id=mention.identifier, alignment_mode="expand"
                 )
-                if span is None or not span.text.strip():
+                if span is not None:
+                    span_start, span_end = span.start_char, span.end_char
+                if span is None or not text[span_start:span_end].strip():
                     reason = "empty_span"  # only whitespace between the offsets
                 else:
-                    candidates.append(_Candidate(span, mention, order, (start, end) != (mention.start, mention.end)))
+                    trimmed = (start, end) != (mention.start, mention.end)
+                    candidates.append(_Candidate(span, mention, order, trimmed, span_start, span_end))
             if reason is not None:
                 report.add(reason, **_record(document, mention))
         kept = _resolve_overlaps(document, candidates, report)
@@ -172,7 +177,7 @@ def _resolve_overlaps(
     """
     ranked = sorted(
         candidates,
-        key=lambda c: (-(c.span.end_char - c.span.start_char), c.span.start_char, c.changed, c.order),
+        key=lambda c: (-(c.end_char - c.start_char), c.start_char, c.changed, c.order),
     )
     owner: Dict[int, _Candidate] = {}  # token index -> kept candidate covering it
     kept: List[_Candidate] = []
@@ -184,7 +189,7 @@ def _resolve_overlaps(
             same = (w.start, w.end, w.label_) == (span.start, span.end, span.label_)
             report.add(
                 "duplicate" if same else "overlap",
-                **_record(document, cand.mention, new_start=span.start_char, new_end=span.end_char),
+                **_record(document, cand.mention, new_start=cand.start_char, new_end=cand.end_char),
                 winner={
                     "line": winner.mention.line_no, "start": w.start_char, "end": w.end_char,
                     "text": w.text, "type": winner.mention.type, "identifier": winner.mention.identifier,
@@ -231,7 +236,7 @@ def _user_data(document: PubTatorDocument, kept: List[_Candidate]) -> Dict[str, 
         "title_length": len(document.title),
         "has_abstract": document.has_abstract,
     }
-    extra = {f"{c.span.start_char}:{c.span.end_char}": c.mention.extra for c in kept if c.mention.extra is not None}
+    extra = {f"{c.start_char}:{c.end_char}": c.mention.extra for c in kept if c.mention.extra is not None}
     if extra:
         data["pubtator_extra"] = extra
     data.update(relations_to_data(document))
