@@ -26,12 +26,12 @@ def request_key(endpoint: str, model: str, prompt: Any, params: Dict[str, Any]) 
 class ResponseCache:
     """Responses on disk under `path/<key[:2]>/<key>.json`.
 
-    path (Union[str, Path]): the cache folder, created when missing.
+    path (Union[str, Path]): the cache folder, created with the first answer stored (never
+        when a pipeline is only loaded).
     """
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
 
     def file(self, key: str) -> Path:
         return self.path / key[:2] / f"{key}.json"
