@@ -34,6 +34,7 @@ def annotate_cli(
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Ray actors (each loads the pipeline once)"),
     worker_cpus: float = typer.Option(1.0, "--worker-cpus", help="CPUs per Ray actor"),
     worker_gpus: float = typer.Option(0.0, "--worker-gpus", help="GPUs per Ray actor (e.g. 1 on a GPU cluster; the actor then uses gpu 0 of its own)"),
+    int8: bool = typer.Option(False, "--int8", help="Transformer pipelines on the CPU: quantize the encoder's linear layers to int8 after loading (faster; F1 change in benchmarks/RESULTS.md)"),
 ) -> None:
     """Annotate PubTator, BioC (XML/JSON), JSONL or plain text with a trained pipeline.
 
@@ -45,6 +46,9 @@ def annotate_cli(
     from .run import annotate_files
 
     try:
+        if use_ray and int8:  # the actors load the pipeline themselves
+            raise ValueError("--int8 is not available with --ray: annotate without --ray, or give --ray a pipeline written by "
+                             "spacy_maize_ner.encoders.quantize.write_cpu_pipeline (it quantizes itself when loaded).")
         if use_ray:
             from .distributed import annotate_on_ray
 
@@ -63,10 +67,16 @@ def annotate_cli(
                 f"with {workers} workers) -> {output}/manifest.json"
             )
             return
+        loaded, origin = pipeline, None
+        if int8:  # spacy_maize_ner/encoders/quantize.py
+            from ..encoders.quantize import load_int8
+            from .run import pipeline_name
+
+            loaded, origin = load_int8(pipeline, gpu_id=gpu_id), pipeline_name(pipeline, None)
         report = annotate_files(
-            pipeline, inputs, output, input_format=input_format, output_format=output_format, batch_size=batch_size,
+            loaded, inputs, output, input_format=input_format, output_format=output_format, batch_size=batch_size,
             n_process=n_process, gpu_id=gpu_id, replace=replace, max_length=max_length, overwrite=overwrite,
-            restart=restart, report_path=report_path, progress=progress,
+            restart=restart, report_path=report_path, progress=progress, origin=origin,
         )
     except KeyboardInterrupt:
         msg.warn("Interrupted: run the same command again to continue where it stopped.")
