@@ -114,3 +114,36 @@ def test_cpu_pipeline_loads_in_a_fresh_process(pipeline, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "['maize_sentencizer', 'transformer', 'maize_int8', 'ner'] True"
+
+
+def test_annotate_int8_quantizes_after_loading(pipeline, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from spacy_maize_ner.cli import app
+    from spacy_maize_ner.encoders import quantize
+
+    seen = []
+    original = quantize.quantize_pipeline
+    monkeypatch.setattr(quantize, "quantize_pipeline", lambda nlp, **kw: seen.append(nlp) or original(nlp, **kw))
+    texts = tmp_path / "in.jsonl"
+    texts.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(TEXTS)))
+    result = CliRunner().invoke(app, ["annotate", str(pipeline), str(texts), str(tmp_path / "out.jsonl"), "--int8", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1 and is_quantized(seen[0])
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize("extra, problem", [(["--gpu-id", "0"], "CPU"), (["--ray"], "not available with --ray")])
+def test_annotate_int8_refusals_are_one_paragraph(pipeline, tmp_path, extra, problem):
+    from typer.testing import CliRunner
+
+    from spacy_maize_ner.cli import app
+
+    texts = tmp_path / "in.txt"
+    texts.write_text(TEXTS[0] + "\n")
+    result = CliRunner().invoke(app, ["annotate", str(pipeline), str(texts), str(tmp_path / "out.jsonl"), "--int8", *extra])
+    assert result.exit_code == 1
+    assert problem in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out.jsonl").exists()
