@@ -2,9 +2,13 @@
 
     python -m spacy_maize_ner convert INPUT... OUTPUT --format pubtator|iob \\
         [--to docbin|iob|pubtator] [--labels Chemical,Disease | Gene:GENE] [--n-sents 1] \\
-        [--report REPORT.json] [--split 0.8,0.1,0.1 --seed 0]
-    python -m spacy_maize_ner stats CORPUS [--json OUT.json]
+        [--report REPORT.json] [--split 0.8,0.1,0.1 --seed 0] [--overwrite]
+    python -m spacy_maize_ner stats CORPUS [--json OUT.json] [--overwrite]
     python -m spacy_maize_ner annotate PIPELINE INPUT... OUTPUT [--input-format ...] [--ray]
+
+Every command checks the files it will write before any work (`outputs.check_outputs`):
+no input is written to, no file is written twice, and an existing OUTPUT, REPORT or
+--json file is replaced only with `--overwrite`.
 """
 import sys
 from enum import Enum
@@ -24,8 +28,9 @@ from .corpus.pubtator import PubTatorFormatError, write_pubtator
 from .corpus.reader import CorpusReader, EmptyInputError, check_inputs
 from .corpus.report import ConversionReport
 from .corpus.split import SPLITS, parse_ratios, split_docs
-from .corpus.textio import TextDecodeError, atomic_write_bytes, check_output_path, same_file
+from .corpus.textio import TextDecodeError, atomic_write_bytes, atomic_write_lines
 from .corpus.stats import corpus_stats, format_provenance, format_stats, split_provenance
+from .outputs import check_outputs
 from .workflow.corpora import parse_labels
 
 app = typer.Typer(
@@ -134,25 +139,27 @@ def _planned_outputs(output: Path, to: OutputFormat, split: bool) -> List[Path]:
     return [output / f"{name}{SUFFIXES[to]}" for name in SPLITS] if split else [output]
 
 
-def check_convert_outputs(outputs: List[Path], report_path: Optional[Path], inputs: List[Path]) -> None:
-    """Fail (exit 1) before any work when an output cannot be written or would clobber another file."""
-    written = list(outputs)
+def check_convert_outputs(
+    outputs: List[Path], report_path: Optional[Path], inputs: List[Path], *, overwrite: bool = False
+) -> None:
+    """Fail (exit 1) before any work when a file convert writes is an input, is written
+    twice, cannot be written, or exists without --overwrite (`outputs.check_outputs`).
+
+    outputs (List[Path]): OUTPUT, or the train/dev/test files of --split.
+    report_path (Optional[Path]): --report; its .jsonl records are written beside it.
+    inputs (List[Path]): INPUT...
+    overwrite (bool): --overwrite: existing outputs may be replaced.
+    """
+    named: Dict[str, Optional[Path]] = {}
+    for path in outputs:
+        named["OUTPUT" if len(outputs) == 1 else f"OUTPUT {path.name}"] = path
     if report_path is not None:
-        written += [report_path, report_path.with_suffix(".jsonl")]
-    for i, path in enumerate(written):
-        for other in written[:i]:
-            if same_file(path, other):
-                msg.fail(f"Two outputs would be written to {path}",
-                         "Give --report a path other than OUTPUT (e.g. report.json beside it); the report's "
-                         ".jsonl records are written beside it too.", exits=1)
-        for source in inputs:
-            if same_file(path, source):
-                msg.fail(f"The output {path} is also an input", "Write to another file: the input would be lost.", exits=1)
-    for path in written:
-        try:
-            check_output_path(path, "--report" if report_path is not None and path in written[len(outputs):] else "output")
-        except OSError as err:
-            msg.fail("Cannot write the output", str(err), exits=1)
+        named["--report"] = report_path
+        named["--report records"] = report_path.with_suffix(".jsonl")
+    try:
+        check_outputs(inputs, named, overwrite=overwrite, command="convert")
+    except (OSError, ValueError) as err:
+        msg.fail("Cannot write the output", str(err), exits=1)
 
 
 @app.command("convert")
@@ -188,6 +195,9 @@ def convert_cli(
         1_000_000, "--max-length", min=1,
         help="Longest PubTator document in characters (spaCy's nlp.max_length); a longer one is an error naming it",
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing OUTPUT (or split files) and REPORT; without it they are refused"
+    ),
 ) -> None:
     """Convert PubTator or IOB files to a DocBin, IOB2 or PubTator, accounting for every mention."""
     try:
@@ -215,7 +225,7 @@ def convert_cli(
                  "the .jsonl records are written beside it.", exits=1)
     if n_sents != 1 and fmt != InputFormat.iob:
         msg.warn("--n-sents only applies to IOB input; ignored")
-    check_convert_outputs(_planned_outputs(output, to, ratios is not None), report_path, inputs)
+    check_convert_outputs(_planned_outputs(output, to, ratios is not None), report_path, inputs, overwrite=overwrite)
     report = ConversionReport()
     try:
         docs = read_docs(inputs, fmt.value, label_map=label_map, n_sents=n_sents, report=report, max_length=max_length)
@@ -260,23 +270,32 @@ def convert_cli(
         msg.good(f"Report: {report_path}; changed and dropped mentions: {records}")
 
 
+def corpus_files(path: Path) -> List[Path]:
+    """The .spacy files of a corpus: the file itself, or every .spacy file in a folder.
+
+    path (Path): a DocBin or a folder of them.
+    RETURNS (List[Path]): the files, in name order.
+    RAISES (FileNotFoundError): naming the path and the fix.
+    """
+    if path.is_dir():
+        files = sorted(path.glob("*.spacy"))
+        if not files:
+            raise FileNotFoundError(f"No .spacy files in {path}. Convert a corpus first (maize-ner convert).")
+        return files
+    if path.is_file():
+        return [path]
+    raise FileNotFoundError(f"Corpus not found: {path}. Give a .spacy file or a folder of them.")
+
+
 def load_corpus(path: Path) -> Dict[str, List[Doc]]:
     """Docs of a .spacy file, or of every .spacy file in a folder.
 
     path (Path): a DocBin or a folder of them.
     RETURNS (Dict[str, List[Doc]]): {file stem: Docs}, files in name order.
     """
-    if path.is_dir():
-        files = sorted(path.glob("*.spacy"))
-        if not files:
-            raise FileNotFoundError(f"No .spacy files in {path}. Convert a corpus first (maize-ner convert).")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise FileNotFoundError(f"Corpus not found: {path}. Give a .spacy file or a folder of them.")
     vocab = Vocab()
     corpus = {}
-    for file_ in files:
+    for file_ in corpus_files(path):
         try:
             corpus[file_.stem] = list(DocBin().from_disk(file_).get_docs(vocab))
         except Exception as err:  # msgpack and zlib errors have no common base
@@ -291,8 +310,20 @@ def load_corpus(path: Path) -> Dict[str, List[Doc]]:
 def stats_cli(
     corpus: Path = typer.Argument(..., metavar="CORPUS", help="A .spacy DocBin or a folder of them (one column per file)"),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the statistics as JSON: {file stem: stats}"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --json file; without it, it is refused"),
 ) -> None:
     """Documents, sentences, tokens, entities per label and entity length in tokens (1, 2, >=3)."""
+    try:
+        files = corpus_files(corpus)
+    except FileNotFoundError as err:
+        msg.fail(str(err), exits=1)
+    if json_path is not None:  # checked before any work: not a corpus file, writable, not replaced unasked
+        meta = (corpus if corpus.is_dir() else corpus.parent) / "meta.json"
+        try:
+            inputs = [*files, meta] if meta.is_file() else files
+            check_outputs(inputs, {"--json": json_path}, overwrite=overwrite, command="stats")
+        except (OSError, ValueError) as err:
+            msg.fail("Cannot write the --json file", str(err), exits=1)
     try:
         docs_by_name = load_corpus(corpus)
     except (FileNotFoundError, ValueError) as err:
@@ -307,8 +338,10 @@ def stats_cli(
     for line in format_provenance(stats):
         msg.text(line)
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(json_path, stats)
+        try:
+            atomic_write_lines(json_path, [srsly.json_dumps(stats, indent=2) + "\n"])
+        except OSError as err:
+            msg.fail(f"Cannot write {json_path}: {err}", "Nothing was left half-written; free space or choose another path.", exits=1)
         msg.good(f"Wrote {json_path}")
 
 

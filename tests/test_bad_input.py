@@ -52,12 +52,12 @@ def test_report_equal_to_output_is_refused_before_work(tmp_path):
     src = pubtator(tmp_path, DOC)
     out = tmp_path / "o.spacy"
     same = run("convert", src, out, "--format", "pubtator", "--report", out)
-    assert same.exit_code == 1 and "Two outputs would be written" in same.flat
+    assert same.exit_code == 1 and "are the same file" in same.flat
     records = run("convert", src, tmp_path / "o.jsonl", "--format", "pubtator", "--report", tmp_path / "o.json")
-    assert records.exit_code == 1 and "Two outputs would be written" in records.flat
+    assert records.exit_code == 1 and "are the same file" in records.flat
     assert not out.exists()
     into_input = run("convert", src, src, "--format", "pubtator", "--to", "pubtator")
-    assert into_input.exit_code == 1 and "also an input" in into_input.flat
+    assert into_input.exit_code == 1 and "the input" in into_input.flat and "would be destroyed" in into_input.flat
     assert src.read_text() == DOC
 
 
@@ -101,7 +101,7 @@ def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, mon
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pt, "format_pubtator", full_disk)
-    result = run("convert", src, out, "--format", "pubtator", "--to", "pubtator")
+    result = run("convert", src, out, "--format", "pubtator", "--to", "pubtator", "--overwrite")
     assert result.exit_code == 1 and "No space left" in result.flat
     assert out.read_text() == "previous output\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -161,7 +161,7 @@ def test_duplicate_pmids_same_file_twice_and_empty_input(tmp_path):
     assert twice.exit_code == 1 and "given twice" in twice.flat
     other = pubtator(tmp_path, DOC.replace("ZmCCT9 delays", "ZmCCT9 delays"), name="copy.txt")
     report = tmp_path / "r.json"
-    dup = run("convert", src, other, tmp_path / "o.spacy", "--format", "pubtator", "--report", report)
+    dup = run("convert", src, other, tmp_path / "o2.spacy", "--format", "pubtator", "--report", report)
     assert dup.exit_code == 0 and "PMID 1 at" in dup.flat and "copy.txt:1" in dup.flat
     summary = srsly.read_json(report)
     assert summary["documents"] == 1 and summary["dropped"]["duplicate_document"] == 1
