@@ -157,9 +157,12 @@ def test_script_rows_failures_samples_and_local_server_options(gene_corpus, tmp_
         # vLLM/Ollama style: base_url, model, api and stop from the command line, zero-shot, no train.spacy.
         ok = script("configs/llm_local.cfg", gene_corpus / "dev.spacy", "--name", "llm-local-0shot", "--base-url",
                     srv.base_url, "--model", "qwen2.5:7b-instruct", "--api", "chat", "--stop", r"\n\n",
-                    "--train", tmp_path / "missing.spacy", "--cache", tmp_path / "c1", *common)
+                    "--train", tmp_path / "missing.spacy", "--cache", tmp_path / "c1",
+                    "--components.llm.model.api_key_env", KEY_ENV, *common)
         assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
         request = srv.log[0]
+        assert request.headers["Authorization"] == f"Bearer {SECRET}"  # the key came from the environment
+        assert SECRET not in ok.stdout + ok.stderr
         assert request.path == "/v1/chat/completions" and request.payload["model"] == "qwen2.5:7b-instruct"
         assert request.payload["stop"] == ["\n\n"]
         row = metrics / "llm-local-0shot.json"
@@ -178,6 +181,10 @@ def test_script_rows_failures_samples_and_local_server_options(gene_corpus, tmp_
     assert failed.returncode == 1
     assert "got no answer" in failed.stderr and "was not written" in failed.stderr and "Traceback" not in failed.stderr
     assert row.read_bytes() == before
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.parent.parent.name == "c1" for p in written)  # cache entries, rows, sample DocBins
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
 
 
 def test_llm_only_path_through_project_commands(root, tmp_path, gene_corpus):
