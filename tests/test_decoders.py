@@ -1,0 +1,292 @@
+"""Decoder LLMs as encoders (issue 26): GGUF tokenizers, alignment, attention, training, serialization.
+
+Every model here is a tiny random decoder written by tests/tiny_decoder.py; nothing downloads.
+"""
+import shutil
+from pathlib import Path
+
+import numpy
+import pytest
+
+spacy = pytest.importorskip("spacy")
+pytest.importorskip("spacy_transformers")
+
+from spacy_transformers.span_getters import configure_strided_spans  # noqa: E402
+
+from spacy_maize_ner.decoders.alignment import align_spans, position_ids  # noqa: E402
+from spacy_maize_ner.decoders.architecture import (DecoderConfigError, create_decoder,  # noqa: E402
+                                                   tokenize_spans)
+from spacy_maize_ner.decoders.tokenizer import (TOKEN_BYTE, TOKEN_CONTROL, TOKEN_NORMAL,  # noqa: E402
+                                                GGUFTokenizerError, GGUFVocab, tokenizer_from_vocab)
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "transformer.cfg"
+DECODERS = ROOT / "configs" / "decoders"
+HARD = [
+    "α-amylase and β-glucosidase (ZmGL1-2) bind 12.5 kDa proteins .",
+    "the maize protein kinase .",
+    "We cloned Vgt1 from the B73 inbred line .",
+    "Zm-GA20ox and ZmRAP2.7 ; TNF-α , IL-1β and p53-R175H were 3'-UTR-bound .",
+]
+
+
+@pytest.fixture(scope="module", params=["qwen2", "llama"])
+def tiny_decoder(request, tmp_path_factory):
+    from tiny_decoder import write_tiny_decoder
+
+    return write_tiny_decoder(tmp_path_factory.mktemp(f"tiny-{request.param}"), request.param)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from spacy_maize_ner.tokenizer import create_bio_tokenizer
+
+    blank = spacy.blank("en")
+    blank.tokenizer = create_bio_tokenizer()(blank)
+    return blank
+
+
+def model_for(folder, attention="causal", window=128):
+    return create_decoder(str(folder), configure_strided_spans(window, window * 3 // 4), attention=attention)
+
+
+# --- tokenizers built from GGUF metadata ---------------------------------------------
+
+def toy_spm(add_space_prefix=False):
+    tokens = ["<pad>", "<eos>", "<bos>", "<unk>"] + [f"<0x{b:02X}>" for b in range(256)]
+    types = [TOKEN_CONTROL] * 4 + [TOKEN_BYTE] * 256
+    words = ["▁", "a", "n", "d", "t", "h", "e", "m", "i", "z", "an", "and", "▁t", "▁th", "▁the", "▁m", "▁ma", "▁mai",
+             "▁maiz", "▁maize", "he", "ai", "ze", "▁a", "▁an", "▁and"]
+    tokens += words
+    types += [TOKEN_NORMAL] * len(words)
+    scores = [0.0] * 260 + [-float(i) for i in range(len(words))]
+    return GGUFVocab(model="llama", pre="default", tokens=tokens, token_types=types, scores=scores, bos_id=2,
+                     eos_id=1, unk_id=3, pad_id=0, add_bos=True, add_space_prefix=add_space_prefix)
+
+
+def test_sentencepiece_gguf_tokenizer_uses_whole_word_pieces():
+    """The bug of transformers' GGUF conversion: 'and the maize' -> and ▁t he ▁m ai ze."""
+    tok = tokenizer_from_vocab(toy_spm())
+    ids = tok("and the maize")["input_ids"]
+    assert tok.convert_ids_to_tokens(ids) == ["<bos>", "and", "▁the", "▁maize"]
+    # a character without a piece falls back to its UTF-8 bytes, as in llama.cpp
+    assert tok.convert_ids_to_tokens(tok("β", add_special_tokens=False)["input_ids"]) == ["<0xCE>", "<0xB2>"]
+    assert tok.decode(tok("and the maize", add_special_tokens=False)["input_ids"]) == "and the maize"
+
+
+def test_sentencepiece_space_prefix_follows_the_header():
+    tok = tokenizer_from_vocab(toy_spm(add_space_prefix=True))
+    assert tok.convert_ids_to_tokens(tok("and the", add_special_tokens=False)["input_ids"]) == ["▁and", "▁the"]
+
+
+def test_unknown_pre_tokenizer_is_a_clear_error():
+    vocab = GGUFVocab(model="gpt2", pre="deepseek-coder", tokens=["a"], token_types=[1], merges=[])
+    with pytest.raises(GGUFTokenizerError, match="PRE_TOKENIZER_REGEX"):
+        tokenizer_from_vocab(vocab)
+
+
+def test_byte_level_tokenizer_marks_spaces_and_keeps_offsets(tiny_decoder):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_decoder)
+    enc = tok("the maize", add_special_tokens=False, return_offsets_mapping=True)
+    text = "the maize"
+    pieces = tok.convert_ids_to_tokens(enc["input_ids"])
+    assert "".join(text[s:e] for s, e in enc["offset_mapping"]) == text
+    assert any(p in ("Ġmaize", "▁maize") for p in pieces), pieces
+
+
+# --- alignment --------------------------------------------------------------------------
+
+def covered(offsets, pieces, base=0):
+    return {c for j in pieces for c in range(offsets[j][0] + base, offsets[j][1] + base)}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_every_token_maps_to_the_pieces_that_cover_its_characters(tiny_decoder, nlp, side):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_decoder)
+    tok.padding_side = side
+    docs = [nlp(t) for t in HARD]
+    spans = [doc[:] for doc in docs]
+    enc = tokenize_spans(tok, [s.text for s in spans])
+    align = align_spans(spans, enc["offset_mapping"], enc["attention_mask"], enc["special_tokens_mask"])
+    width = enc["input_ids"].shape[1]
+    assert len(align.lengths) == sum(len(d) for d in docs)
+    start = 0
+    for row, doc in enumerate(docs):
+        offsets = enc["offset_mapping"][row]
+        for token in doc:
+            n = int(align.lengths[start])
+            flat = align.dataXd[int(align.lengths[:start].sum()):int(align.lengths[:start].sum()) + n]
+            start += 1
+            assert n > 0, token.text
+            assert all(j // width == row for j in flat)
+            local = [int(j) % width for j in flat]
+            for j in local:  # never a pad, never <bos>/<eos>
+                assert enc["attention_mask"][row][j] == 1 and enc["special_tokens_mask"][row][j] == 0
+            chars = set(range(token.idx, token.idx + len(token.text)))
+            assert chars <= covered(offsets, local), (token.text, [tok.convert_ids_to_tokens(int(enc["input_ids"][row][j])) for j in local])
+            # and each piece really overlaps the token (no neighbour's piece)
+            for j in local:
+                assert covered(offsets, [j]) & chars
+
+
+def test_alignment_ignores_bos_and_left_pads():
+    """Gemma-like rows: pads on the left, then <bos>, all at offsets (0, 0)."""
+    nlp = spacy.blank("en")
+    docs = [nlp("a bb"), nlp("c")]
+    spans = [d[:] for d in docs]
+    offsets = numpy.array([[[0, 0], [0, 1], [1, 4]], [[0, 0], [0, 0], [0, 1]]])
+    attention = numpy.array([[1, 1, 1], [0, 1, 1]])
+    special = numpy.array([[1, 0, 0], [0, 1, 0]])
+    align = align_spans(spans, offsets, attention, special)
+    assert list(align.lengths) == [1, 1, 1]
+    assert list(align.dataXd) == [1, 2, 3 + 2]
+
+
+def test_position_ids_start_at_each_rows_first_real_piece():
+    assert position_ids(numpy.array([[0, 0, 1, 1], [1, 1, 1, 0]])).tolist() == [[0, 0, 0, 1], [0, 1, 2, 0]]
+
+
+# --- the model: padding, attention --------------------------------------------------------
+
+def token_vectors(model, docs):
+    out = model.predict(docs)
+    vectors = []
+    for data in out.doc_data:
+        hidden = data.model_output.last_hidden_state.reshape(-1, data.model_output.last_hidden_state.shape[-1])
+        starts = numpy.concatenate([[0], numpy.cumsum(data.align.lengths)[:-1]])
+        vectors.append(numpy.stack([hidden[data.align.dataXd[s:s + n]].mean(axis=0)
+                                    for s, n in zip(starts, data.align.lengths)]))
+    return vectors
+
+
+@pytest.mark.parametrize("attention", ["causal", "bidirectional"])
+def test_left_and_right_padding_give_the_same_token_vectors(tiny_decoder, nlp, attention):
+    docs = [nlp(t) for t in HARD]
+    model = model_for(tiny_decoder, attention)
+    model.initialize(X=docs)
+    model.tokenizer.padding_side = "left"
+    left = token_vectors(model, docs)
+    model.tokenizer.padding_side = "right"
+    right = token_vectors(model, docs)
+    alone = [token_vectors(model, [doc])[0] for doc in docs]
+    for a, b, c in zip(left, right, alone):
+        numpy.testing.assert_allclose(a, b, atol=1e-5)
+        numpy.testing.assert_allclose(a, c, atol=1e-5)
+
+
+@pytest.mark.parametrize("attention", ["causal", "bidirectional"])
+def test_a_later_word_changes_an_earlier_vector_only_when_bidirectional(tiny_decoder, nlp, attention):
+    first = nlp("We cloned Vgt1 from the B73 inbred line .")
+    second = nlp("We cloned Vgt1 from the B73 inbred maize .")
+    model = model_for(tiny_decoder, attention)
+    model.initialize(X=[first, second])
+    a, b = token_vectors(model, [first, second])
+    earlier = numpy.abs(a[:6] - b[:6]).max()
+    assert numpy.abs(a[7] - b[7]).max() > 1e-4  # the changed word itself
+    if attention == "causal":
+        assert earlier < 1e-5
+    else:
+        assert earlier > 1e-4
+
+
+def test_unknown_attention_is_a_clear_error(tiny_decoder):
+    with pytest.raises(DecoderConfigError, match="bidirectional"):
+        model_for(tiny_decoder, "sideways")
+
+
+def test_an_encoder_folder_is_refused_with_the_fix(tiny_bert, nlp):
+    model = model_for(tiny_bert)
+    with pytest.raises(DecoderConfigError, match="Encoder.v1"):
+        model.initialize(X=[nlp("We cloned Vgt1 .")])
+
+
+# --- training, saving, loading without the decoder folder ----------------------------------
+
+def ents(doc):
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def train_overrides(corpus, encoder, **extra):
+    base = {
+        "paths.train": str(corpus / "train.spacy"), "paths.dev": str(corpus / "dev.spacy"), "paths.encoder": str(encoder),
+        "training.max_steps": 2, "training.max_epochs": 0, "training.eval_frequency": 2,
+        "training.logger.progress_bar": False, "training.batcher.size": 300,
+        "training.optimizer.learn_rate.warmup_steps": 1, "training.optimizer.learn_rate.initial_rate": 0.01,
+        "training.optimizer.learn_rate.final_rate": 0.01,
+        "components.transformer.model.get_spans.window": 24, "components.transformer.model.get_spans.stride": 16,
+    }
+    base.update(extra)
+    return base
+
+
+@pytest.mark.parametrize("regime,extra", [
+    ("decoder-full-bidirectional", {}),
+    ("decoder-lora-causal", {"components.transformer.model.save_base": True}),
+])
+def test_trained_pipeline_loads_and_predicts_without_the_decoder_folder(tiny_decoder, gene_corpus, tmp_path, regime,
+                                                                        extra):
+    from spacy_maize_ner.encoders.regimes import read_regime
+    from spacy_maize_ner.encoders.train import train_regime
+
+    source = tmp_path / "decoder"
+    shutil.copytree(tiny_decoder, source)
+    train_regime(CONFIG, read_regime(DECODERS / f"{regime}.cfg"), tmp_path / "out",
+                 train_overrides(gene_corpus, source, **extra), head="token")
+    texts = ["Expression of ZmCCT9 was higher in the mutant lines .", "We cloned Vgt1 and tb1 from B73 ."]
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    before = [ents(d) for d in nlp.pipe(texts)]
+    vectors = [d._.trf_data.model_output.last_hidden_state.copy() for d in nlp.pipe(texts)]
+    nlp.to_disk(tmp_path / "saved")
+    shutil.rmtree(source)
+    shutil.rmtree(tmp_path / "out")
+    again = spacy.load(tmp_path / "saved")
+    assert [ents(d) for d in again.pipe(texts)] == before
+    for v, d in zip(vectors, again.pipe(texts)):
+        numpy.testing.assert_allclose(d._.trf_data.model_output.last_hidden_state, v, atol=1e-5)
+
+
+def test_lora_decoder_trains_only_adapters_and_head(tiny_decoder, gene_corpus, tmp_path):
+    import torch
+
+    from spacy_maize_ner.encoders.regimes import read_regime
+    from spacy_maize_ner.encoders.train import train_regime
+    from spacy_maize_ner.peft.architecture import peft_shim
+
+    train_regime(CONFIG, read_regime(DECODERS / "decoder-lora-bidirectional.cfg"), tmp_path / "out",
+                 train_overrides(gene_corpus, tiny_decoder), head="token")
+    nlp = spacy.load(tmp_path / "out" / "model-last")
+    shim = peft_shim(nlp.get_pipe("transformer").model)
+    trainable = [n for n, p in shim.peft_model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    from transformers import AutoModel
+
+    base = AutoModel.from_pretrained(tiny_decoder)
+    merged = shim.peft_model.get_base_model().state_dict()
+    frozen = {k.replace(".base_layer", ""): v for k, v in merged.items() if "lora_" not in k}
+    for key, value in base.state_dict().items():
+        assert torch.equal(frozen[key].cpu(), value), key
+
+
+def test_peft_decoder_refuses_prompt_tuning(tiny_decoder):
+    from spacy_maize_ner.decoders.architecture import create_peft_decoder
+    from spacy_maize_ner.peft.methods import create_prompt_tuning
+
+    with pytest.raises(DecoderConfigError, match="LoRA only"):
+        create_peft_decoder(name=str(tiny_decoder), get_spans=configure_strided_spans(24, 16),
+                            peft=create_prompt_tuning(num_virtual_tokens=4))
+
+
+def test_decoder_and_peft_blocks_resolve_in_a_fresh_process():
+    """spacy.load of a decoder pipeline resolves its blocks by entry points, without imports."""
+    import subprocess
+    import sys
+
+    code = ("import spacy; spacy.registry.architectures.get('spacy_maize_ner.Decoder.v1'); "
+            "spacy.registry.architectures.get('spacy_maize_ner.PeftDecoder.v1'); "
+            "spacy.registry.misc.get('spacy_maize_ner.lora.v1')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-500:]
