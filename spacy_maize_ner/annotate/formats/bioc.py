@@ -273,7 +273,7 @@ def collection_info(path: Union[str, Path], fmt: str) -> Dict[str, Any]:
             data = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
             data = data[0] if isinstance(data, list) and data else data
             return {k: data[k] for k in ("source", "date", "key", "infons") if isinstance(data, dict) and k in data}
-    except (ET.ParseError, ValueError, OSError):
+    except (ET.ParseError, ValueError, OSError, RecursionError):  # the reader reports the problem
         return {}
     return {}
 

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Union
 
-from ..records import INPUT_ORIGIN, Annotation, Malformed, Passage, Record, check_annotation, check_passages, find_surrogate
+from ..records import INPUT_ORIGIN, Annotation, Malformed, Passage, Record, SURROGATE, check_annotation, check_passages, find_surrogate
 from .base import Item, Writer, iter_lines, sorted_annotations
 
 RESERVED = ("id", "text", "passages", "entities")
@@ -65,12 +65,17 @@ def read_jsonl(path: Union[str, Path]) -> Iterator[Item]:
         if error is not None:
             yield Malformed(str(path), line_no, str(error), index, default_id)
         else:
+            obj = None
             try:
-                yield _record(loads_strict(line), str(path), line_no, index, default_id)
+                obj = loads_strict(line)
+                yield _record(obj, str(path), line_no, index, default_id)
             except json.JSONDecodeError as err:
                 yield Malformed(str(path), line_no, f"not valid JSON ({err.msg} at character {err.colno})", index, default_id)
             except JsonlFieldError as err:
-                yield Malformed(str(path), line_no, str(err), index, default_id)
+                rid = obj.get("id") if isinstance(obj, dict) else None
+                rid = str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) else default_id
+                rid = default_id if SURROGATE.search(rid) else rid  # the report must be writable
+                yield Malformed(str(path), line_no, str(err), index, rid)
         index += 1
 
 
