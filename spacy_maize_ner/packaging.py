@@ -17,6 +17,7 @@ import srsly
 from . import naming
 from .corpus.registry import CORPORA
 from .about import __version__ as CODE_VERSION
+from .encoders.regimes import REGIME_META_KEY
 
 HUB_URL = "https://huggingface.co/{}"
 CORPUS_SOURCES = {n: {"name": c.title, "url": c.url, "license": c.license} for n, c in CORPORA.items()}  # corpus/registry.py
@@ -52,7 +53,7 @@ def build_meta(
 ) -> Dict[str, Any]:
     """The meta.json for `spacy package`: the trained pipeline's meta plus scores and sources."""
     meta = srsly.read_json(Path(model_dir) / "meta.json")
-    info = meta.get("maize_ner", {})
+    info = meta.get(REGIME_META_KEY, {})
     encoder = info.get("encoder", "")
     meta["name"] = name or package_name(encoder)
     meta["version"] = version
@@ -70,6 +71,36 @@ def build_meta(
     if metrics:
         meta["performance"] = {k: metrics[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type") if k in metrics}
     return meta
+
+
+def portable_copy(model_dir: Path, dest: Path) -> List[str]:
+    """Copy the pipeline at `model_dir` to `dest` as a package should hold it. RETURNS what changed.
+
+    Loading a saved pipeline needs none of the paths its config keeps: [paths] and
+    [corpora] are read only by training, the encoder name only by `initialize` (the weights,
+    tokenizer and HF config travel in the transformer's folder), few-shot examples and prompt
+    templates travel in the LLM task's folder. What would still reach outside the package at
+    run time is an LLM response cache, a folder relative to wherever the user runs: a
+    packaged pipeline gets none (`cache_dir = null`); a user who wants one sets it when
+    loading: spacy.load(NAME, config={"components": {"llm": {"model": {"cache_dir": DIR}}}}).
+    """
+    import shutil
+
+    from thinc.api import Config
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(model_dir, dest)
+    config = Config().from_disk(dest / "config.cfg", interpolate=False)
+    changes = []
+    for name, block in config.get("components", {}).items():
+        model = block.get("model") if isinstance(block, dict) else None
+        if isinstance(model, dict) and model.get("cache_dir"):
+            changes.append(f"components.{name}.model.cache_dir {model['cache_dir']!r} -> null (no response cache in a package)")
+            model["cache_dir"] = None
+    if changes:
+        config.to_disk(dest / "config.cfg", interpolate=False)
+    return changes
 
 
 def build_code_wheel(dest: Path, project_dir: Path) -> Path:
@@ -103,7 +134,12 @@ def package_pipeline(
     srsly.write_json(meta_path, meta)
     build_dir = output_dir / "build"
     build_dir.mkdir(exist_ok=True)
-    package(Path(model_dir), build_dir, meta_path=meta_path, create_sdist=False, create_wheel=True, force=True, silent=True)
+    source = build_dir / f"{meta['name']}-pipeline"
+    changes = portable_copy(Path(model_dir), source)
+    if changes:
+        meta.setdefault(REGIME_META_KEY, {})["packaging_changes"] = changes
+        srsly.write_json(meta_path, meta)
+    package(source, build_dir, meta_path=meta_path, create_sdist=False, create_wheel=True, force=True, silent=True)
     full_name = f"{meta['lang']}_{meta['name']}"
     wheels = sorted((build_dir / f"{full_name}-{meta['version']}" / "dist").glob("*.whl"))
     if not wheels:

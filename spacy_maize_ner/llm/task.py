@@ -83,13 +83,18 @@ class ExactNERTask:
             raise ValueError(f"answer_format must be 'json' or 'inline', got {answer_format!r}.")
         if not labels:
             raise ValueError("The task needs at least one label, e.g. labels = [\"GENE\"].")
-        import jinja2
-
         self._labels = list(labels)
         self.label_definitions = dict(label_definitions)
         self.template_name = template
-        self._template_text = load_template(template)
-        self._template = jinja2.Environment(keep_trailing_newline=False).from_string(self._template_text)
+        # A .jinja file is read now when it exists (typos fail before training), else when a
+        # saved pipeline restores the text it carries (from_bytes): loading never needs the file.
+        self._template_text: Optional[str] = None
+        self._template_missing: Optional[FileNotFoundError] = None
+        self._template: Any = None
+        try:
+            self._set_template(load_template(template))
+        except FileNotFoundError as error:
+            self._template_missing = error
         self.answer_format = answer_format
         self._examples_source = examples
         self._examples: Optional[List[Dict[str, Any]]] = None
@@ -114,9 +119,17 @@ class ExactNERTask:
     def clear(self) -> None:
         self._labels = []
 
+    def _set_template(self, text: str) -> None:
+        import jinja2
+
+        self._template_text = text
+        self._template = jinja2.Environment(keep_trailing_newline=False).from_string(text)
+        self._template_missing = None
+
     @property
     def prompt_template(self) -> str:
-        return self._template_text
+        """The template's text ("" while a .jinja file named in the config is missing)."""
+        return self._template_text or ""
 
     @property
     def examples(self) -> List[Dict[str, Any]]:
@@ -131,6 +144,8 @@ class ExactNERTask:
             answer = example["marked"] if self.answer_format == "inline" else json.dumps(
                 {label: example["mentions"].get(label, []) for label in self._labels}, ensure_ascii=False)
             shown.append({"text": example["text"], "answer": answer})
+        if self._template_missing is not None:  # never found, nor restored from a saved pipeline
+            raise self._template_missing
         return self._template.render(
             text=text, labels=self._labels, label_definitions={l: self.label_definitions.get(l, "") for l in self._labels},
             examples=shown, empty_answer=json.dumps({label: [] for label in self._labels}),
@@ -252,12 +267,14 @@ class ExactNERTask:
     # Serialization: the few-shot examples travel with the pipeline, so a packaged
     # pipeline needs no corpus. Nothing else is stored (no prompts, answers or keys).
     def to_bytes(self, *, exclude: Tuple[str] = tuple()) -> bytes:
-        return json.dumps({"labels": self._labels, "examples": self.examples}).encode("utf8")
+        return json.dumps({"labels": self._labels, "examples": self.examples, "template": self._template_text}).encode("utf8")
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Tuple[str] = tuple()) -> "ExactNERTask":
         data = json.loads(bytes_data.decode("utf8"))
         self._labels = list(data["labels"])
         self._examples = list(data["examples"])
+        if data.get("template") is not None:  # pipelines saved before the template travelled with them lack it
+            self._set_template(data["template"])
         return self
 
     def to_disk(self, path: Path, *, exclude: Tuple[str] = tuple()) -> None:
