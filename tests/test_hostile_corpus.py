@@ -226,3 +226,102 @@ def test_a_line_of_control_characters_is_not_a_blank_line(tmp_path):
     iob = write(tmp_path, "p53\tB-GENE\n\x1c\nVgt1\tB-GENE\n", "in.tsv")
     result = run("convert", iob, tmp_path / "i.spacy", "--format", "iob")
     assert result.exit_code == 1 and "in.tsv:2" in result.flat and "Traceback" not in result.output
+
+
+# ---- items 8 and 10: one overwrite/overlap policy, checked before any work -------------------
+
+@pytest.fixture
+def corpus(tmp_path):
+    src = write(tmp_path, HEAD + GOOD + "\n")
+    folder = tmp_path / "corpus"
+    result = run("convert", src, folder / "train.spacy", "--format", "pubtator")
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def no_loading(monkeypatch):
+    import spacy_maize_ner.cli as cli
+
+    loaded = []
+    monkeypatch.setattr(cli, "load_corpus", lambda *a, **k: loaded.append(1) or {})
+    return loaded
+
+
+def test_stats_never_writes_its_json_over_the_corpus(corpus, monkeypatch):
+    docbin = corpus / "train.spacy"
+    before = docbin.read_bytes()
+    (corpus / "meta.json").write_text("{}")
+    loaded = no_loading(monkeypatch)
+    for target, arg in [(docbin, docbin), (docbin, corpus), (corpus / "meta.json", corpus)]:
+        result = run("stats", arg, "--json", target, "--overwrite")
+        assert result.exit_code == 1 and "would be destroyed" in result.flat, result.output
+    assert docbin.read_bytes() == before and (corpus / "meta.json").read_text() == "{}" and not loaded
+
+
+def test_stats_json_path_that_cannot_be_written_fails_before_work(corpus, tmp_path, monkeypatch):
+    loaded = no_loading(monkeypatch)
+    folder = run("stats", corpus, "--json", tmp_path)
+    assert folder.exit_code == 1 and "is a folder" in folder.flat and "Traceback" not in folder.output
+    blocker = write(tmp_path, "x", "blocker")
+    under_file = run("stats", corpus, "--json", blocker / "s.json")
+    assert under_file.exit_code == 1 and "is a file, not a folder" in under_file.flat
+    assert not loaded
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only folders")
+def test_stats_json_in_a_read_only_folder_fails_before_work(corpus, tmp_path, monkeypatch):
+    loaded = no_loading(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = run("stats", corpus, "--json", locked / "s.json")
+        assert result.exit_code == 1 and "no write permission" in result.flat and not loaded
+    finally:
+        locked.chmod(0o700)
+
+
+def test_stats_replaces_an_existing_json_only_with_overwrite(corpus, tmp_path):
+    target = write(tmp_path, "keep me", "s.json")
+    refused = run("stats", corpus, "--json", target)
+    assert refused.exit_code == 1 and "--overwrite" in refused.flat and target.read_text() == "keep me"
+    done = run("stats", corpus, "--json", target, "--overwrite")
+    assert done.exit_code == 0, done.output
+    assert srsly.read_json(target)["train"]["entities"] == 1
+
+
+def test_convert_replaces_existing_outputs_and_reports_only_with_overwrite(tmp_path):
+    src = write(tmp_path, HEAD + GOOD + "\n")
+    out, report = tmp_path / "o.spacy", tmp_path / "r.json"
+    for existing in (out, report, tmp_path / "r.jsonl"):
+        existing.write_text("keep me")
+        result = run("convert", src, out, "--format", "pubtator", "--report", report)
+        assert result.exit_code == 1 and "already exist" in result.flat and "--overwrite" in result.flat
+        assert existing.read_text() == "keep me"
+    assert out.read_text() == report.read_text() == "keep me"
+    done = run("convert", src, out, "--format", "pubtator", "--report", report, "--overwrite")
+    assert done.exit_code == 0, done.output
+    assert srsly.read_json(report)["mentions_kept"] == 1
+    folder = tmp_path / "split"
+    folder.mkdir()
+    (folder / "dev.spacy").write_text("keep me")
+    split = run("convert", src, folder, "--format", "pubtator", "--split", "1,0,0")
+    assert split.exit_code == 1 and "dev.spacy" in split.flat and (folder / "dev.spacy").read_text() == "keep me"
+
+
+def test_convert_never_writes_over_an_input(tmp_path):
+    text = HEAD + GOOD + "\n"
+    records_input = write(tmp_path, text, "r.jsonl")  # the report's records would go there
+    result = run("convert", records_input, tmp_path / "o.spacy", "--format", "pubtator", "--report",
+                 tmp_path / "r.json", "--overwrite")
+    assert result.exit_code == 1 and "would be destroyed" in result.flat
+    folder = tmp_path / "split"
+    folder.mkdir()
+    in_split = write(folder, text, "train.spacy")
+    result = run("convert", in_split, folder, "--format", "pubtator", "--split", "1,0,0", "--overwrite")
+    assert result.exit_code == 1 and "would be destroyed" in result.flat
+    linked = tmp_path / "linked.txt"
+    os.link(records_input, linked)  # the same file under another name
+    result = run("convert", records_input, linked, "--format", "pubtator", "--to", "pubtator", "--overwrite")
+    assert result.exit_code == 1 and "would be destroyed" in result.flat
+    assert records_input.read_text() == in_split.read_text() == text
