@@ -20,7 +20,7 @@ command, the paths and the fix.
 """
 import os
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .corpus.textio import check_output_path
 
@@ -35,13 +35,15 @@ class OutputExistsError(FileExistsError):
     """An output the user named exists and `--overwrite` was not given."""
 
 
-def _same(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
+def _keys(path: Path) -> List[Any]:
+    """What identifies the file at `path`: its resolved path, and (device, inode) when it exists."""
+    keys: List[Any] = [path.resolve()]
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return False
+        st = os.stat(path)
+        keys.append((st.st_dev, st.st_ino))
+    except OSError:  # does not exist (yet)
+        pass
+    return keys
 
 
 def _named(paths: Optional[Mapping[str, Optional[PathLike]]]) -> List[Tuple[str, Path]]:
@@ -74,24 +76,27 @@ def check_outputs(
     written = named_outputs + named_scratch
     for what, path in written:
         check_output_path(path, what)
-    input_paths = [Path(p) for p in inputs]
     scratch_names = {what for what, _ in named_scratch}
-    for source in input_paths:
-        for what, path in written:
-            if source == path or _same(source, path):
+    seen: Dict[Any, Tuple[str, Path]] = {}  # linear in the number of files, however many shards
+    for what, path in written:
+        for key in _keys(path):
+            if key in seen and seen[key] != (what, path):
+                other_what, other = seen[key]
+                raise OutputOverlapError(
+                    f"{command}: the {other_what} {other} and the {what} {path} are the same file, so one would "
+                    f"replace the other. Nothing was written. Give the {what.lstrip('-')} another path."
+                )
+            seen[key] = (what, path)
+    for source in map(Path, inputs):
+        for key in _keys(source):
+            if key in seen:
+                what, path = seen[key]
                 also = "" if source == path else f" ({path})"
                 fix = (f"choose another output path (the {what} is named after it)" if what in scratch_names
                        else f"give the {what.lstrip('-')} another path")
                 raise OutputOverlapError(
                     f"{command}: the input {source} is also the {what}{also} this run writes, so the input would be "
                     f"destroyed. Nothing was written: {fix}, or rename the input, so that no input is a file the run writes."
-                )
-    for i, (what, path) in enumerate(written):
-        for other_what, other in written[i + 1:]:
-            if _same(path, other):
-                raise OutputOverlapError(
-                    f"{command}: the {what} {path} and the {other_what} {other} are the same file, so one would "
-                    f"replace the other. Nothing was written. Give the {other_what.lstrip('-')} another path."
                 )
     if not overwrite:
         existing = [(what, path) for what, path in named_outputs if path.exists()]

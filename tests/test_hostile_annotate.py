@@ -250,3 +250,16 @@ def test_a_mention_past_the_text_is_reported_the_same_for_every_format(ruler_mod
         ("in.pubtator", "1"), ("in.jsonl", "1"), ("in.json", "1")]
     assert all("outside the text" in s["problem"] for s in report.skipped)
     assert report.skipped[0]["line"] == 1 and report.records_annotated == 1
+
+
+def test_ray_refuses_a_shard_that_is_a_file_the_job_writes(ruler_model, tmp_path):
+    pytest.importorskip("ray")
+    from spacy_maize_ner.annotate.distributed import annotate_on_ray
+
+    out = tmp_path / "out"
+    out.mkdir()
+    shard = out / "a.jsonl"  # its output would be out/a.jsonl: itself
+    shard.write_text('{"id": "1", "text": "BRCA1 here"}\n')
+    with pytest.raises(ValueError, match="is also the output of"):
+        annotate_on_ray(ruler_model, [shard], out, output_format="jsonl", progress=False)
+    assert shard.read_text() == '{"id": "1", "text": "BRCA1 here"}\n'

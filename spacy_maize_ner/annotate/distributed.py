@@ -28,6 +28,9 @@ import srsly
 
 from ..corpus.reader import check_inputs
 from ..corpus.textio import atomic_write_lines
+from ..outputs import check_outputs
+from .checkpoint import partial_path, progress_path
+from .run import default_report_path
 from .formats import WRITERS, check_format
 from .report import AnnotateReport
 
@@ -126,9 +129,17 @@ def annotate_on_ray(
     output_dir = Path(output_dir).resolve()
     if output_dir.exists() and not output_dir.is_dir():
         raise NotADirectoryError(f"With --ray, OUTPUT is a folder for the shard outputs, but {output_dir} is a file.")
-    output_dir.mkdir(parents=True, exist_ok=True)
     outputs = shard_outputs(shards, output_dir, WRITERS[output_format].suffix)
     manifest_path = output_dir / MANIFEST
+    # No shard may be a file the job writes (a shard inside OUTPUT named like its output).
+    # The folder is the job's own: shard outputs are redone as the manifest says (overwrite=True here).
+    written: Dict[str, Path] = {"manifest": manifest_path}
+    for shard, out in outputs.items():
+        written.update({f"output of {shard}": out, f"report of {shard}": default_report_path(out)})
+    check_outputs(shards, {}, overwrite=True, command="annotate --ray", scratch={
+        **written, **{f"partial output of {k}": partial_path(v) for k, v in outputs.items()},
+        **{f"progress file of {k}": progress_path(v) for k, v in outputs.items()}})
+    output_dir.mkdir(parents=True, exist_ok=True)
     options = {"input_format": input_format, "output_format": output_format, "batch_size": batch_size,
                "replace": replace, "max_length": max_length}
     manifest: Dict[str, Any] = {"pipeline": str(pipeline), "options": options, "shards": {}}
