@@ -13,16 +13,29 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
   JSONL and writing JSONL included; model loading excluded).
 - long: per-token time of sentence setting and of the CRF pipeline on 5k- and
   50k-token documents (the texts concatenated), and a 100k-word document through CRF.
-- trf: one process, side by side: the spaCy transformer pipeline (`nlp.pipe`), the
-  Hugging Face token-classification pipeline with the same encoder, and the bare
-  encoder's forward pass over the same texts, pre-tokenized and batched by length.
-  The transformer pipeline may be untrained (regime `none`): speed does not depend on
-  the weights, and the HF head is freshly initialised for the same reason.
+- trf: one process, side by side on the same texts: the spaCy transformer pipeline
+  (`nlp.pipe`) as shipped (strided windows), with int8 (encoders/quantize.py), with
+  sentence spans (encoders/spans.py), with sentence spans + int8; the Hugging Face
+  token-classification pipeline with the same encoder; and the bare encoder's forward
+  pass, pre-tokenized and batched by length. Each is timed after a warm-up, best of
+  --trf-repeats passes. The transformer pipeline may be untrained (regime `none`): speed
+  does not depend on the weights, and the HF head is freshly initialised for the same reason.
+- f1: strict entity F1 (the project's scorer) of the four spaCy settings on the dev
+  DocBin, its documents joined --f1-per-doc to a document (10: abstract-like texts, where
+  sentence spans differ from windows; 1: the official one-sentence dev documents). Give a
+  trained pipeline (e.g. training/transformers/minilm-full/model-best) for this section.
 - ray: `annotate --ray` with the CRF pipeline on a local Ray instance, 1 worker then
   2 workers, over the same shards; wall time of the Ray job (actor start and model
   load included) and the words/s inside the actors.
 
-Rows go to benchmarks/results/throughput.json (data "bc2gm", split "throughput").
+Rows go to benchmarks/results/throughput.json (data "bc2gm", split "throughput", or "dev"
+for the f1 section's).
+
+CPU inference at the encoder's limit (issue 25), trained MiniLM pipeline, one core:
+
+    python benchmarks/bench_throughput.py --sections trf,f1 \
+        --transformer training/transformers/minilm-full/model-best \
+        --encoder assets/encoders/minilm --dev ../shared/data/bc2gm/devel.tsv --dev-docbin corpus/dev.spacy
 """
 import json
 import os
@@ -51,7 +64,7 @@ def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
 
     return {
         "pipeline": pipeline, "encoder": params.pop("encoder", None), "regime": params.pop("regime", None),
-        "params": {**params, "load_average_1min": os.getloadavg()[0]}, "data": "bc2gm", "split": "throughput",
+        "params": {**params, "load_average_1min": os.getloadavg()[0]}, "data": "bc2gm", "split": params.pop("split", "throughput"),
         "seed": 0, "machine": machine_description(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": command, "metric": metric, "value": value,
     }
@@ -110,7 +123,10 @@ def run(
     encoder: Optional[Path] = typer.Option(None, help="The transformer pipeline's encoder folder (for HF and the bare forward pass)"),
     dev: Path = typer.Option(Path("../shared/data/bc2gm/devel.tsv"), help="BC2GM development sentences (IOB)"),
     trf_sentences: int = typer.Option(400, help="Sentences for the transformer sections (they are slow on CPU)"),
-    sections: str = typer.Option("annotate,long,trf,ray", help="Comma-separated sections to run"),
+    sections: str = typer.Option("annotate,long,trf,ray", help="Comma-separated sections to run (annotate, long, trf, f1, ray)"),
+    trf_repeats: int = typer.Option(2, help="Timed passes per setting in the trf section (the best counts)"),
+    dev_docbin: Path = typer.Option(Path("corpus/dev.spacy"), help="Dev DocBin for the f1 section (the project's conversion of BC2GM devel)"),
+    f1_per_doc: int = typer.Option(10, help="f1 section: dev documents joined to one (10: abstract-like; 1: the official dev documents)"),
     ray_repeat: int = typer.Option(32, help="Copies of the dev texts in the Ray shards (32: 2.3M words, enough to amortise actor start-up)"),
 ) -> None:
     """Run every section, merge the rows into benchmarks/results/throughput.json, re-render RESULTS.md."""
@@ -135,7 +151,9 @@ def run(
     if "long" in wanted:
         rows += run_pinned(["job", "long", str(crf), str(dev)], ONE_THREAD)
     if "trf" in wanted and transformer is not None and encoder is not None:
-        rows += run_pinned(["job", "trf", str(transformer), str(encoder), str(dev), str(trf_sentences)], ONE_THREAD)
+        rows += run_pinned(["job", "trf", str(transformer), str(encoder), str(dev), str(trf_sentences), str(trf_repeats)], ONE_THREAD)
+    if "f1" in wanted and transformer is not None:
+        rows += run_pinned(["job", "f1", str(transformer), str(dev_docbin), str(f1_per_doc)], ONE_THREAD)
     if "ray" in wanted:
         shards = []
         for i in range(4):  # four shards, each the dev texts ray_repeat // 4 times
@@ -160,7 +178,7 @@ def job(
     args: List[str] = typer.Argument(None),
 ) -> None:
     """One section in this process; prints its rows as JSON on the last line."""
-    rows = {"annotate": job_annotate, "long": job_long, "trf": job_trf, "ray": job_ray}[section](*args)
+    rows = {"annotate": job_annotate, "long": job_long, "trf": job_trf, "f1": job_f1, "ray": job_ray}[section](*args)
     print(json.dumps(rows))
 
 
@@ -221,34 +239,67 @@ def job_long(crf: str, dev: str) -> List[Dict]:
     return out
 
 
-def job_trf(transformer: str, encoder: str, dev: str, n_sents: str) -> List[Dict]:
+SETTINGS = {  # name -> (sentence spans, int8); the first is the pipeline as shipped
+    "trf-spacy-pipeline": (False, False),
+    "trf-spacy-int8": (False, True),
+    "trf-spacy-sentences": (True, False),
+    "trf-spacy-sentences-int8": (True, True),
+}
+
+
+def load_setting(transformer: str, sentences: bool, int8: bool):
+    """The pipeline at `transformer`, with sentence spans and/or its encoder in int8."""
     import spacy
+
+    from spacy_maize_ner.encoders.quantize import quantize_pipeline
+    from spacy_maize_ner.encoders.spans import use_sentence_spans
+
+    nlp = spacy.load(transformer)
+    if sentences:
+        use_sentence_spans(nlp)
+    if int8:
+        quantize_pipeline(nlp)
+    return nlp
+
+
+def best_seconds(fn, repeats: int) -> float:
+    """Wall seconds of the fastest of `repeats` calls (after the caller's warm-up)."""
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str = "2") -> List[Dict]:
     import torch
     from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
 
     from spacy_maize_ner.corpus.iob import read_iob_sentences
 
     torch.set_num_threads(1)
+    repeats = int(repeats)
     sents = [" ".join(s.words) for s in read_iob_sentences(dev)][: int(n_sents)]
     texts = [" ".join(sents[i:i + 10]) for i in range(0, len(sents), 10)]
-    nlp = spacy.load(transformer)
-    n_words = sum(len(nlp.make_doc(t)) for t in texts)
-    list(nlp.pipe(texts[:2]))  # warm-up
-    start = time.perf_counter()
-    for _ in nlp.pipe(texts, batch_size=32):
-        pass
-    spacy_s = time.perf_counter() - start
+    n_words: Optional[int] = None  # the pipeline's own tokens, the same in every setting
+    seconds: Dict[str, float] = {}
+    for name, (sentences, int8) in SETTINGS.items():
+        nlp = load_setting(transformer, sentences, int8)
+        n_words = n_words or sum(len(nlp.make_doc(t)) for t in texts)
+        list(nlp.pipe(texts[:2]))  # warm-up (and, with int8, the first quantized calls)
+        seconds[name] = best_seconds(lambda: [None for _ in nlp.pipe(texts, batch_size=32)], repeats)
+        del nlp
 
     tok = AutoTokenizer.from_pretrained(encoder)
     head = AutoModelForTokenClassification.from_pretrained(encoder, num_labels=3)  # B/I/O, fresh head
     hf = pipeline("token-classification", model=head, tokenizer=tok, aggregation_strategy="simple", device=-1)
     hf(texts[:2])
-    start = time.perf_counter()
-    hf(texts, batch_size=32)
-    hf_s = time.perf_counter() - start
+    hf_s = best_seconds(lambda: hf(texts, batch_size=32), repeats)
 
     bare = AutoModel.from_pretrained(encoder).eval()
-    encoded = [tok(t, truncation=True, max_length=512)["input_ids"] for t in texts]  # pre-tokenized, outside the timing
+    limit = min(512, int(getattr(tok, "model_max_length", 512) or 512))
+    encoded = [tok(t, truncation=True, max_length=limit)["input_ids"] for t in texts]  # pre-tokenized, outside the timing
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     batches = [order[i:i + 32] for i in range(0, len(order), 32)]
     padded = []
@@ -257,23 +308,81 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str) -> List[Dict
         ids = torch.tensor([encoded[i] + [tok.pad_token_id] * (width - len(encoded[i])) for i in b])
         mask = torch.tensor([[1] * len(encoded[i]) + [0] * (width - len(encoded[i])) for i in b])
         padded.append((ids, mask))
-    with torch.no_grad():
-        bare(input_ids=padded[0][0][:2], attention_mask=padded[0][1][:2])
-        start = time.perf_counter()
+
+    def forward():
         for ids, mask in padded:
             bare(input_ids=ids, attention_mask=mask)
-        bare_s = time.perf_counter() - start
-    params = {"texts": len(texts), "words": n_words, "batch_size": 32, "torch_threads": 1, "encoder": "minilm"}
-    wps = {"spacy": n_words / spacy_s, "hf": n_words / hf_s, "bare": n_words / bare_s}
+
+    with torch.no_grad():
+        bare(input_ids=padded[0][0][:2], attention_mask=padded[0][1][:2])
+        bare_s = best_seconds(forward, repeats)
+    params = {"texts": len(texts), "words": n_words, "batch_size": 32, "torch_threads": 1, "encoder": Path(encoder).name,
+              "model": transformer, "repeats": repeats, "timing": "best of repeats, after a warm-up"}
+    wps = {name: n_words / s for name, s in seconds.items()}
+    wps_hf, wps_bare = n_words / hf_s, n_words / bare_s
+    shipped = wps["trf-spacy-pipeline"]
     cmd = COMMAND + " --sections trf"
-    return [
-        row("trf-spacy-pipeline", "words_per_second", wps["spacy"], cmd, regime="none", **params, seconds=spacy_s),
-        row("trf-hf-pipeline", "words_per_second", wps["hf"], cmd, regime="hf-fresh-head", **params, seconds=hf_s),
-        row("trf-bare-forward", "words_per_second", wps["bare"], cmd, regime="forward-only", **params, seconds=bare_s),
-        row("trf-spacy-pipeline", "speed_ratio_vs_hf", wps["spacy"] / wps["hf"], cmd, regime="none", **params),
-        row("trf-spacy-pipeline", "share_of_bare_forward", wps["spacy"] / wps["bare"], cmd, regime="none", **params),
-        row("trf-hf-pipeline", "share_of_bare_forward", wps["hf"] / wps["bare"], cmd, regime="hf-fresh-head", **params),
+    regimes = {"trf-spacy-pipeline": "strided-float", "trf-spacy-int8": "strided-int8",
+               "trf-spacy-sentences": "sentences-float", "trf-spacy-sentences-int8": "sentences-int8"}
+    out = []
+    for name, value in wps.items():
+        out.append(row(name, "words_per_second", value, cmd, regime=regimes[name], **params, seconds=seconds[name]))
+        out.append(row(name, "share_of_bare_forward", value / wps_bare, cmd, regime=regimes[name], **params))
+        out.append(row(name, "speed_ratio_vs_hf", value / wps_hf, cmd, regime=regimes[name], **params))
+        if name != "trf-spacy-pipeline":
+            out.append(row(name, "speedup_vs_shipped", value / shipped, cmd, regime=regimes[name], **params))
+    out += [
+        row("trf-hf-pipeline", "words_per_second", wps_hf, cmd, regime="hf-fresh-head", **params, seconds=hf_s),
+        row("trf-bare-forward", "words_per_second", wps_bare, cmd, regime="forward-only", **params, seconds=bare_s),
+        row("trf-hf-pipeline", "share_of_bare_forward", wps_hf / wps_bare, cmd, regime="hf-fresh-head", **params),
     ]
+    return out
+
+
+def grouped_docbin(docbin: str, per_doc: int, out: Path) -> Path:
+    """The DocBin's documents joined `per_doc` to a document (gold entities kept), at `out`."""
+    import spacy
+    from spacy.tokens import Doc, DocBin
+
+    nlp = spacy.blank("en")
+    docs = list(DocBin().from_disk(docbin).get_docs(nlp.vocab))
+    joined = DocBin(store_user_data=False)
+    for i in range(0, len(docs), per_doc):
+        joined.add(Doc.from_docs(docs[i:i + per_doc], ensure_whitespace=True) if per_doc > 1 else docs[i])
+    joined.to_disk(out)
+    return out
+
+
+def job_f1(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
+    """Strict entity F1 of each setting of SETTINGS on the dev DocBin (joined per_doc to a document)."""
+    import torch
+
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+
+    torch.set_num_threads(1)
+    per_doc = int(per_doc)
+    with tempfile.TemporaryDirectory(prefix="bench-f1-") as tmp:
+        data = grouped_docbin(docbin, per_doc, Path(tmp) / "dev-grouped.spacy")
+        scores = {}
+        for name, (sentences, int8) in SETTINGS.items():
+            nlp = load_setting(transformer, sentences, int8)
+            scores[name] = evaluate_pipeline(nlp, data, name=name, model_path=transformer)
+            del nlp
+    cmd = COMMAND + " --sections f1"
+    float_f = {False: scores["trf-spacy-pipeline"]["ents_f"], True: scores["trf-spacy-sentences"]["ents_f"]}
+    out = []
+    for name, (sentences, int8) in SETTINGS.items():
+        m = scores[name]
+        params = {"split": "dev", "model": transformer, "docbin": docbin, "per_doc": per_doc, "documents": m["documents"],
+                  "words": m["words"], "ents_p": m["ents_p"], "ents_r": m["ents_r"], "eval_words_per_second": m["words_per_second"],
+                  "torch_threads": 1}
+        tag = f"dev_per_doc{per_doc}"
+        out.append(row(name, f"ents_f_{tag}", m["ents_f"], cmd, regime="sentences" if sentences else "strided", **params))
+        if name != "trf-spacy-pipeline":
+            out.append(row(name, f"ents_f_delta_vs_shipped_{tag}", 100 * (m["ents_f"] - float_f[False]), cmd, **params))
+        if int8:
+            out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - float_f[sentences]), cmd, **params))
+    return out
 
 
 def job_ray(crf: str, out_dir: str, *shards: str) -> List[Dict]:

@@ -1,0 +1,63 @@
+"""benchmarks/bench_throughput.py's trf and f1 sections run end to end on the tiny BERT (no rows written)."""
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy_transformers")
+
+import torch  # noqa: E402
+
+from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tiny_bert, gene_corpus, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bench-trf")
+    overrides = {"paths.train": str(gene_corpus / "train.spacy"), "paths.dev": str(gene_corpus / "dev.spacy"),
+                 "paths.encoder": str(tiny_bert), "training.max_steps": 2, "training.max_epochs": 0,
+                 "training.eval_frequency": 2, "training.logger.progress_bar": False, "training.batcher.size": 300,
+                 "components.transformer.model.get_spans.window": 24, "components.transformer.model.get_spans.stride": 16}
+    train_regime(ROOT / "configs" / "transformer.cfg", read_regime(ROOT / "configs" / "regimes" / "full.cfg"), folder, overrides)
+    return folder / "model-last"
+
+
+@pytest.fixture
+def one_thread():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_trf_section_measures_every_setting_on_the_same_texts(pipeline, tiny_bert, tmp_path, one_thread):
+    from bench_throughput import SETTINGS, job_trf
+
+    dev = tmp_path / "devel.tsv"  # made-up sentences whose words are all in the tiny vocabulary
+    sentence = "No difference was observed between the two hybrids .".split()
+    dev.write_text("".join("".join(f"{w}\tO\n" for w in sentence) + "\n" for _ in range(30)))
+    rows = job_trf(str(pipeline), str(tiny_bert), str(dev), "30", "1")
+    by = {(r["pipeline"], r["metric"]): r for r in rows}
+    names = [*SETTINGS, "trf-hf-pipeline", "trf-bare-forward"]
+    assert all(by[name, "words_per_second"]["value"] > 0 for name in names)
+    assert {by[name, "words_per_second"]["params"]["words"] for name in names} == {by["trf-spacy-pipeline", "words_per_second"]["params"]["words"]}
+    assert by["trf-spacy-pipeline", "words_per_second"]["params"]["words"] > 250  # the pipeline's tokens, 30 sentences
+    for name in SETTINGS:
+        assert (name, "share_of_bare_forward") in by
+    assert {n for n, m in by if m == "speedup_vs_shipped"} == set(SETTINGS) - {"trf-spacy-pipeline"}
+
+
+def test_f1_section_scores_float_and_int8(pipeline, gene_corpus, one_thread):
+    from bench_throughput import SETTINGS, job_f1
+
+    rows = job_f1(str(pipeline), str(gene_corpus / "dev.spacy"), "5")
+    by = {(r["pipeline"], r["metric"]): r for r in rows}
+    for name in SETTINGS:
+        f = by[name, "ents_f_dev_per_doc5"]
+        assert 0.0 <= f["value"] <= 1.0 and f["split"] == "dev"
+        assert f["params"]["documents"] == 4  # 20 dev sentences, 5 to a document
+    assert (("trf-spacy-sentences-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by
+            and ("trf-spacy-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by)
