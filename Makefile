@@ -15,7 +15,7 @@ DEMO_VARS += --vars.seeds 0
 # PEFT in the demo: LoRA r=8 on one encoder (MiniLM), no prompt tuning (see README, "PEFT").
 DEMO_PEFT_VARS ?= --vars.peft_encoders assets/encoders/minilm --vars.peft_ranks 8 --vars.peft_lengths none
 
-.PHONY: test demo venv benchmark clean
+.PHONY: test test-slow demo venv benchmark clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The tests marked slow (installed wheels of every pipeline family in a fresh venv, loaded
+# from an unrelated folder: tests/test_load_anywhere.py). CI runs them after `make test`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow --runslow $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	cd . && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m spacy project run all . $(DEMO_VARS) $(DEMO_PEFT_VARS)
