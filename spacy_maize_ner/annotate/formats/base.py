@@ -47,6 +47,15 @@ def iter_lines(path: Union[str, Path]) -> Iterator[Tuple[int, str, "TextDecodeEr
                 yield line_no, "", err
 
 
+def is_blank(line: str) -> bool:
+    """Whether a line holds only spaces, tabs and line ends.
+
+    Not `str.strip`, which also takes control characters such as \\x1c-\\x1f for
+    whitespace: a line of them is content (reported when it is not understood).
+    """
+    return not line.strip(" \t\r\n")
+
+
 def sorted_annotations(annotations: List[Annotation]) -> List[Annotation]:
     """By start offset; annotations at the same start keep their order (stable)."""
     return sorted(annotations, key=lambda a: a.start)

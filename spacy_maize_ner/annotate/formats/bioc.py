@@ -270,7 +270,9 @@ def collection_info(path: Union[str, Path], fmt: str) -> Dict[str, Any]:
                     break
             return info
         if fmt == "bioc-json":
-            data = json.loads(Path(path).read_bytes().decode("utf-8-sig"))
+            from .jsonl import loads_strict
+
+            data = loads_strict(Path(path).read_bytes().decode("utf-8-sig"), "file")
             data = data[0] if isinstance(data, list) and data else data
             return {k: data[k] for k in ("source", "date", "key", "infons") if isinstance(data, dict) and k in data}
     except (ET.ParseError, ValueError, OSError, RecursionError):  # the reader reports the problem
@@ -290,7 +292,7 @@ class BioCJsonWriter(Writer):
         for p in doc["passages"]:
             p.pop("_xml_sentences", None), p.pop("_xml_relations", None)
         doc.pop("_xml_relations", None)
-        return ("" if first else ",\n") + json.dumps(doc, ensure_ascii=False)
+        return ("" if first else ",\n") + json.dumps(doc, ensure_ascii=False, allow_nan=False)
 
     def footer(self) -> str:
         return "\n]}\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Union
 
 from ..records import INPUT_ORIGIN, Annotation, Malformed, Passage, Record, SURROGATE, check_annotation, check_passages, find_surrogate
-from .base import Item, Writer, iter_lines, sorted_annotations
+from .base import Item, Writer, is_blank, iter_lines, sorted_annotations
 
 RESERVED = ("id", "text", "passages", "entities")
 
@@ -59,7 +59,7 @@ def read_jsonl(path: Union[str, Path]) -> Iterator[Item]:
     path = Path(path)
     index = 0
     for line_no, line, error in iter_lines(path):
-        if error is None and not line.strip():
+        if error is None and is_blank(line):
             continue
         default_id = f"{path.stem}:{line_no}"
         if error is not None:

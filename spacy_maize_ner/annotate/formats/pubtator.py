@@ -17,7 +17,7 @@ from typing import Iterator, List, Tuple, Union
 
 from ...corpus.pubtator import PubTatorDocument, PubTatorFormatError, PubTatorMention, PubTatorRelation, format_pubtator, parse_pubtator, MalformedLine
 from ..records import Annotation, Malformed, Passage, Record
-from .base import Item, Writer, iter_lines, sorted_annotations
+from .base import Item, Writer, is_blank, iter_lines, sorted_annotations
 
 
 def read_pubtator_records(path: Union[str, Path]) -> Iterator[Item]:
@@ -49,7 +49,7 @@ def _blocks(path) -> Iterator[Tuple[int, List[str], object]]:
     lines: List[str] = []
     start, error = 0, None
     for line_no, line, err in iter_lines(path):
-        if err is None and not line.strip():
+        if err is None and is_blank(line):
             if lines or error:
                 yield start, lines, error
             lines, error = [], None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator, Union
 
 from ..records import Malformed, Passage, Record
-from .base import Item, iter_lines
+from .base import Item, is_blank, iter_lines
 
 
 def read_text(path: Union[str, Path]) -> Iterator[Item]:
@@ -30,7 +30,7 @@ def read_lines(path: Union[str, Path]) -> Iterator[Item]:
         line = line.rstrip("\n").rstrip("\r")
         if error is not None:
             yield Malformed(str(path), line_no, str(error), index, f"{path.stem}:{line_no}")
-        elif line.strip():
+        elif not is_blank(line):
             yield Record(f"{path.stem}:{line_no}", [Passage(0, line)], source=str(path), line=line_no, index=index, format="lines")
         else:
             continue
