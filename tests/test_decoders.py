@@ -413,3 +413,35 @@ def test_tokenizer_read_from_a_gguf_file_equals_the_one_from_its_metadata(tmp_pa
     a, b = tokenizer_from_gguf(path), tokenizer_from_vocab(expected)
     for text in HARD:
         assert a(text)["input_ids"] == b(text)["input_ids"]
+
+
+@pytest.mark.parametrize("kind", ["qwen2", "llama"])
+def test_fast_tokenizer_equals_the_llama_cpp_reference_algorithm(kind):
+    """The pure-Python transcription of llama.cpp (reference.py) and the tokenizers-based build agree."""
+    from tiny_decoder import bpe_vocab, spm_vocab
+
+    from spacy_maize_ner.decoders.reference import python_reference
+
+    vocab = bpe_vocab() if kind == "qwen2" else spm_vocab()
+    fast, ref = tokenizer_from_vocab(vocab), python_reference(vocab)
+    texts = HARD + ["", " leading and  double  spaces ", "Ωmega 5'-AGCT-3' ≥ 2.5 µM", "ZmCCT9ZmCCT9 tb1tb1"]
+    for text in texts:
+        assert fast(text)["input_ids"] == ref(text, add_bos=vocab.add_bos), text
+
+
+def test_spm_reference_merges_by_score_not_by_length():
+    from spacy_maize_ner.decoders.reference import SpmReference
+
+    vocab = toy_spm()
+    ref = SpmReference(vocab)
+    ids = ref("and the maize", add_bos=False)
+    assert [vocab.tokens[i] for i in ids] == ["and", "▁the", "▁maize"]
+
+
+def test_a_piece_whose_characters_are_not_pieces_warns():
+    vocab = toy_spm()
+    vocab.tokens.append("α-")
+    vocab.token_types.append(TOKEN_NORMAL)
+    vocab.scores.append(-100.0)
+    with pytest.warns(UserWarning, match="1 pieces hold a character that is not a piece"):
+        tokenizer_from_vocab(vocab)

@@ -33,7 +33,10 @@ def spm_vocab() -> GGUFVocab:
     types = [TOKEN_CONTROL] * 4
     tokens += [f"<0x{b:02X}>" for b in range(256)]
     types += [TOKEN_BYTE] * 256
-    pieces = ["▁"] + list(string.ascii_letters + string.digits + string.punctuation)
+    # Every character of every piece is a piece itself, as in real SentencePiece vocabularies
+    # (llama.cpp merges characters that are not pieces; a BPE model cannot: tokenizer.py).
+    chars = sorted({c for w in corpus_words() for c in w})
+    pieces = ["▁"] + list(string.ascii_letters + string.digits + string.punctuation) + chars
     for word in corpus_words():
         for form in (word, "▁" + word):
             pieces += [form[:k] for k in range(2, len(form) + 1)]

@@ -23,10 +23,16 @@ text as `tokenizer.ggml.add_bos_token`/`add_eos_token` say. The result is a plai
 without the GGUF file. `scripts/check_decoder_tokenizer.py` compares its ids with
 llama.cpp's on the BC2GM dev sentences.
 
+Exactness for `llama`: llama.cpp merges adjacent characters whether or not each is a
+piece; a BPE model merges only pieces. The two agree when every character of every piece is
+a piece itself, which holds for Gemma 3 (pieces of raw spaces aside, which neither can form:
+spaces become `▁` first); otherwise `build_backend` warns.
+
 Known difference: with `parse_special = False` llama.cpp reads a control token's text
 (`<bos>` typed in a sentence) as plain text; a Hugging Face tokenizer always matches
 added special tokens. Biomedical text does not contain them.
 """
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
@@ -140,6 +146,15 @@ def spm_merges(tokens: List[str], scores: List[float]) -> List[tuple]:
     return [(left, right) for _, _, _, left, right in ranked]
 
 
+def spm_unmergeable_pieces(tokens: List[str], token_types: List[int]) -> List[str]:
+    """Normal pieces with a character that is not a piece: llama.cpp merges characters whether
+    or not they are pieces, a BPE model only pieces. Pieces with a raw space are left out:
+    text reaches the merges with spaces already turned into `▁`, so neither can form them."""
+    known = set(tokens)
+    return [t for t, kind in zip(tokens, token_types)
+            if kind == TOKEN_NORMAL and " " not in t and any(c not in known for c in t)]
+
+
 def _byte_level_merges(merges: List[str]) -> List[tuple]:
     pairs = []
     for line, merge in enumerate(merges):
@@ -161,6 +176,13 @@ def build_backend(vocab: GGUFVocab):
         if vocab.scores is None:
             raise GGUFTokenizerError(f"{vocab.source}: a SentencePiece (llama) tokenizer needs tokenizer.ggml.scores.")
         unk = vocab.tokens[vocab.unk_id] if vocab.unk_id is not None else None
+        unmergeable = spm_unmergeable_pieces(vocab.tokens, vocab.token_types)
+        if unmergeable:
+            warnings.warn(
+                f"{vocab.source}: {len(unmergeable)} pieces hold a character that is not a piece itself (e.g. "
+                f"{unmergeable[:3]}); llama.cpp can still merge into them, this BPE model cannot, so texts with "
+                "those characters may tokenize differently. Run scripts/check_decoder_tokenizer.py."
+            )
         backend = Tokenizer(models.BPE(vocab=token_ids, merges=spm_merges(vocab.tokens, vocab.scores), unk_token=unk,
                                        byte_fallback=True, fuse_unk=True, ignore_merges=False))
         backend.pre_tokenizer = pre_tokenizers.Metaspace(
