@@ -136,3 +136,14 @@ def test_trained_meta_and_config_record_the_features(trained):
     config = Config().from_disk(trained["token", ("lexical",)] / "config.cfg", interpolate=False)
     assert config["components"]["ner"]["factory"] == "maize_token_ner"
     assert config["components"]["ner"]["model"]["tok2vec"]["@architectures"] == "spacy_maize_ner.TransformerWithLexical.v1"
+
+
+def test_lexical_pipeline_loads_in_a_fresh_process(trained, tmp_path):
+    """The architecture is found through its entry point (setup.cfg), with no import of ours."""
+    import subprocess
+    import sys
+
+    code = "import spacy; nlp = spacy.load(%r); print(len(nlp('We cloned TB1 from B73 .')))" % str(trained["transition", ("lexical",)])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "6"
