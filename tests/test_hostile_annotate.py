@@ -263,3 +263,23 @@ def test_ray_refuses_a_shard_that_is_a_file_the_job_writes(ruler_model, tmp_path
     with pytest.raises(ValueError, match="is also the output of"):
         annotate_on_ray(ruler_model, [shard], out, output_format="jsonl", progress=False)
     assert shard.read_text() == '{"id": "1", "text": "BRCA1 here"}\n'
+
+
+def test_a_line_of_control_characters_is_not_a_blank_line(ruler_model, tmp_path):
+    """str.strip() takes \\x1c for whitespace: the block must not be cut there."""
+    src = tmp_path / "in.pubtator"
+    src.write_text("1|t|BRCA1 title\n1|a|abstract\n\x1c\n1\t0\t5\tBRCA1\tGene\t-1\n\n2|t|tb1\n\n")
+    out = tmp_path / "o.pubtator"
+    report = annotate_files(ruler_model, [src], out, progress=False)
+    assert report.records_skipped == 0 and report.records_annotated == 2
+    assert out.read_text().startswith("1|t|BRCA1 title\n1|a|abstract\n1\t0\t5\tBRCA1\tGene\t-1\n")
+    assert report.warnings and report.warnings[0]["line"] == 3  # the \x1c line: kept as read, listed
+
+
+def test_bioc_json_output_is_strict_json_whatever_the_collection_holds(ruler_model, tmp_path):
+    src = tmp_path / "in.json"
+    src.write_text('{"source": "s", "infons": {"score": NaN}, "documents": [{"id": "1", "passages": [{"offset": 0, "text": "BRCA1"}]}]}')
+    out = tmp_path / "o.json"
+    report = annotate_files(ruler_model, [src], out, progress=False)
+    assert report.records_skipped == 1 and "NaN" in report.skipped[0]["problem"]
+    json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} written"))
