@@ -283,3 +283,14 @@ def test_bioc_json_output_is_strict_json_whatever_the_collection_holds(ruler_mod
     report = annotate_files(ruler_model, [src], out, progress=False)
     assert report.records_skipped == 1 and "NaN" in report.skipped[0]["problem"]
     json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} written"))
+
+
+def test_an_id_with_line_breaks_stays_one_pubtator_record(ruler_model, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a\nb|c\r", "text": "BRCA1 here"}) + "\n")
+    out = tmp_path / "o.pubtator"
+    annotate_files(ruler_model, [src], out, progress=False)
+    assert out.read_text().startswith("a_b_c_|t|BRCA1 here\n")
+    back = tmp_path / "back.jsonl"
+    report = annotate_files(ruler_model, [out], back, progress=False)
+    assert report.records_skipped == 0 and [r["id"] for r in rows(back)] == ["a_b_c_"]

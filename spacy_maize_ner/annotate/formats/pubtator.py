@@ -10,7 +10,7 @@ Output: `PMID|t|title`, `PMID|a|abstract`, then the mentions sorted by offset, w
 identifier `-1` for predicted mentions without one. A record from another format
 becomes a title (its first passage, when a space follows it) and an abstract (the rest
 of the text), or a title alone; line breaks and tabs in the text are written as spaces
-(same length, so the offsets hold).
+(same length, so the offsets hold), and `|`, tabs and line breaks in an id as `_`.
 """
 from pathlib import Path
 from typing import Iterator, List, Tuple, Union
@@ -97,7 +97,7 @@ class PubTatorWriter(Writer):
 
     def record(self, record: Record, first: bool) -> str:
         title, abstract, has_abstract = _title_abstract(record)
-        pmid = record.id.replace("|", "_").replace("\t", "_")
+        pmid = "".join("_" if c in "|\t\r\n" else c for c in record.id) or "_"  # one field on one line
         clean = lambda s: s.replace("\n", " ").replace("\r", " ").replace("\t", " ")  # noqa: E731
         mentions = [
             PubTatorMention(a.extra.get("pmid", pmid), a.start, a.end, clean(a.text), clean(a.label) or "-",
