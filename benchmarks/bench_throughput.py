@@ -15,12 +15,13 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
   50k-token documents (the texts concatenated), and a 100k-word document through CRF.
 - trf: one process, side by side on the same texts: the spaCy transformer pipeline
   (`nlp.pipe`) as shipped (strided windows), with int8 (encoders/quantize.py), with
-  sentence spans (encoders/spans.py), with sentence spans + int8; the Hugging Face
+  sentence spans (encoders/spans.py: one span per sentence, or `packed`: whole sentences
+  packed up to the window, less padding), each also with int8; the Hugging Face
   token-classification pipeline with the same encoder; and the bare encoder's forward
   pass, pre-tokenized and batched by length. Each is timed after a warm-up, best of
   --trf-repeats passes. The transformer pipeline may be untrained (regime `none`): speed
   does not depend on the weights, and the HF head is freshly initialised for the same reason.
-- f1: strict entity F1 (the project's scorer) of the four spaCy settings on the dev
+- f1: strict entity F1 (the project's scorer) of the six spaCy settings on the dev
   DocBin, its documents joined --f1-per-doc to a document (10: abstract-like texts, where
   sentence spans differ from windows; 1: the official one-sentence dev documents). Give a
   trained pipeline (e.g. training/transformers/minilm-full/model-best) for this section.
@@ -239,24 +240,27 @@ def job_long(crf: str, dev: str) -> List[Dict]:
     return out
 
 
-SETTINGS = {  # name -> (sentence spans, int8); the first is the pipeline as shipped
-    "trf-spacy-pipeline": (False, False),
-    "trf-spacy-int8": (False, True),
-    "trf-spacy-sentences": (True, False),
-    "trf-spacy-sentences-int8": (True, True),
+SETTINGS = {  # name -> (spans, int8); the first is the pipeline as shipped (its config's strided windows)
+    "trf-spacy-pipeline": ("strided", False),
+    "trf-spacy-int8": ("strided", True),
+    "trf-spacy-sentences": ("sentences", False),
+    "trf-spacy-sentences-int8": ("sentences", True),
+    "trf-spacy-packed": ("packed", False),
+    "trf-spacy-packed-int8": ("packed", True),
 }
 
 
-def load_setting(transformer: str, sentences: bool, int8: bool):
-    """The pipeline at `transformer`, with sentence spans and/or its encoder in int8."""
+def load_setting(transformer: str, spans: str, int8: bool):
+    """The pipeline at `transformer` with its spans (strided: as saved; sentences: one span per
+    sentence; packed: whole sentences packed up to the window) and its encoder in int8 or not."""
     import spacy
 
     from spacy_maize_ner.encoders.quantize import quantize_pipeline
     from spacy_maize_ner.encoders.spans import use_sentence_spans
 
     nlp = spacy.load(transformer)
-    if sentences:
-        use_sentence_spans(nlp)
+    if spans != "strided":
+        use_sentence_spans(nlp, pack=spans == "packed")
     if int8:
         quantize_pipeline(nlp)
     return nlp
@@ -284,8 +288,8 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str
     texts = [" ".join(sents[i:i + 10]) for i in range(0, len(sents), 10)]
     n_words: Optional[int] = None  # the pipeline's own tokens, the same in every setting
     seconds: Dict[str, float] = {}
-    for name, (sentences, int8) in SETTINGS.items():
-        nlp = load_setting(transformer, sentences, int8)
+    for name, (spans, int8) in SETTINGS.items():
+        nlp = load_setting(transformer, spans, int8)
         n_words = n_words or sum(len(nlp.make_doc(t)) for t in texts)
         list(nlp.pipe(texts[:2]))  # warm-up (and, with int8, the first quantized calls)
         seconds[name] = best_seconds(lambda: [None for _ in nlp.pipe(texts, batch_size=32)], repeats)
@@ -322,8 +326,7 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str
     wps_hf, wps_bare = n_words / hf_s, n_words / bare_s
     shipped = wps["trf-spacy-pipeline"]
     cmd = COMMAND + " --sections trf"
-    regimes = {"trf-spacy-pipeline": "strided-float", "trf-spacy-int8": "strided-int8",
-               "trf-spacy-sentences": "sentences-float", "trf-spacy-sentences-int8": "sentences-int8"}
+    regimes = {name: f"{spans}-{'int8' if int8 else 'float'}" for name, (spans, int8) in SETTINGS.items()}
     out = []
     for name, value in wps.items():
         out.append(row(name, "words_per_second", value, cmd, regime=regimes[name], **params, seconds=seconds[name]))
@@ -364,24 +367,26 @@ def job_f1(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
     with tempfile.TemporaryDirectory(prefix="bench-f1-") as tmp:
         data = grouped_docbin(docbin, per_doc, Path(tmp) / "dev-grouped.spacy")
         scores = {}
-        for name, (sentences, int8) in SETTINGS.items():
-            nlp = load_setting(transformer, sentences, int8)
+        for name, (spans, int8) in SETTINGS.items():
+            nlp = load_setting(transformer, spans, int8)
             scores[name] = evaluate_pipeline(nlp, data, name=name, model_path=transformer)
             del nlp
     cmd = COMMAND + " --sections f1"
-    float_f = {False: scores["trf-spacy-pipeline"]["ents_f"], True: scores["trf-spacy-sentences"]["ents_f"]}
+    float_f = {spans: scores[name]["ents_f"] for name, (spans, int8) in SETTINGS.items() if not int8}
+    shipped = scores["trf-spacy-pipeline"]["ents_f"]
     out = []
-    for name, (sentences, int8) in SETTINGS.items():
+    for name, (spans, int8) in SETTINGS.items():
         m = scores[name]
         params = {"split": "dev", "model": transformer, "docbin": docbin, "per_doc": per_doc, "documents": m["documents"],
                   "words": m["words"], "ents_p": m["ents_p"], "ents_r": m["ents_r"], "eval_words_per_second": m["words_per_second"],
                   "torch_threads": 1}
         tag = f"dev_per_doc{per_doc}"
-        out.append(row(name, f"ents_f_{tag}", m["ents_f"], cmd, regime="sentences" if sentences else "strided", **params))
-        if name != "trf-spacy-pipeline":
-            out.append(row(name, f"ents_f_delta_vs_shipped_{tag}", 100 * (m["ents_f"] - float_f[False]), cmd, **params))
+        regime = f"{spans}-{'int8' if int8 else 'float'}"
+        out.append(row(name, f"ents_f_{tag}", m["ents_f"], cmd, regime=regime, **params))
+        if name != "trf-spacy-pipeline":  # F1 points
+            out.append(row(name, f"ents_f_delta_vs_shipped_{tag}", 100 * (m["ents_f"] - shipped), cmd, regime=regime, **params))
         if int8:
-            out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - float_f[sentences]), cmd, **params))
+            out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - float_f[spans]), cmd, regime=regime, **params))
     return out
 
 

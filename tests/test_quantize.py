@@ -69,6 +69,9 @@ def test_cpu_pipeline_quantizes_itself_when_loaded(pipeline, tmp_path):
     assert inference_meta(out)["int8"] and inference_meta(out)["sentence_spans"]
     docs = list(nlp.pipe(TEXTS))
     assert docs[0]._.trf_data.model_output.last_hidden_state.shape[0] == 2  # two sentences, one row each
+    packed = spacy.load(write_cpu_pipeline(pipeline, tmp_path / "packed", pack=True))
+    assert packed(TEXTS[0])._.trf_data.model_output.last_hidden_state.shape[0] == 1  # both sentences in one span
+    assert inference_meta(tmp_path / "packed")["pack"]
     # the same predictions as quantizing the float pipeline with sentence spans by hand
     from spacy_maize_ner.encoders.spans import use_sentence_spans
 

@@ -48,6 +48,31 @@ def test_sentence_split_docs_are_read_once():
         assert [len(s) for s in spans] == lengths  # one span per sentence, in order
 
 
+def test_packed_sentences_are_read_once_and_never_cut():
+    rng = random.Random(1)
+    get_spans = configure_sentence_spans(window=24, stride=16, pack=True)
+    for _ in range(200):
+        lengths = [rng.randint(1, 24) for _ in range(rng.randint(1, 12))]
+        doc = doc_of(lengths)
+        spans = get_spans([doc])[0]
+        assert numpy.array_equal(coverage(doc, spans), numpy.ones(len(doc), dtype=int))
+        assert all(len(span) <= 24 for span in spans)
+        for sent in doc.sents:  # every sentence lies inside one span
+            assert any(span.start <= sent.start and sent.end <= span.end for span in spans)
+        starts = {sent.start: sent for sent in doc.sents}
+        for a, b in zip(spans, spans[1:]):  # greedy: the next span's first sentence did not fit
+            assert len(a) + len(starts[b.start]) > 24
+
+
+def test_packing_with_a_long_sentence_between():
+    doc = doc_of([5, 6, 60, 7, 8, 20])
+    spans = configure_sentence_spans(window=24, stride=16, pack=True)([doc])[0]
+    assert (spans[0].start, spans[0].end) == (0, 11)  # the two short sentences together
+    assert (spans[-2].start, spans[-2].end) == (71, 86) and (spans[-1].start, spans[-1].end) == (86, 106)
+    counts = coverage(doc, spans)
+    assert counts[:11].max() == 1 and counts[71:].max() == 1 and counts.min() == 1
+
+
 def test_a_long_sentence_falls_back_to_strided_windows():
     get_spans = configure_sentence_spans(window=24, stride=16)
     doc = doc_of([5, 60, 7])

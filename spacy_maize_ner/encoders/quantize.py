@@ -177,6 +177,7 @@ def write_cpu_pipeline(
     *,
     int8: bool = True,
     sentence_spans: bool = True,
+    pack: bool = False,
     overwrite: bool = False,
 ) -> Path:
     """Write a copy of a trained transformer pipeline set up for CPU inference, to package.
@@ -186,6 +187,8 @@ def write_cpu_pipeline(
     int8 (bool): add the `maize_int8` component (the encoder is quantized whenever the copy is loaded).
     sentence_spans (bool): read sentences once (encoders/spans.py: `maize_sentencizer` before the
         transformer, `spacy_maize_ner.sentence_spans.v1` in the config).
+    pack (bool): with sentence_spans, whole sentences share a span up to the window (less padding;
+        benchmarks/bench_throughput.py measures which of the two is faster).
     RETURNS (Path): output_dir; its meta.json records the choices under maize_ner.inference.
     """
     import spacy
@@ -201,12 +204,12 @@ def write_cpu_pipeline(
     # a pipeline that already has the component would quantize while loading, and could not be saved
     nlp = spacy.load(model_dir, exclude=[COMPONENT] if COMPONENT in config["nlp"]["pipeline"] else [])
     if sentence_spans:
-        use_sentence_spans(nlp)
+        use_sentence_spans(nlp, pack=pack)
     if int8 and COMPONENT not in nlp.pipe_names:
         encoder_module(nlp)  # a clear error for pipelines without an encoder
         nlp.add_pipe(COMPONENT, after=TRANSFORMER, config={"transformer": TRANSFORMER})
     meta: Dict[str, Any] = dict(nlp.meta.get(META_KEY, {}))
-    meta["inference"] = {"int8": int8, "sentence_spans": sentence_spans, "source": str(model_dir)}
+    meta["inference"] = {"int8": int8, "sentence_spans": sentence_spans, "pack": bool(sentence_spans and pack), "source": str(model_dir)}
     nlp.meta[META_KEY] = meta
     nlp.to_disk(output_dir)
     return output_dir

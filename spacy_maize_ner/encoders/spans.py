@@ -9,6 +9,12 @@ back to the same strided windows as before. The bound is in spaCy tokens, as the
 getter's: a sentence span is never longer than a window of today's, so it fits wherever
 the windows fit (128 tokens are at most a few hundred wordpieces; MiniLM takes 512).
 
+spacy-transformers pads every span of a batch of docs to the longest one, so one span per
+sentence pays for padding (sentences of 5 to 100 tokens in one tensor). With `pack = true`
+consecutive whole sentences share a span up to `window` tokens: spans of nearly equal
+length, each token still read once and no sentence cut, with neighbouring sentences as
+context as in the strided windows. benchmarks/bench_throughput.py measures both.
+
 The transformer pipelines (["transformer", "ner"]) set no sentence boundaries of their own:
 `use_sentence_spans` adds `maize_sentencizer` (components/sentences.py, the rule the corpus
 converters use) in front of the transformer when no earlier component sets them, and makes
@@ -41,13 +47,14 @@ def strided_ranges(start: int, end: int, window: int, stride: int) -> List[range
     return out
 
 
-def sentence_spans(docs: Iterable[Doc], *, window: int, stride: int) -> List[List[Span]]:
+def sentence_spans(docs: Iterable[Doc], *, window: int, stride: int, pack: bool = False) -> List[List[Span]]:
     """Per doc, its sentences when they have boundaries and fit `window` tokens, else
     strided windows (over the sentence, or over the whole doc without boundaries).
 
     docs (Iterable[Doc]): the batch.
     window (int): longest span in spaCy tokens (the strided getter's window).
     stride (int): step of the strided fallback (window - stride tokens are read twice there).
+    pack (bool): join consecutive whole sentences into one span while it fits `window`.
     RETURNS (List[List[Span]]): the spans of each doc, in order, covering every token.
     """
     out: List[List[Span]] = []
@@ -56,20 +63,35 @@ def sentence_spans(docs: Iterable[Doc], *, window: int, stride: int) -> List[Lis
             out.append([doc[r.start:r.stop] for r in strided_ranges(0, len(doc), window, stride)])
             continue
         spans: List[Span] = []
+        start = end = 0  # the pending pack of whole sentences, doc[start:end]
         for sent in doc.sents:
-            if len(sent) <= window:
-                spans.append(sent)
-            else:
+            if len(sent) > window:
+                if end > start:
+                    spans.append(doc[start:end])
                 spans.extend(doc[r.start:r.stop] for r in strided_ranges(sent.start, sent.end, window, stride))
+                start = end = sent.end
+            elif not pack:
+                spans.append(sent)
+            elif sent.end - start <= window:
+                end = sent.end
+            else:
+                if end > start:
+                    spans.append(doc[start:end])
+                start, end = sent.start, sent.end
+        if end > start:
+            spans.append(doc[start:end])
         out.append(spans)
     return out
 
 
 @registry.span_getters("spacy_maize_ner.sentence_spans.v1")
-def configure_sentence_spans(*, window: int = 128, stride: int = 96) -> Callable[[Iterable[Doc]], List[List[Span]]]:
+def configure_sentence_spans(
+    *, window: int = 128, stride: int = 96, pack: bool = False
+) -> Callable[[Iterable[Doc]], List[List[Span]]]:
     """window (int): longest sentence read as one span, in spaCy tokens; longer ones and docs
         without sentence boundaries get strided windows of this size.
     stride (int): the strided fallback's step (at most `window`).
+    pack (bool): consecutive whole sentences share a span up to `window` tokens (less padding).
     RETURNS (Callable[[Iterable[Doc]], List[List[Span]]]): the span getter.
     """
     if window < 1 or not 1 <= stride <= window:
@@ -79,7 +101,7 @@ def configure_sentence_spans(*, window: int = 128, stride: int = 96) -> Callable
         )
 
     def get_spans(docs: Iterable[Doc]) -> List[List[Span]]:
-        return sentence_spans(docs, window=window, stride=stride)
+        return sentence_spans(docs, window=window, stride=stride, pack=pack)
 
     return get_spans
 
@@ -95,12 +117,13 @@ def sets_sentences_before(nlp: Language, name: str) -> Optional[str]:
 
 
 def use_sentence_spans(nlp: Language, *, window: Optional[int] = None, stride: Optional[int] = None,
-                       transformer: str = TRANSFORMER) -> Language:
+                       pack: bool = False, transformer: str = TRANSFORMER) -> Language:
     """Make a loaded transformer pipeline read sentences (in place).
 
     nlp (Language): a pipeline with a spacy-transformers component `transformer`.
     window (Optional[int]): the span bound in tokens; default the strided getter's window (or 128).
     stride (Optional[int]): the fallback's stride; default the strided getter's (or 96).
+    pack (bool): consecutive whole sentences share a span up to `window` tokens.
     RETURNS (Language): `nlp`, with `maize_sentencizer` in front of the transformer unless an
         earlier component sets sentences, and the span getter in the model and the config.
     """
@@ -115,9 +138,9 @@ def use_sentence_spans(nlp: Language, *, window: Optional[int] = None, stride: O
     current = dict(nlp.get_pipe_config(transformer).get("model", {}).get("get_spans", {}))
     window = int(window or current.get("window") or 128)
     stride = int(stride or current.get("stride") or min(96, window))
-    model.attrs["get_spans"] = configure_sentence_spans(window=window, stride=stride)
+    model.attrs["get_spans"] = configure_sentence_spans(window=window, stride=stride, pack=pack)
     nlp.get_pipe_config(transformer)["model"]["get_spans"] = {
-        "@span_getters": "spacy_maize_ner.sentence_spans.v1", "window": window, "stride": stride,
+        "@span_getters": "spacy_maize_ner.sentence_spans.v1", "window": window, "stride": stride, "pack": pack,
     }
     if sets_sentences_before(nlp, transformer) is None:
         from ..components.sentences import make_maize_sentencizer  # noqa: F401  (registers the factory)
