@@ -294,3 +294,14 @@ def test_an_id_with_line_breaks_stays_one_pubtator_record(ruler_model, tmp_path)
     back = tmp_path / "back.jsonl"
     report = annotate_files(ruler_model, [out], back, progress=False)
     assert report.records_skipped == 0 and [r["id"] for r in rows(back)] == ["a_b_c_"]
+
+
+def test_files_concatenated_with_their_byte_order_marks_are_read_whole(ruler_model, tmp_path):
+    bom = "\ufeff"
+    pub = tmp_path / "in.pubtator"
+    pub.write_text(f"{bom}1|t|BRCA1 one\n1|a|x\n\n{bom}2|t|tb1 two\n2|a|y\n\n", encoding="utf-8")
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(f'{bom}{{"id": "3", "text": "p53"}}\n{bom}{{"id": "4", "text": "Vgt1"}}\n', encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    report = annotate_files(ruler_model, [pub, jsonl], out, progress=False)
+    assert report.records_skipped == 0 and [r["id"] for r in rows(out)] == ["1", "2", "3", "4"]

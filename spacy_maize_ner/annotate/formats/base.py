@@ -34,12 +34,14 @@ class Writer:
 def iter_lines(path: Union[str, Path]) -> Iterator[Tuple[int, str, "TextDecodeError | None"]]:
     """(line number, line, None), or (line number, "", error) for a line that is not UTF-8.
 
-    Lines end at "\\n" only; a byte order mark on the first line is ignored.
+    Lines end at "\\n" only. A byte order mark at the start of a line is dropped: on the
+    first line it marks the encoding, on a later one it is where two files were
+    concatenated (`cat a b`), and read as text it would become part of a PMID or id.
     """
     source = str(path)
     with Path(path).open("rb") as file_:
         for line_no, raw in enumerate(file_, start=1):
-            if line_no == 1 and raw.startswith(BOM):
+            if raw.startswith(BOM):
                 raw = raw[len(BOM):]
             try:
                 yield line_no, decode_line(raw, source, line_no), None
