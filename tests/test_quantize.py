@@ -150,3 +150,18 @@ def test_annotate_int8_refusals_are_one_paragraph(pipeline, tmp_path, extra, pro
     assert result.exit_code == 1
     assert problem in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_annotate_reads_a_cpu_pipeline(pipeline, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from spacy_maize_ner.cli import app
+
+    cpu = write_cpu_pipeline(pipeline, tmp_path / "cpu", pack=True)
+    texts = tmp_path / "in.jsonl"
+    texts.write_text("".join(json.dumps({"id": f"d{i}", "text": t}) + "\n" for i, t in enumerate(TEXTS)))
+    result = CliRunner().invoke(app, ["annotate", str(cpu), str(texts), str(tmp_path / "out.jsonl"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == ["d0", "d1"]
