@@ -9,7 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import spacy
 import srsly
+from spacy.language import Language
 from typer.testing import CliRunner
 
 from spacy_maize_ner.annotate import annotate_files
@@ -305,3 +307,34 @@ def test_files_concatenated_with_their_byte_order_marks_are_read_whole(ruler_mod
     out = tmp_path / "o.jsonl"
     report = annotate_files(ruler_model, [pub, jsonl], out, progress=False)
     assert report.records_skipped == 0 and [r["id"] for r in rows(out)] == ["1", "2", "3", "4"]
+
+
+
+@Language.component("hostile_test_poison")
+def poison(doc):
+    if "POISON" in doc.text:
+        raise RuntimeError("poisoned text")
+    return doc
+
+
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_a_record_the_pipeline_fails_on_is_skipped_by_the_rerun(ruler_model, tmp_path, n_process):
+    """Every rerun used to resume into the same record and fail again: the job could never finish."""
+    nlp = spacy.load(ruler_model)
+    nlp.add_pipe("hostile_test_poison", first=True)
+    model = tmp_path / "poison-model"
+    nlp.to_disk(model)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": str(i), "text": f"tb1 {'POISON' if i == 12 else 'fine'} {i}"}) + "\n"
+                           for i in range(30)))
+    out = tmp_path / "o.jsonl"
+    args = [model, src, out, "--batch-size", "4", "--n-process", n_process, "--no-progress"]
+    first = run(*args)
+    assert first.exit_code == 1 and "poisoned text" in first.flat and "Run the same command again" in first.flat
+    assert "Traceback" not in first.output and not out.exists()
+    second = run(*args)
+    assert second.exit_code == 0, second.output
+    assert [r["id"] for r in rows(out)] == [str(i) for i in range(30) if i != 12]
+    assert all(len(r["entities"]) == 1 for r in rows(out))
+    (skipped,) = srsly.read_json(tmp_path / "o.jsonl.report.json")["skipped"]
+    assert skipped["line"] == 13 and "the pipeline failed on this record" in skipped["problem"]

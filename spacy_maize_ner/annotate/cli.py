@@ -43,7 +43,7 @@ def annotate_cli(
     """
     from ..corpus.pubtator import PubTatorFormatError
     from .checkpoint import ResumeMismatchError
-    from .run import annotate_files
+    from .run import PipelineFailedError, annotate_files
 
     try:
         if use_ray and int8:  # the actors load the pipeline themselves
@@ -81,7 +81,7 @@ def annotate_cli(
     except KeyboardInterrupt:
         msg.warn("Interrupted: run the same command again to continue where it stopped.")
         raise typer.Exit(130)
-    except (OSError, ValueError, ResumeMismatchError, PubTatorFormatError, ImportError) as err:
+    except (OSError, ValueError, ResumeMismatchError, PubTatorFormatError, ImportError, PipelineFailedError) as err:
         msg.fail("Cannot annotate", str(err), exits=1)
     (msg.warn if report.records_skipped else msg.good)(report.summary_line())
     for bad in report.skipped[:10]:

@@ -46,6 +46,20 @@ from .report import AnnotateReport
 PipelineArg = Union[str, Path, Language]
 
 
+class PipelineFailedError(RuntimeError):
+    """The pipeline (or anything else) raised an error mid-run; the work so far is kept for the rerun."""
+
+
+def short_error(err: BaseException) -> str:
+    """`Type: message`; for an error from a worker process (`n_process` > 1), whose message holds
+    the worker's traceback, only the traceback's last line (the worker's own `Type: message`)."""
+    text = str(err)
+    if "Traceback (most recent call last)" in text:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else type(err).__name__
+    return f"{type(err).__name__}: {text}"
+
+
 def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
     """A pipeline from a name, an installed package or a folder (`spacy.load`), on the GPU when asked.
 
@@ -192,9 +206,12 @@ def annotate_files(
 
     finished = False
     counts = report.counts()
+    failed = state.pop("failed", None)
+    careful = failed["pieces"] if failed and failed.get("records_done") == state["records_done"] else 0
     try:
         for record, n_words in annotate_records(nlp, items, name=name, replace=replace, max_length=limit,
-                                                batch_size=batch_size, n_process=n_process, report=report):
+                                                batch_size=batch_size, n_process=n_process, report=report,
+                                                careful=careful):
             if record is not None:
                 try:
                     chunk = writer.record(record, state["written"] == 0).encode("utf-8")
@@ -221,6 +238,16 @@ def annotate_files(
         report.seconds = seconds_before + (time.perf_counter() - started)
         file_.flush()
         finished = True
+    except Exception as err:
+        # Saved with the progress (below): the rerun annotates the records in flight one at a time.
+        state["failed"] = {"records_done": state["records_done"], "pieces": 4 * batch_size * n_process,
+                           "error": short_error(err)}
+        raise PipelineFailedError(
+            f"The run stopped at record {state['records_done'] + 1:,} of the inputs: {short_error(err)}. "
+            f"The {state['records_done']:,} records before it are kept in {partial}. Run the same command again: "
+            "the records that were in progress are then annotated one at a time, and a record the pipeline fails "
+            "on again is skipped and listed in the report (use --restart to start over instead)."
+        ) from err
     finally:
         if not finished and not file_.closed:
             save()  # an interrupt or an error: what is written so far is kept for the rerun
@@ -253,21 +280,66 @@ def annotate_records(
     batch_size: int = 64,
     n_process: int = 1,
     report: Optional[AnnotateReport] = None,
+    careful: int = 0,
 ) -> Iterator[Tuple[Optional[Record], int]]:
     """Stream (annotated record, words), or (None, 0) for a malformed item, in input order.
 
     nlp (Language): the pipeline.
     items (Iterable[Union[Record, Malformed]]): from a reader.
     name (str): the `origin` of predicted annotations.
+    careful (int): annotate the first records one at a time until this many pieces are
+        done; a record the pipeline raises an error on is then skipped as malformed.
     YIELDS (Tuple[Optional[Record], int]): one per item.
     """
     report = report if report is not None else AnnotateReport()
     limit = max_length or nlp.max_length
+    items = iter(items)
     # [item, pieces left, words, predictions, cut into pieces, punctuation runs broken], by a plain
     # number: with n_process > 1, nlp.pipe gives back copies of the contexts, never the objects sent.
     pending: Dict[int, List[Any]] = {}
     order: Deque[int] = deque()
     counter = [0]
+
+    def done(entry: List[Any]) -> Tuple[Optional[Record], int]:
+        item, _, words, predicted, split, runs = entry
+        if isinstance(item, Malformed):
+            report.skip(item)
+            return None, 0
+        report.words += words
+        report.records_split += int(split)
+        if runs:
+            report.warn(item.source, item.line, item.id,
+                        f"{runs} run(s) of more than {PUNCT_RUN} punctuation characters were broken with spaces "
+                        "for the tokenizer (offsets and written text unchanged)")
+        return _finish(item, predicted, replace, report), words
+
+    def add(entry: List[Any], doc, offset: int, original: Optional[str]) -> None:
+        entry[1] -= 1
+        entry[2] += len(doc)
+        text = doc.text if original is None else original
+        entry[3].extend(
+            Annotation(offset + e.start_char, offset + e.end_char, text[e.start_char:e.end_char], e.label_, e.kb_id_,
+                       origin=name)
+            for e in doc.ents
+        )
+
+    # After a run stopped by a pipeline error, the records it was working on are annotated
+    # one at a time: the one the pipeline fails on again is skipped and reported, not retried forever.
+    careful_left = careful
+    while careful_left > 0:
+        item = next(items, None)
+        if item is None:
+            return
+        entry: List[Any] = [item, 0, 0, [], False, 0]
+        todo = [] if isinstance(item, Malformed) else _pieces(item, limit, entry)
+        careful_left -= max(len(todo), 1)
+        try:
+            for doc, (safe, offset, original) in zip(nlp.pipe([t[0] for t in todo], batch_size=batch_size), todo):
+                add(entry, doc, offset, original)
+        except Exception as err:  # noqa: BLE001  (any failure of the pipeline on this record)
+            entry[0] = Malformed(item.source, item.line, f"the pipeline failed on this record ({short_error(err)}); "
+                                 "it was skipped", item.index, item.id)
+        yield done(entry)
 
     def pieces() -> Iterator[Tuple[str, Tuple[int, int, Optional[str]]]]:
         for item in items:
@@ -280,48 +352,39 @@ def annotate_records(
                 continue
             # All pieces of a record are counted before the first is sent, so the record
             # is never taken for done while its last pieces are still to come.
-            todo = []
-            for passage in item.passages:
-                if not passage.extra.get("has_text", True) or not passage.text.strip():
-                    continue
-                spans = chunk_spans(passage.text, limit)
-                entry[4] = entry[4] or len(spans) > 1
-                todo.extend((passage.text[start:end], passage.offset + start) for start, end in spans)
-            entry[1] = len(todo)
-            for text, offset in todo:
-                safe, runs = break_punct_runs(text)
-                entry[5] += runs
-                # The original text travels along only when the pipeline sees another one.
-                yield safe, (key, offset, text if runs else None)
+            for safe, offset, original in _pieces(item, limit, entry):
+                yield safe, (key, offset, original)
 
     def ready() -> Iterator[Tuple[Optional[Record], int]]:
         while order and pending[order[0]][1] == 0:
-            item, _, words, predicted, split, runs = pending.pop(order.popleft())
-            if isinstance(item, Malformed):
-                report.skip(item)
-                yield None, 0
-            else:
-                report.words += words
-                report.records_split += int(split)
-                if runs:
-                    report.warn(item.source, item.line, item.id,
-                                f"{runs} run(s) of more than {PUNCT_RUN} punctuation characters were broken with spaces "
-                                "for the tokenizer (offsets and written text unchanged)")
-                yield _finish(item, predicted, replace, report), words
+            yield done(pending.pop(order.popleft()))
 
     stream = nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size, n_process=n_process)
     for doc, (key, offset, original) in stream:
-        entry = pending[key]
-        entry[1] -= 1
-        entry[2] += len(doc)
-        text = doc.text if original is None else original
-        entry[3].extend(
-            Annotation(offset + e.start_char, offset + e.end_char, text[e.start_char:e.end_char], e.label_, e.kb_id_,
-                       origin=name)
-            for e in doc.ents
-        )
+        add(pending[key], doc, offset, original)
         yield from ready()
     yield from ready()
+
+
+def _pieces(record: Record, limit: int, entry: List[Any]) -> List[Tuple[str, int, Optional[str]]]:
+    """(text the pipeline sees, document offset, original text or None when the same) per piece.
+
+    Sets the entry's pieces left, cut-into-pieces flag and number of punctuation runs broken.
+    """
+    todo = []
+    for passage in record.passages:
+        if not passage.extra.get("has_text", True) or not passage.text.strip():
+            continue
+        spans = chunk_spans(passage.text, limit)
+        entry[4] = entry[4] or len(spans) > 1
+        for start, end in spans:
+            text = passage.text[start:end]
+            safe, runs = break_punct_runs(text)
+            entry[5] += runs
+            # The original text travels along only when the pipeline sees another one.
+            todo.append((safe, passage.offset + start, text if runs else None))
+    entry[1] = len(todo)
+    return todo
 
 
 def _finish(record: Record, predicted: List[Annotation], replace: bool, report: AnnotateReport) -> Record:
