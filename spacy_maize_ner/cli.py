@@ -22,13 +22,13 @@ from spacy.vocab import Vocab
 from wasabi import msg
 
 from .corpus.convert import DocumentTooLongError, docs_to_pubtator
-from .corpus.iob import IOBFormatError, is_blank, is_docstart, write_iob
+from .corpus.iob import IOBFormatError, is_docstart, write_iob
 from .corpus.nlp import make_blank_nlp
 from .corpus.pubtator import PubTatorFormatError, write_pubtator
 from .corpus.reader import CorpusReader, EmptyInputError, check_inputs
 from .corpus.report import ConversionReport
 from .corpus.split import SPLITS, parse_ratios, split_docs
-from .corpus.textio import TextDecodeError, atomic_write_bytes, atomic_write_lines
+from .corpus.textio import TextDecodeError, atomic_write_bytes, atomic_write_lines, is_blank
 from .corpus.stats import corpus_stats, format_provenance, format_stats, split_provenance
 from .outputs import check_outputs
 from .workflow.corpora import parse_labels

@@ -29,7 +29,7 @@ from spacy.vocab import Vocab
 
 from ..tags import OUTSIDE, sentences, span_tags, split_tag, tags_to_spans
 from .report import ConversionReport
-from .textio import atomic_write, read_lines
+from .textio import atomic_write, is_blank, read_lines
 
 DOCSTART = "-DOCSTART-"
 DOCSTART_FILLERS = frozenset({"O", "-X-"})  # the other columns of a CoNLL document marker
@@ -77,11 +77,6 @@ def read_iob_sentences(path: Union[str, Path]) -> Iterator[IOBSentence]:
         sentence.line_nos.append(line_no)
     if sentence.words:
         yield sentence._replace(closed=False)
-
-
-def is_blank(line: str) -> bool:
-    """Whether a line (without its line end) is blank: empty, or only spaces and tabs."""
-    return not line.strip(" \t")
 
 
 def is_docstart(line: str) -> bool:

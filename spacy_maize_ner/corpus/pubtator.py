@@ -47,7 +47,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from .textio import atomic_write, read_lines
+from .textio import atomic_write, is_blank, read_lines
 
 # An offset: ASCII digits only (`\d` would accept "١٠" and "１０", which int() reads).
 OFFSET = re.compile(r"-?[0-9]+")
@@ -201,11 +201,6 @@ def parse_pubtator(lines: Iterable[str], source: str = "<string>", start_line: i
         _add_annotation(block, line, line_no)
     if block is not None:  # no final blank line: tolerated
         yield block.finish(source)
-
-
-def is_blank(line: str) -> bool:
-    """Whether a line (without its line end) is blank: empty, or only spaces and tabs."""
-    return not line.strip(" \t")
 
 
 def _add_abstract(block: Optional[_Block], pmid: str, body: str, source: str, line_no: int, line: str) -> None:

@@ -6,6 +6,8 @@
   and the fix, instead of Python's bare "can't decode byte 0xe9 in position 3801" (the
   fix for Latin-1 bytes is `iconv -f latin1`; for surrogates encoded on their own,
   0xed 0xa0-0xbf, it is not, and the message says so).
+- `is_blank`: a line of nothing but spaces, tabs and line ends (the one rule for
+  every reader; `str.strip` would take "\\x1c" for whitespace).
 - `check_output_path`: before any work starts, that a file can be written at a path
   (its folder exists or can be made, it is not a folder, it is writable).
 - `atomic_write`: write to a temporary file beside the target and rename it over the
@@ -64,6 +66,15 @@ def read_lines(path: Union[str, Path]) -> Iterator[Tuple[int, str]]:
             if line_no == 1 and raw.startswith(BOM):
                 raw = raw[len(BOM):]
             yield line_no, decode_line(raw, source, line_no)
+
+
+def is_blank(line: str) -> bool:
+    """Whether a line (with or without its line end) is blank: only spaces, tabs, "\\r", "\\n".
+
+    Not `str.strip`, which also removes control characters such as "\\x1c"-"\\x1f",
+    U+0085 and U+2028: a line of them is content (reported when it is not understood).
+    """
+    return not line.strip(" \t\r\n")
 
 
 def check_output_path(path: Union[str, Path], what: str = "output") -> Path:
