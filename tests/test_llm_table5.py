@@ -246,3 +246,14 @@ def test_unknown_local_model_names_the_known_ones():
 
     with pytest.raises(ProvideError, match="qwen2.5-coder-0.5b-instruct"):
         local_model("qwen-7b")
+
+
+def test_llm_local_script_refuses_an_unknown_model_in_one_paragraph(root, gene_corpus):
+    import subprocess
+
+    proc = subprocess.run([sys.executable, str(root / "scripts" / "llm_local.py"), "--model", "qwen-7b",
+                           "--dev", str(gene_corpus / "dev.spacy"), "--train", str(gene_corpus / "train.spacy")],
+                          capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 1
+    assert "--model qwen-7b: unknown; known local models: qwen2.5-coder-0.5b-instruct" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
