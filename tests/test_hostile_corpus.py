@@ -148,6 +148,15 @@ def test_only_an_exact_docstart_line_is_a_document_marker(tmp_path):
     assert srsly.read_json(report)["mentions_kept"] == 3
 
 
+def test_a_document_marker_ends_the_sentence_before_it(tmp_path):
+    src = write(tmp_path, "p53\tB-GENE\n-DOCSTART-\tO\nVgt1\tI-GENE\n", "in.tsv")
+    out = tmp_path / "o.spacy"
+    result = run("convert", src, out, "--format", "iob")
+    assert result.exit_code == 0, result.output
+    docs = list(DocBin().from_disk(out).get_docs(Vocab()))
+    assert [e.text for doc in docs for e in doc.ents] == ["p53", "Vgt1"]  # not one entity across documents
+
+
 # ---- item 6: a relation under another PMID -------------------------------------------------
 
 def test_relation_with_another_pmid_is_kept_as_read_and_reported(tmp_path):

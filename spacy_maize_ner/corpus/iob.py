@@ -11,7 +11,8 @@ The token is the first column and the tag the last (middle columns are ignored);
 CRLF line ends are accepted. A document marker is skipped: a line whose token is
 exactly `-DOCSTART-` and whose other columns (tab- or, as CoNLL-2003 writes them,
 space-separated) are only `O` or `-X-`, e.g. `-DOCSTART-`, `-DOCSTART-<TAB>O`,
-`-DOCSTART- -X- -X- O`. Any other line, `-DOCSTART-x<TAB>B-GENE` or
+`-DOCSTART- -X- -X- O`; it ends the sentence before it, so no entity runs across
+it. Any other line, `-DOCSTART-x<TAB>B-GENE` or
 `-DOCSTART-<TAB>B-GENE` included, is a token with its tag. A blank line is empty or
 only spaces and tabs; a line of other invisible characters (e.g. `\\x1c`) is an error.
 Tags are IOB2 or IOB1: an `I-` tag that opens an entity starts it and is reported as
@@ -64,12 +65,10 @@ def read_iob_sentences(path: Union[str, Path]) -> Iterator[IOBSentence]:
     # Lines end only at "\n"; invalid UTF-8 names file and line (textio.read_lines).
     for line_no, raw in read_lines(path):
         line = raw.rstrip("\n").rstrip("\r").lstrip("\ufeff")
-        if is_blank(line):
+        if is_blank(line) or is_docstart(line):  # a document marker also ends a sentence
             if sentence.words:
                 yield sentence
                 sentence = IOBSentence([], [], [])
-            continue
-        if is_docstart(line):
             continue
         word, tag = _parse_line(path, line_no, line)
         sentence.words.append(word)
