@@ -93,6 +93,12 @@ def test_lines_that_are_neither_mention_nor_relation_are_reported(tmp_path, line
     assert record["line"] == 4 and record["raw"] == line and record["doc_id"] == "1"
 
 
+def test_space_separated_annotation_lines_are_reported_with_the_fix():
+    (document,) = parse_pubtator((HEAD + "1 4 7 p53 Gene -1\n").splitlines(True))
+    (bad,) = document.malformed
+    assert bad.line_no == 3 and "use tabs" in bad.problem and not document.mentions
+
+
 def test_relations_have_four_or_five_columns_and_a_type_name(tmp_path):
     text = HEAD + GOOD + "1\tCID\tD1\tD2\n1\tAssociation\tGene|7157\tDisease|MESH:D1\tNovel\n\n"
     summary, records, _, back = convert_with_report(tmp_path, text)

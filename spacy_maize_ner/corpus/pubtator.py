@@ -276,6 +276,7 @@ def _add_annotation(block: _Block, line: str, line_no: int) -> None:
             f"identifier[, names]) nor a relation (PMID<TAB>TYPE<TAB>id1<TAB>id2[<TAB>extra], the "
             f"type a name such as CID): found {n} column(s)"
             + (f", the second {_show(columns[1])}" if n in RELATION_COLUMNS else "")
+            + ("; if the columns are separated by spaces, use tabs" if n < 4 and len(line.split()) >= 4 else "")
         )
     block.malformed.append(MalformedLine(columns[0], line, problem, line_no))
 
