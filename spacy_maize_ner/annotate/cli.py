@@ -25,7 +25,7 @@ def annotate_cli(
     max_length: Optional[int] = typer.Option(
         None, "--max-length", min=1, help="Longest piece of text sent to the pipeline (default nlp.max_length); longer passages are cut at paragraph or sentence ends",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUTPUT"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUTPUT and report (never an input: no input may be a file the run writes)"),
     restart: bool = typer.Option(False, "--restart", help="Discard an unfinished earlier run of OUTPUT instead of continuing it"),
     report_path: Optional[Path] = typer.Option(None, "--report", "-r", help="JSON report (counts, skipped records with file and line); default OUTPUT.report.json"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with documents and words per second"),
