@@ -445,3 +445,34 @@ def test_a_piece_whose_characters_are_not_pieces_warns():
     vocab.scores.append(-100.0)
     with pytest.warns(UserWarning, match="1 pieces hold a character that is not a piece"):
         tokenizer_from_vocab(vocab)
+
+
+# --- Encoder.v1 / PeftEncoder.v1 accept decoders through `attention` ---------------------------
+
+def test_encoder_v1_with_attention_is_a_decoder_model(tiny_decoder, nlp):
+    from spacy_maize_ner.encoders.architecture import create_encoder
+
+    model = create_encoder(str(tiny_decoder), configure_strided_spans(24, 16), attention="bidirectional")
+    assert model.attrs["decoder_attention"] == "bidirectional"
+    model.initialize(X=[nlp(HARD[0])])
+    assert model.get_dim("nO") == 16
+
+
+def test_encoder_v1_without_attention_refuses_a_decoder_folder_with_the_fix(tiny_decoder, nlp):
+    from spacy_maize_ner.encoders.architecture import create_encoder
+
+    model = create_encoder(str(tiny_decoder), configure_strided_spans(24, 16))
+    with pytest.raises(DecoderConfigError, match='set attention = "causal" or "bidirectional"'):
+        model.initialize(X=[nlp(HARD[0])])
+
+
+def test_peft_encoder_v1_with_attention_is_a_lora_decoder(tiny_decoder, nlp):
+    from spacy_maize_ner.peft.architecture import create_peft_encoder, peft_shim
+    from spacy_maize_ner.peft.methods import create_lora
+
+    lora = create_lora(r=2, alpha=4, dropout=0.0, target_modules=["q_proj", "v_proj"], exclude_modules=[])
+    model = create_peft_encoder(name=str(tiny_decoder), get_spans=configure_strided_spans(24, 16), peft=lora,
+                                attention="causal")
+    model.initialize(X=[nlp(HARD[0])])
+    assert model.attrs["decoder_attention"] == "causal"
+    assert any("lora_" in n for n, p in peft_shim(model).peft_model.named_parameters() if p.requires_grad)

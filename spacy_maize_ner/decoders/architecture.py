@@ -82,6 +82,27 @@ def is_decoder_config(config: Any) -> bool:
     return config.model_type in DECODER_TYPES or any(a.endswith("ForCausalLM") for a in archs)
 
 
+def refuse_decoder(location: str) -> None:
+    """Raise DecoderConfigError if the local folder `location` holds a decoder LM: Encoder.v1 and
+    PeftEncoder.v1 load it only with `attention` set (spacy-transformers' own loader would fail
+    on its tokenizer, or align it with BERT's conventions). Hub ids are not looked up here."""
+    from pathlib import Path
+
+    if not Path(location).is_dir():
+        return
+    try:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(location)
+    except (OSError, ValueError, KeyError):
+        return
+    if is_decoder_config(config):
+        raise DecoderConfigError(
+            f"'{location}' is a decoder LM ({config.model_type}): set attention = \"causal\" or \"bidirectional\" in "
+            "[components.transformer.model] (Encoder.v1, PeftEncoder.v1), or train with a regime of configs/decoders/."
+        )
+
+
 def load_decoder(name: str, tokenizer_config: Dict, transformer_config: Dict) -> HFObjects:
     """Load the decoder `name` (hub id or local folder) as HFObjects (plain fast tokenizer, base model)."""
     import torch

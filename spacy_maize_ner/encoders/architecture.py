@@ -10,7 +10,7 @@ never when the model is constructed: spaCy builds every component from the confi
 so a trained or packaged pipeline loads anywhere, whether or not the folder or hub id it
 was trained from still exists (its origin is in meta.json, `maize_ner.encoder_origin`).
 """
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -29,8 +29,18 @@ def create_encoder(
     transformer_config: Dict = {},
     mixed_precision: bool = False,
     grad_scaler_config: Dict = {},
+    attention: Optional[str] = None,
 ) -> Model[List[Doc], FullTransformerBatch]:
-    """name (str): a hub id or a local folder (see resolve.py); the rest as in TransformerModel.v3."""
+    """name (str): a hub id or a local folder (see resolve.py); the rest as in TransformerModel.v3.
+
+    attention (Optional[str]): set ("causal" or "bidirectional") for a decoder LLM (Gemma 3,
+        Qwen2, Llama, Mistral): the model is then spacy_maize_ner.Decoder.v1's (decoders/).
+    """
+    if attention is not None:  # issue 26: decoder LLMs own their loading, alignment and masks
+        from ..decoders.architecture import create_decoder
+
+        return create_decoder(name, get_spans, attention, tokenizer_config, transformer_config, mixed_precision,
+                              grad_scaler_config)
     return transformer_model(
         name,
         name,
@@ -68,6 +78,9 @@ def transformer_model(
     def init(model: Model, X=None, Y=None):
         if not model.attrs["has_transformer"]:
             model.attrs["name"] = resolve_encoder(str(model.attrs["name"]))
+            from ..decoders.architecture import refuse_decoder  # issue 26: a decoder needs `attention`
+
+            refuse_decoder(str(model.attrs["name"]))
         try:
             return load(model, X=X, Y=Y)
         except OSError as error:

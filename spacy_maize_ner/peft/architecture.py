@@ -16,7 +16,7 @@ it sees the adapter (and the head) and nothing else.
     @misc = "spacy_maize_ner.lora.v1"
     r = 8
 """
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -41,6 +41,7 @@ def create_peft_encoder(
     transformer_config: Dict = {},
     mixed_precision: bool = False,
     grad_scaler_config: Dict = {},
+    attention: Optional[str] = None,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """A transformer whose encoder is tuned with LoRA, prompt or prefix tuning.
 
@@ -49,8 +50,16 @@ def create_peft_encoder(
     peft (PeftMethod): the PEFT block (spacy_maize_ner.lora.v1, .prompt_tuning.v1, .prefix_tuning.v1).
     save_base (bool): write the base encoder's weights into the pipeline (self-contained)
         instead of a reference to it (adapter-only, the default).
+    attention (Optional[str]): set ("causal" or "bidirectional") for a decoder LLM: the model is
+        then spacy_maize_ner.PeftDecoder.v1's (decoders/architecture.py; LoRA only).
     RETURNS (Model[List[Doc], FullTransformerBatch]): the transformer model.
     """
+    if attention is not None:  # issue 26: decoder LLMs
+        from ..decoders.architecture import create_peft_decoder
+
+        return create_peft_decoder(name=name, get_spans=get_spans, peft=peft, attention=attention, save_base=save_base,
+                                   tokenizer_config=tokenizer_config, transformer_config=transformer_config,
+                                   mixed_precision=mixed_precision, grad_scaler_config=grad_scaler_config)
     require_peft()
     if not isinstance(peft, PeftMethod):
         raise TypeError(
