@@ -2,7 +2,7 @@
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
-from ...corpus.textio import BOM, TextDecodeError, decode_line
+from ...corpus.textio import BOM, TextDecodeError, decode_line, is_blank  # noqa: F401  (is_blank: one rule for every reader)
 from ..records import Annotation, Malformed, Record
 
 Item = Union[Record, Malformed]
@@ -47,15 +47,6 @@ def iter_lines(path: Union[str, Path]) -> Iterator[Tuple[int, str, "TextDecodeEr
                 yield line_no, decode_line(raw, source, line_no), None
             except TextDecodeError as err:
                 yield line_no, "", err
-
-
-def is_blank(line: str) -> bool:
-    """Whether a line holds only spaces, tabs and line ends.
-
-    Not `str.strip`, which also takes control characters such as \\x1c-\\x1f for
-    whitespace: a line of them is content (reported when it is not understood).
-    """
-    return not line.strip(" \t\r\n")
 
 
 def sorted_annotations(annotations: List[Annotation]) -> List[Annotation]:
