@@ -91,6 +91,8 @@ def test_lines_that_are_neither_mention_nor_relation_are_reported(tmp_path, line
     assert summary["relations_read"] == 0
     (record,) = [r for r in records if r["reason"] == "malformed_line"]
     assert record["line"] == 4 and record["raw"] == line and record["doc_id"] == "1"
+    shown = run("convert", tmp_path / "in.txt", tmp_path / "o3.spacy", "--format", "pubtator")
+    assert "first malformed line" in shown.flat and "in.txt:4" in shown.flat
 
 
 def test_space_separated_annotation_lines_are_reported_with_the_fix():

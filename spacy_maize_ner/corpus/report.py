@@ -182,6 +182,12 @@ class ConversionReport:
         ]
         lines += [f"  changed  {r:<20} {n:>6}  {CHANGED[r]}" for r, n in s["changed"].items() if n]
         lines += [f"  dropped  {r:<20} {n:>6}  {DROPPED[r]}" for r, n in s["dropped"].items() if n]
+        malformed = next((r for r in self.records if r["reason"] == "malformed_line"), None)
+        if malformed is not None:
+            lines.append(
+                f"  first malformed line: {malformed.get('source')}:{malformed.get('line')}: "
+                f"{malformed.get('problem', '')} (all in the --report records)"
+            )
         mismatches = s["relation_pmid_mismatches"]
         if mismatches:
             first = mismatches[0]
