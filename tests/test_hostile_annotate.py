@@ -240,7 +240,8 @@ def test_long_punctuation_runs_take_seconds_and_offsets_elsewhere_stay_exact(rul
 def test_a_mention_past_the_text_is_reported_the_same_for_every_format(ruler_model, tmp_path):
     pub = tmp_path / "in.pubtator"
     pub.write_text("1|t|BRCA1 title\n1|a|p53 abstract\n1\t4\t99\tbeyond\tGene\t-1\n\n"
-                   "2|t|tb1 ok\n2|a|fine\n2\t0\t3\ttb1\tGene\t-1\n\n")
+                   "2|t|tb1 ok\n2|a|fine\n2\t0\t3\ttb1\tGene\t-1\n\n"
+                   "3|t|p53\n3|a|x\n3\t18446744073709551616\t18446744073709551619\tp53\tGene\t-1\n\n")
     jsonl = tmp_path / "in.jsonl"
     jsonl.write_text(json.dumps({"id": "1", "text": "BRCA1 title p53 abstract",
                                  "entities": [{"start": 4, "end": 99, "label": "Gene"}]}) + "\n")
@@ -250,8 +251,10 @@ def test_a_mention_past_the_text_is_reported_the_same_for_every_format(ruler_mod
     report = annotate_files(ruler_model, [pub, jsonl, bioc], tmp_path / "o.pubtator", progress=False)
     assert [(Path(s["source"]).name, s["id"]) for s in report.skipped] == [
         ("in.pubtator", "1"), ("in.jsonl", "1"), ("in.json", "1")]
+    # Offsets beyond 64 bits: the PubTator parser keeps the line as read and reports it (no traceback).
+    assert [(w["id"], w["line"]) for w in report.warnings] == [("3", 11)]
     assert all("outside the text" in s["problem"] for s in report.skipped)
-    assert report.skipped[0]["line"] == 1 and report.records_annotated == 1
+    assert report.skipped[0]["line"] == 1 and report.records_annotated == 2
 
 
 def test_ray_refuses_a_shard_that_is_a_file_the_job_writes(ruler_model, tmp_path):
