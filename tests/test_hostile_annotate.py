@@ -341,3 +341,19 @@ def test_a_record_the_pipeline_fails_on_is_skipped_by_the_rerun(ruler_model, tmp
     assert all(len(r["entities"]) == 1 for r in rows(out))
     (skipped,) = srsly.read_json(tmp_path / "o.jsonl.report.json")["skipped"]
     assert skipped["line"] == 13 and "the pipeline failed on this record" in skipped["problem"]
+
+
+# ---- item 6 (annotate half): a relation under another PMID ------------------------------
+
+def test_a_relation_under_another_pmid_is_written_back_as_read_and_reported(ruler_model, tmp_path):
+    src = tmp_path / "in.pubtator"
+    src.write_text("1|t|ZmCCT9 and tb1\n1|a|Vgt1 acts.\n1\t0\t6\tZmCCT9\tGene\t-1\n"
+                   "1\tCID\tD1\tD2\n999\tCID\tD3\tD4\n\n")
+    out, report = tmp_path / "out.pubtator", tmp_path / "report.json"
+    result = run(ruler_model, src, out, "--input-format", "pubtator", "--output-format", "pubtator",
+                 "--report", report, "--no-progress")
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert "1\tCID\tD1\tD2" in lines and "999\tCID\tD3\tD4" in lines
+    warnings = srsly.read_json(report)["warnings"]
+    assert any("999" in w["problem"] and w["id"] == "1" for w in warnings), warnings

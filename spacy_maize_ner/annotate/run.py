@@ -393,10 +393,13 @@ def _finish(record: Record, predicted: List[Annotation], replace: bool, report: 
     report.records_annotated += 1
     for line_no, line, problem in record.extra.get("pubtator_malformed", []):
         report.warn(record.source, line_no, record.id, f"annotation line kept as read, not understood: {problem}")
+    for index, pmid in sorted((record.extra.get("pubtator_relation_pmids") or {}).items(), key=lambda kv: int(kv[0])):
+        report.warn(record.source, record.line, record.id,
+                    f"relation {int(index) + 1} of the document has PMID {pmid}, not {record.id}: kept as read")
     if replace:
         report.entities_removed += len(record.annotations)
         record.annotations = list(predicted)
-        for key in ("pubtator_relations", "relations", "_xml_relations", "pubtator_malformed"):
+        for key in ("pubtator_relations", "pubtator_relation_pmids", "relations", "_xml_relations", "pubtator_malformed"):
             record.extra.pop(key, None)
         for passage in record.passages:
             passage.extra.pop("relations", None), passage.extra.pop("_xml_relations", None)

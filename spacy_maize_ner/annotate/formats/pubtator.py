@@ -15,7 +15,8 @@ of the text), or a title alone; line breaks and tabs in the text are written as 
 from pathlib import Path
 from typing import Iterator, List, Tuple, Union
 
-from ...corpus.pubtator import PubTatorDocument, PubTatorFormatError, PubTatorMention, PubTatorRelation, format_pubtator, parse_pubtator, MalformedLine
+from ...corpus.pubtator import (MalformedLine, PubTatorDocument, PubTatorFormatError, PubTatorMention, format_pubtator,
+                                parse_pubtator, relations_from_data, relations_to_data)
 from ..records import Annotation, Malformed, Passage, Record
 from .base import Item, Writer, is_blank, iter_lines, sorted_annotations
 
@@ -72,9 +73,7 @@ def _record(document: PubTatorDocument, index: int) -> Record:
                    extra={k: v for k, v in (("names", m.extra), ("pmid", m.pmid if m.pmid != document.pmid else None)) if v is not None})
         for m in document.mentions
     ]
-    extra = {}
-    if document.relations:
-        extra["pubtator_relations"] = [[r.type, r.id1, r.id2, *r.extra] for r in document.relations]
+    extra = dict(relations_to_data(document))  # each relation under the PMID it was read with
     if document.malformed:
         extra["pubtator_malformed"] = [[bad.line_no, bad.line, bad.problem] for bad in document.malformed]
     return Record(document.pmid, passages, annotations, source=document.source, line=document.line_no,
@@ -104,6 +103,6 @@ class PubTatorWriter(Writer):
                             clean(a.identifier) or "-1", a.extra.get("names"))
             for a in sorted_annotations(record.annotations)
         ]
-        relations = [PubTatorRelation(pmid, r[0], r[1], r[2], extra=tuple(r[3:])) for r in record.extra.get("pubtator_relations", [])]
+        relations = relations_from_data(pmid, record.extra)
         malformed = [MalformedLine(pmid, line, problem, n) for n, line, problem in record.extra.get("pubtator_malformed", [])]
         return format_pubtator(PubTatorDocument(pmid, title, abstract, mentions, relations, malformed, has_abstract=has_abstract))
