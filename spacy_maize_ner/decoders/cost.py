@@ -21,7 +21,7 @@ MEASURED: Dict[str, Dict[str, float]] = {
 }
 # One epoch of BC2GM train at 1,000-word batches (configs/transformer.cfg).
 UPDATES_PER_EPOCH_BC2GM = 436
-DEV_SENTENCES_BC2GM = 5_000
+DEV_SENTENCES_BC2GM = 2_519
 
 
 @dataclass
