@@ -476,3 +476,21 @@ def test_peft_encoder_v1_with_attention_is_a_lora_decoder(tiny_decoder, nlp):
     model.initialize(X=[nlp(HARD[0])])
     assert model.attrs["decoder_attention"] == "causal"
     assert any("lora_" in n for n, p in peft_shim(model).peft_model.named_parameters() if p.requires_grad)
+
+
+def test_expected_cost_uses_the_measurement_or_scales_by_parameters(tmp_path, monkeypatch):
+    import json
+
+    from spacy_maize_ner.decoders import cost
+
+    monkeypatch.setitem(cost.MEASURED, "gemma3-270m", {"parameters": 100, "lora": 10.0, "full": 20.0})
+    bigger = tmp_path / "qwen"
+    bigger.mkdir()
+    (bigger / "provenance.json").write_text(json.dumps({"model": {"parameters": 300}}))
+    runs = cost.expected_cost(["assets/decoders/gemma3-270m", str(bigger), str(tmp_path / "nothing")],
+                              ["decoder-lora-causal"], max_steps=360)
+    assert [r.seconds_per_update for r in runs[:2]] == [10.0, 30.0]
+    assert runs[0].hours == pytest.approx(1.0) and runs[1].basis.startswith("scaled")
+    assert runs[2].basis.startswith("unknown")
+    lines = cost.cost_lines(runs, seeds=3)
+    assert "gemma3-270m / decoder-lora-causal: 360 updates x 10.0 s = 3.0 h (measured)" in lines[1]
