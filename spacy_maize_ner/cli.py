@@ -349,3 +349,12 @@ def stats_cli(
 from .annotate.cli import annotate_cli  # noqa: E402
 
 app.command("annotate")(annotate_cli)
+
+
+def main() -> None:
+    """`python -m spacy_maize_ner` and `maize-ner`: expected errors (an LLM endpoint refusing the
+    key, a missing pipeline, bad input) end with their message alone; `--verbose` or
+    MAIZE_NER_VERBOSE=1 adds the traceback (cli_errors.py)."""
+    from .cli_errors import run_script
+
+    run_script(app)

@@ -83,6 +83,28 @@ def test_refused_key_through_the_script_prints_the_message_alone(gene_corpus, tm
     assert not (tmp_path / "metrics").exists()
 
 
+
+def test_refused_key_through_annotate_prints_the_message_alone(tmp_path):
+    """`python -m spacy_maize_ner annotate` with an LLM pipeline whose endpoint refuses the key."""
+    with ChatServer(lambda t, p: '{"GENE": []}') as srv:
+        srv.script.extend([("status", 401)] * 100)
+        make_nlp(srv.base_url, concurrency=8).to_disk(tmp_path / "llm")
+        src = tmp_path / "in.jsonl"
+        src.write_text("".join(json.dumps({"id": str(i), "text": f"ZmCCT9 case {i} ."}) + "\n" for i in range(20)))
+        env = {**os.environ, KEY_ENV: SECRET}
+        cmd = [sys.executable, "-m", "spacy_maize_ner", "annotate", str(tmp_path / "llm"), str(src), str(tmp_path / "out.jsonl"),
+               "--no-progress"]
+        quiet = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert len(srv.log) == 1
+        loud = subprocess.run(cmd + ["--verbose"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert quiet.returncode == 1, quiet.stderr[-2000:]
+    said = quiet.stdout + quiet.stderr
+    assert "refused the request with 401" in said and KEY_ENV in said, said
+    assert "Traceback" not in said and SECRET not in said and "skipped" not in said
+    assert len(said.strip().splitlines()) <= 8, said
+    assert loud.returncode == 1 and "Traceback" in loud.stdout + loud.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
 # --- item 18: the cost of the answers, and what this run spent -----------------------------
 def test_cached_rerun_reports_what_the_answers_cost(gene_corpus, tmp_path):
     from spacy_maize_ner.llm.evaluate import evaluate_llm

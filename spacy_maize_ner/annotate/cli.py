@@ -5,6 +5,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
+from ..cli_errors import MaizeNerError, verbose_requested
 from .formats import READERS, WRITERS
 
 
@@ -83,6 +84,11 @@ def annotate_cli(
         raise typer.Exit(130)
     except (OSError, ValueError, ResumeMismatchError, PubTatorFormatError, ImportError, PipelineFailedError) as err:
         msg.fail("Cannot annotate", str(err), exits=1)
+    except MaizeNerError as err:  # e.g. an LLM endpoint refusing the key: the records done so far are kept
+        if verbose_requested():
+            raise  # run_script prints the traceback, then the message
+        msg.fail("Cannot annotate", f"{err} The records annotated before it are kept: run the same command again "
+                 "once this is fixed, and it goes on from there.", exits=1)
     (msg.warn if report.records_skipped else msg.good)(report.summary_line())
     for bad in report.skipped[:10]:
         where = f"{bad['source']}:{bad['line']}" if bad["line"] else f"{bad['source']} (document {bad['document']})"

@@ -32,6 +32,7 @@ import srsly
 from spacy.language import Language
 from wasabi import msg
 
+from ..cli_errors import MaizeNerError
 from ..corpus.reader import check_inputs
 from ..naming import pipeline_name_from_path
 from ..corpus.textio import atomic_write_lines
@@ -238,6 +239,10 @@ def annotate_files(
         report.seconds = seconds_before + (time.perf_counter() - started)
         file_.flush()
         finished = True
+    except MaizeNerError:
+        # Not a record's fault (an endpoint refusing the key, an unknown model): no record is
+        # marked as failed; the progress is saved (below) and the rerun, once fixed, goes on.
+        raise
     except Exception as err:
         # Saved with the progress (below): the rerun annotates the records in flight one at a time.
         state["failed"] = {"records_done": state["records_done"], "pieces": 4 * batch_size * n_process,
