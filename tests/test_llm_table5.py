@@ -26,6 +26,8 @@ def write_header_gguf(path: Path, *, name: str, file_type: int, template=None) -
     writer = gguf.GGUFWriter(str(path), arch="qwen2")
     writer.add_name(name)
     writer.add_file_type(file_type)
+    writer.add_token_list(["<|endoftext|>", "Ġthe", "Ġmaize", "Ġgene"])  # arrays before the template are skipped
+    writer.add_token_scores([0.0, -1.0, -2.0, -3.0])
     if template is not None:
         writer.add_chat_template(template)
     writer.write_header_to_file()
@@ -90,6 +92,21 @@ def test_chat_template_is_taken_from_the_gguf_header(tmp_path):
     base = write_header_gguf(tmp_path / "base.gguf", name="Base", file_type=15)
     assert read_chat_template(chat) == TEMPLATE
     assert read_chat_template(base) is None
+    # The same value as gguf's own reader gives.
+    import gguf
+
+    assert gguf.GGUFReader(str(chat)).fields["tokenizer.chat_template"].contents() == TEMPLATE
+
+
+def test_a_truncated_gguf_header_is_a_clear_error(tmp_path):
+    from spacy_maize_ner.decoders.provide import ProvideError
+    from spacy_maize_ner.llm.gguf_models import read_chat_template
+
+    chat = write_header_gguf(tmp_path / "chat.gguf", name="Chat", file_type=15, template=TEMPLATE)
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(chat.read_bytes()[:200])
+    with pytest.raises(ProvideError, match="cut.gguf is not a readable GGUF file"):
+        read_chat_template(cut)
 
 
 def test_a_chat_template_that_is_not_text_is_a_clear_error(tmp_path):

