@@ -3,6 +3,7 @@
     python scripts/package.py training/trf-biobert-full/model-best packages \
         --metrics training/metrics/trf-biobert-full.json --corpus bc2gm
     pip install packages/*.whl && python -c "import spacy; spacy.load('en_maize_biobert')"
+    python scripts/package.py MODEL packages --name maize_minilm_cpu --int8 --sentence-spans   # CPU inference
 """
 from pathlib import Path
 from typing import Optional
@@ -23,9 +24,11 @@ def main(
     corpus: str = typer.Option("bc2gm", "--corpus", help="Training corpus (for the meta's sources)"),
     name: Optional[str] = typer.Option(None, "--name", help="Package name after 'en_' (default: from the encoder)"),
     code_wheel: bool = typer.Option(True, "--code-wheel/--no-code-wheel", help="Also build the spacy-maize-ner wheel"),
+    int8: bool = typer.Option(False, "--int8", help="Transformer pipelines: quantize the encoder to int8 when loaded (CPU inference)"),
+    sentence_spans: bool = typer.Option(False, "--sentence-spans", help="Transformer pipelines: read each sentence once instead of strided windows"),
 ) -> None:
     wheels = package_pipeline(model, output, metrics_path=metrics, corpus=corpus, name=name,
-                              project_dir=ROOT if code_wheel else None)
+                              project_dir=ROOT if code_wheel else None, int8=int8, sentence_spans=sentence_spans)
     for wheel in wheels:
         msg.good(f"Built {wheel}")
     msg.info(f"Install with: pip install {' '.join(str(w) for w in wheels)}")

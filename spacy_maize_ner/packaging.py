@@ -119,9 +119,15 @@ def package_pipeline(
     corpus: str = "bc2gm",
     name: Optional[str] = None,
     project_dir: Optional[Path] = None,
+    int8: bool = False,
+    sentence_spans: bool = False,
 ) -> List[Path]:
     """Build the pipeline wheel (and the spacy-maize-ner wheel) into `output_dir`.
 
+    int8 (bool): a transformer pipeline whose encoder is quantized to int8 whenever it is
+        loaded (CPU inference; encoders/quantize.py). The wheel keeps the float weights.
+    sentence_spans (bool): the encoder reads each sentence once instead of strided windows
+        (encoders/spans.py; a sentencizer is added before the transformer).
     RETURNS (List[Path]): the wheels built.
     """
     from spacy.cli.package import package
@@ -130,12 +136,19 @@ def package_pipeline(
     output_dir.mkdir(parents=True, exist_ok=True)
     metrics = srsly.read_json(metrics_path) if metrics_path else None
     meta = build_meta(Path(model_dir), metrics, corpus=corpus, name=name)
-    meta_path = output_dir / f"{meta['name']}.meta.json"
-    srsly.write_json(meta_path, meta)
     build_dir = output_dir / "build"
     build_dir.mkdir(exist_ok=True)
+    pipeline_dir = Path(model_dir)
+    if int8 or sentence_spans:
+        from .encoders.quantize import write_cpu_pipeline
+
+        pipeline_dir = write_cpu_pipeline(model_dir, build_dir / f"{meta['name']}-cpu", int8=int8,
+                                          sentence_spans=sentence_spans, overwrite=True)
+        meta = build_meta(pipeline_dir, metrics, corpus=corpus, name=meta["name"])
+    meta_path = output_dir / f"{meta['name']}.meta.json"
+    srsly.write_json(meta_path, meta)
     source = build_dir / f"{meta['name']}-pipeline"
-    changes = portable_copy(Path(model_dir), source)
+    changes = portable_copy(pipeline_dir, source)
     if changes:
         meta.setdefault(REGIME_META_KEY, {})["packaging_changes"] = changes
         srsly.write_json(meta_path, meta)

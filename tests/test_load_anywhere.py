@@ -144,16 +144,23 @@ def built(tiny_bert, gene_corpus, tmp_path_factory):
                       "context_length": 4096}})
         llm.to_disk(project / "llm")
         models["llm"] = project / "llm"
+        from spacy_maize_ner.encoders.quantize import write_cpu_pipeline
+
+        # what `scripts/package.py --int8 --sentence-spans` packages, loaded here for the expected output
+        cpu = write_cpu_pipeline(models["trf_transition"], project / "training/trf-cpu")
         expected = {}
         for family, folder in models.items():
             if family != "llm":
                 expected[f"en_maize_load_{family}"] = probe_here(spacy.load(folder))
+        expected["en_maize_load_trf_cpu"] = probe_here(spacy.load(cpu))
         metrics = project / "metrics.json"
         metrics.write_text(json.dumps({"ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "split": "dev"}))
         packages = project / "packages"
         wheels = package_pipeline(models.pop("crf"), packages, metrics_path=metrics, name="maize_load_crf", project_dir=ROOT)
         for family, folder in models.items():
             wheels += package_pipeline(folder, packages, metrics_path=metrics, name=f"maize_load_{family}")
+        wheels += package_pipeline(models["trf_transition"], packages, metrics_path=metrics, name="maize_load_trf_cpu",
+                                   int8=True, sentence_spans=True)
     finally:
         os.chdir(here)
     base = tmp_path_factory.mktemp("models") / "tiny"
@@ -188,6 +195,7 @@ def test_every_family_loads_and_annotates_from_an_unrelated_folder(built, venv_p
         assert got[name] == built["expected"][name], name
     assert any(got[n]["digest"] is not None for n in names)  # the transformer families were compared by their output
     assert any(any(doc) for n in names for doc in got[n]["ents"])  # and some families found entities
+    assert got["en_maize_load_trf_cpu"]["digest"] != got["en_maize_load_trf_transition"]["digest"]  # int8 is in effect
     # annotate, the CLI users run on their literature, with the same packages
     records = tmp_path / "in.jsonl"
     records.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(TEXTS)))
