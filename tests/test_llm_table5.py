@@ -279,3 +279,78 @@ def test_llm_local_script_refuses_an_unknown_model_in_one_paragraph(root, gene_c
     assert proc.returncode == 1
     assert "--model qwen-7b: unknown; known local models: qwen2.5-coder-0.5b-instruct" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_busy_port_is_a_clear_error_and_starts_nothing(tmp_path, monkeypatch):
+    import socket
+    import types
+
+    from spacy_maize_ner.llm.server import LocalServer, PortInUseError
+
+    monkeypatch.setitem(sys.modules, "llama_cpp.server", types.ModuleType("llama_cpp.server"))
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        server = LocalServer(model, port=held.getsockname()[1], log_path=tmp_path / "s.log")
+        with pytest.raises(PortInUseError, match="already in use.*another port"):
+            server.start()
+    assert server.process is None
+
+
+FAKE_LLAMA_SERVER = """
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+alias, port = sys.argv[1], int(sys.argv[2])
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        body = json.dumps({"data": [{"id": alias}]}).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+HTTPServer(("127.0.0.1", port), H).serve_forever()
+"""
+
+RUN_AND_WAIT = """
+import sys, time
+from pathlib import Path
+from spacy_maize_ner.llm.server import LocalServer
+class Fake(LocalServer):
+    def command(self):
+        return [sys.executable, "-c", sys.argv[1], self.alias, str(self.port)]
+with Fake(Path(sys.argv[2]), port=int(sys.argv[3]), alias="tiny", log_path=Path(sys.argv[2] + ".log")) as server:
+    print(server.process.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_run_stopped_with_sigterm_stops_its_server(tmp_path):
+    """A killed run used to leave its llama.cpp server running, holding the port (and the next
+    run then talked to it)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    run = subprocess.Popen([sys.executable, "-c", RUN_AND_WAIT, FAKE_LLAMA_SERVER, str(model), str(port)],
+                           stdout=subprocess.PIPE, text=True)
+    child = int(run.stdout.readline())
+    run.send_signal(signal.SIGTERM)
+    run.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the server outlived the run that was stopped with SIGTERM")

