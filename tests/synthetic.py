@@ -46,3 +46,17 @@ def write_iob(path, sentences) -> None:
             for word, tag in zip(words, tags):
                 file_.write(f"{word}\t{tag}\n")
             file_.write("\n")
+
+
+def make_docs(vocab, n: int, seed: int):
+    """`n` synthetic sentences (maize_sentences) as Docs of `vocab` with their GENE entities."""
+    from spacy.tokens import Doc, Span
+
+    from spacy_maize_ner.tags import tags_to_spans
+
+    docs = []
+    for words, tags in maize_sentences(n, seed=seed):
+        doc = Doc(vocab, words=words)
+        doc.ents = [Span(doc, s, e, label=label) for s, e, label in tags_to_spans(tags)]
+        docs.append(doc)
+    return docs

@@ -1,24 +1,14 @@
 """CRF and HMM components: features, training, serialization, spacy train."""
 import pytest
 import spacy
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from thinc.api import Config
 
 from spacy_maize_ner.components.crf.features import brief_shape, create_crf_features, word_shape
-from spacy_maize_ner.tags import tags_to_spans
-from synthetic import maize_sentences
+from synthetic import make_docs
 
 CONFIGS = {"crf": "configs/crf.cfg", "hmm": "configs/hmm.cfg"}
-
-
-def make_docs(vocab, n, seed):
-    docs = []
-    for words, tags in maize_sentences(n, seed=seed):
-        doc = Doc(vocab, words=words)
-        doc.ents = [Span(doc, s, e, label=label) for s, e, label in tags_to_spans(tags)]
-        docs.append(doc)
-    return docs
 
 
 def small_nlp(root, kind):

@@ -23,7 +23,6 @@ pytest.importorskip("peft")
 pytest.importorskip("spacy_llm")
 
 import spacy  # noqa: E402
-from spacy.tokens import Doc, Span  # noqa: E402
 from spacy.training import Example  # noqa: E402
 from thinc.api import Config  # noqa: E402
 
@@ -34,8 +33,7 @@ from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
 from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
 from spacy_maize_ner.packaging import package_pipeline  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged  # noqa: E402
-from spacy_maize_ner.tags import tags_to_spans  # noqa: E402
-from synthetic import maize_sentences  # noqa: E402
+from synthetic import make_docs  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -73,15 +71,6 @@ def probe_here(nlp):
     return _scope["probe"](nlp, TEXTS)
 
 
-def gold_docs(vocab, n, seed):
-    docs = []
-    for words, tags in maize_sentences(n, seed=seed):
-        doc = Doc(vocab, words=words)
-        doc.ents = [Span(doc, s, e, label=label) for s, e, label in tags_to_spans(tags)]
-        docs.append(doc)
-    return docs
-
-
 def trf_overrides(corpus: Path, **extra):
     values = {
         "paths.train": str(corpus / "train.spacy"), "paths.dev": str(corpus / "dev.spacy"), "paths.encoder": ENCODER,
@@ -100,7 +89,7 @@ def baseline(config_file: str, component: str, tmp: Path) -> Path:
     if component == "crf_ner":
         config["components"]["crf_ner"]["max_iterations"] = 30
     nlp = spacy.util.load_model_from_config(config, auto_fill=True)
-    train = gold_docs(nlp.vocab, 80, seed=3)
+    train = make_docs(nlp.vocab, 80, seed=3)
     nlp.initialize(lambda: [Example(nlp.make_doc(d.text), d) for d in train])
     nlp.to_disk(tmp / component)
     return tmp / component
