@@ -26,12 +26,15 @@ from rows import dispatch, job_machine, run_lanes  # noqa: E402
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
-# pipeline -> (config, regime file or None)
+# pipeline -> (config, regime file or None, head). Decoder taggers (issue 26) take a decoder
+# folder as --encoder (assets/decoders/gemma3-270m) and the token head, like scripts/train_decoders.py.
 PIPELINES = {
-    "crf": ("configs/crf.cfg", None),
-    "hmm": ("configs/hmm.cfg", None),
-    "full": ("configs/transformer.cfg", "configs/regimes/full.cfg"),
-    "lora": ("configs/transformer.cfg", "configs/regimes/lora.cfg"),
+    "crf": ("configs/crf.cfg", None, "transition"),
+    "hmm": ("configs/hmm.cfg", None, "transition"),
+    "full": ("configs/transformer.cfg", "configs/regimes/full.cfg", "transition"),
+    "lora": ("configs/transformer.cfg", "configs/regimes/lora.cfg", "transition"),
+    "decoder-lora-causal": ("configs/transformer.cfg", "configs/decoders/decoder-lora-causal.cfg", "token"),
+    "decoder-lora-bidirectional": ("configs/transformer.cfg", "configs/decoders/decoder-lora-bidirectional.cfg", "token"),
 }
 
 app = typer.Typer(add_completion=False)
@@ -56,6 +59,7 @@ def job(
     encoder: str = typer.Option("", help="paths.encoder for transformer pipelines"),
     curve: str = typer.Option("", help="Curve name (default: the pipeline)"),
     command: str = typer.Option("", help="The command line recorded in the rows"),
+    select_sentences: int = typer.Option(0, help="Early stopping and model-best on this many dev sentences (0: all)"),
 ) -> None:
     """Train and score one point; print its rows as JSON on the last line.
 
@@ -67,7 +71,7 @@ def job(
     )
 
     corpus_dir = _prepare_corpus(corpus, shared)
-    config, regime = PIPELINES[pipeline]
+    config, regime, head = PIPELINES[pipeline]
     overrides = {"paths.encoder": encoder} if encoder else {}
     if regime:
         overrides.update(equal_updates_overrides(ROOT / config, corpus_dir / "train.spacy", overrides))
@@ -78,6 +82,7 @@ def job(
         point = run_point(
             ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
+            head=head, select_sentences=select_sentences or None,
         )
     machine = job_machine()
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
@@ -98,6 +103,8 @@ def run(
     skip_done: bool = typer.Option(True, help="Skip points already in the rows file"),
     allow_unrecorded_encoder: bool = typer.Option(False, help="Add points to a curve whose rows recorded no encoder digest (rows before 2026-12-02), for an encoder known to be unchanged, such as MiniLM from its pinned package"),
     lanes: int = typer.Option(1, help="Points run side by side, each pinned to a core of its own with one torch thread (2 on this 2-core machine)"),
+    select_sentences: int = typer.Option(0, help="Early stopping and model-best on a fixed sample of this many dev sentences; "
+                                         "the score stays on all of dev (decoders: a dev pass costs minutes on a CPU). 0: all"),
 ) -> None:
     from spacy_maize_ner.analysis.learning_curve import (
         CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, curve_encoder_recipe, parse_sizes, size_name,
@@ -126,8 +133,9 @@ def run(
                 if (f"lc-{name}-n{size}", seed) in done:
                     typer.echo(f"== {name} n={size} seed={seed}: already measured, skipped")
                     continue
-                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "") + (f" --curve {curve}" if curve else "")
-                args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd]
+                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "") + (f" --curve {curve}" if curve else "") + (f" --select-sentences {select_sentences}" if select_sentences else "")
+                args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd,
+                        "--select-sentences", str(select_sentences)]
                 if encoder:
                     args += ["--encoder", encoder]
                 jobs.append(args)

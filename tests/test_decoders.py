@@ -262,6 +262,14 @@ def test_lora_decoder_trains_only_adapters_and_head(tiny_decoder, gene_corpus, t
     shim = peft_shim(nlp.get_pipe("transformer").model)
     trainable = [n for n, p in shim.peft_model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
+    # The rows' parameter counts (evaluation/parameters.py) count the frozen base as not trained.
+    from spacy_maize_ner.evaluation.parameters import count_parameters
+
+    counts = count_parameters(nlp)
+    adapters = sum(p.numel() for p in shim.peft_model.parameters() if p.requires_grad)
+    everything = sum(p.numel() for p in shim.peft_model.parameters())
+    assert counts["trainable"] == adapters + counts["components"]["ner"]["count"]
+    assert counts["total"] >= everything + counts["components"]["ner"]["count"] > counts["trainable"]
     from transformers import AutoModel
 
     base = AutoModel.from_pretrained(tiny_decoder)
@@ -494,3 +502,28 @@ def test_expected_cost_uses_the_measurement_or_scales_by_parameters(tmp_path, mo
     assert runs[2].basis.startswith("unknown")
     lines = cost.cost_lines(runs, seeds=3)
     assert "gemma3-270m / decoder-lora-causal: 360 updates x 10.0 s = 3.0 h (measured)" in lines[1]
+
+
+def test_a_decoder_curve_point_selects_on_a_dev_sample_and_records_its_cost(tiny_decoder, gene_corpus, tmp_path):
+    """Decoder points (benchmarks/bench_learning_curve.py --pipeline decoder-lora-*) train with
+    the token head, select model-best on a fixed dev sample, score on all of dev and record
+    the cost beside the score: inference words/s, peak memory, total and trained parameters."""
+    from spacy.tokens import DocBin
+
+    from spacy_maize_ner.analysis.learning_curve import CurveSpec, point_rows, run_point
+
+    overrides = {k: v for k, v in train_overrides(gene_corpus, tiny_decoder).items() if not k.startswith("paths.")}
+    overrides["paths.encoder"] = str(tiny_decoder)
+    point = run_point(CONFIG, tmp_path / "p", train=gene_corpus / "train.spacy", dev=gene_corpus / "dev.spacy", size=20, seed=1,
+                      regime=DECODERS / "decoder-lora-bidirectional.cfg", overrides=overrides, head="token",
+                      select_sentences=3, keep_model=True)
+    assert len(DocBin().from_disk(tmp_path / "p" / "select.spacy")) == 3
+    nlp = spacy.load(tmp_path / "p" / "model" / "model-last")
+    assert nlp.get_pipe("ner").__class__.__name__ != "EntityRecognizer"  # the token head, not spaCy's transition parser
+    assert 0 < point["parameters_trainable"] < point["parameters_total"]
+    assert point["words_per_second"] > 0 and point["peak_rss_mb"] > 0
+    assert {"ents_by_length.1.f", "ents_by_length.2.f", "ents_by_length.>=3.f"} <= set(point)
+    spec = CurveSpec("tiny-decoder-lora-bidirectional", CONFIG, DECODERS / "decoder-lora-bidirectional.cfg", overrides)
+    rows = point_rows(point, spec, data="toy", command="c", machine="m")
+    assert {r["metric"] for r in rows} >= {"ents_f", "words_per_second", "parameters_trainable", "ents_by_length.>=3.f"}
+    assert rows[0]["params"]["select_sentences"] == 3

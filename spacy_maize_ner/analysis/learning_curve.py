@@ -82,19 +82,21 @@ def train_pipeline(
     seed: int,
     regime: Optional[Path] = None,
     overrides: Optional[Dict[str, Any]] = None,
+    head: str = "transition",
 ) -> Path:
     """Train one pipeline with `spacy train` (or a transformer regime) and RETURN model-best.
 
     config (Path): the pipeline's config (configs/crf.cfg, configs/transformer.cfg).
     regime (Optional[Path]): a regime file (configs/regimes/full.cfg) for transformer configs.
     overrides (Optional[Dict[str, Any]]): more dotted config overrides (paths.encoder, ...).
+    head (str): the NER head of a transformer regime: transition or a file of configs/heads/.
     """
     base = {"paths.train": str(train), "paths.dev": str(dev), "system.seed": seed, **(overrides or {})}
     if regime is not None:
         from ..encoders.regimes import read_regime
         from ..encoders.train import train_regime
 
-        return train_regime(Path(config), read_regime(regime), Path(output), overrides=base)
+        return train_regime(Path(config), read_regime(regime), Path(output), overrides=base, head=head)
     from spacy.cli.train import train as spacy_train
 
     spacy_train(Path(config), Path(output), overrides=base, use_gpu=-1)
@@ -133,13 +135,23 @@ def run_point(
     regime: Optional[Path] = None,
     overrides: Optional[Dict[str, Any]] = None,
     keep_model: bool = False,
+    head: str = "transition",
+    select_sentences: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Train on a seeded subsample of `size` sentences and score on `dev`.
 
-    RETURNS (Dict[str, Any]): ents_p/r/f, the sample's sentences and docs, train and
-        evaluation seconds, and the CPU seconds of training (all threads): wall seconds well
-        above them mean the point shared its cores, not that its regime is slow.
+    select_sentences (Optional[int]): evaluate during training (early stopping, model-best)
+        on a fixed subsample of this many dev sentences (drawn with seed 0, the same for every
+        point) instead of all of dev; the score is always on the whole of `dev`. For decoders,
+        whose dev pass costs minutes on a CPU.
+
+    RETURNS (Dict[str, Any]): ents_p/r/f, F1 by entity length (1, 2, >=3 tokens), the
+        sample's sentences and docs, train and evaluation seconds, the CPU seconds of training
+        (all threads: wall seconds well above them mean the point shared its cores, not that
+        its regime is slow), inference words/s on dev, the process's peak memory and the
+        pipeline's total and trained parameters: the cost beside the score.
     """
+    import resource
     import shutil
 
     import spacy
@@ -149,8 +161,13 @@ def run_point(
     workdir = Path(workdir)
     sample_path = workdir / "train.spacy"
     counts = write_subsample(train, sample_path, size, seed)
+    select = Path(dev)
+    if select_sentences:
+        select = workdir / "select.spacy"
+        write_subsample(Path(dev), select, select_sentences, 0)
     start, cpu_start = time.perf_counter(), time.process_time()
-    model = train_pipeline(config, workdir / "model", train=sample_path, dev=dev, seed=seed, regime=regime, overrides=overrides)
+    model = train_pipeline(config, workdir / "model", train=sample_path, dev=select, seed=seed, regime=regime, overrides=overrides,
+                           head=head)
     train_seconds, train_cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     metrics = evaluate_pipeline(spacy.load(model), Path(dev), name=workdir.name, model_path=str(model))
     if not keep_model:
@@ -167,6 +184,12 @@ def run_point(
         "train_seconds": train_seconds,
         "train_cpu_seconds": train_cpu_seconds,
         "eval_seconds": metrics["seconds"],
+        **({"select_sentences": select_sentences} if select_sentences else {}),
+        "words_per_second": metrics["words_per_second"],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "parameters_total": (metrics.get("parameters") or {}).get("total"),
+        "parameters_trainable": (metrics.get("parameters") or {}).get("trainable"),
+        **{f"ents_by_length.{bucket}.f": values.get("f") for bucket, values in (metrics.get("ents_by_length") or {}).items()},
     }
 
 
@@ -371,6 +394,7 @@ def point_rows(
         "params": {"config": str(spec.config), "curve": spec.name, "size": point["size"], "train_sentences": point["train_sentences"],
                    "train_docs": point["train_docs"], "available_sentences": point["available_sentences"],
                    **({"max_steps": spec.overrides["training.max_steps"]} if spec.overrides.get("training.max_steps") else {}),
+                   **({"select_sentences": point["select_sentences"]} if point.get("select_sentences") else {}),
                    **({"encoder_sha256": encoder_sha256} if encoder_sha256 else {}),
                    **({"encoder_recipe_sha256": encoder_recipe} if encoder_recipe else {}),
                    **peft_settings(spec)},
@@ -382,7 +406,10 @@ def point_rows(
         "command": command,
     }
     metrics = ("ents_p", "ents_r", "ents_f", "train_seconds", "train_cpu_seconds")  # CPU seconds: points since 2026-12-02
-    return [dict(common, metric=m, value=point[m]) for m in metrics if m in point]
+    # Cost and F1 by entity length: points since 2026-12-03 (decoder taggers, issue 26).
+    metrics += ("words_per_second", "peak_rss_mb", "parameters_total", "parameters_trainable")
+    metrics += tuple(sorted(m for m in point if m.startswith("ents_by_length.")))
+    return [dict(common, metric=m, value=point[m]) for m in metrics if point.get(m) is not None]
 
 
 def merge_rows(path: Path, new: List[Dict[str, Any]]) -> None:

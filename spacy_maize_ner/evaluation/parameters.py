@@ -28,19 +28,25 @@ def _count_numbers(obj: Any) -> int:
     return 0
 
 
-def _thinc_parameters(model: Any) -> int:
-    total = 0
+def _thinc_parameters(model: Any) -> Dict[str, int]:
+    """RETURNS (Dict[str, int]): `count`, all parameters, and `trainable`, those an optimizer
+    updates: every thinc parameter and the torch parameters with requires_grad (a LoRA or
+    prompt-tuned encoder keeps its frozen base in the count but not in `trainable`)."""
+    total = trainable = 0
     seen = set()
     for node in model.walk():
         for name in node.param_names:
             if node.has_param(name):
-                total += int(node.get_param(name).size)
+                size = int(node.get_param(name).size)
+                total, trainable = total + size, trainable + size
         for shim in node.shims:
             torch_model = getattr(shim, "_model", None)
             if torch_model is not None and id(torch_model) not in seen and hasattr(torch_model, "parameters"):
                 seen.add(id(torch_model))
-                total += sum(int(p.numel()) for p in torch_model.parameters())
-    return total
+                for p in torch_model.parameters():
+                    total += int(p.numel())
+                    trainable += int(p.numel()) if p.requires_grad else 0
+    return {"count": total, "trainable": trainable}
 
 
 def component_parameters(pipe: Any) -> Dict[str, Any]:
@@ -49,7 +55,7 @@ def component_parameters(pipe: Any) -> Dict[str, Any]:
 
     model = getattr(pipe, "model", None)
     if isinstance(model, Model):
-        return {"count": _thinc_parameters(model), "kind": "weights"}
+        return {**_thinc_parameters(model), "kind": "weights"}
     tagger = getattr(model, "_tagger", None)
     if tagger is not None and hasattr(tagger, "info"):  # crfsuite
         info = tagger.info()
@@ -81,6 +87,6 @@ def count_parameters(nlp: Language) -> Dict[str, Any]:
         components[name] = info
     return {
         "total": sum(c["count"] for c in components.values()),
-        "trainable": sum(c["count"] for c in components.values() if c["trained"]),
+        "trainable": sum(c.get("trainable", c["count"]) for c in components.values() if c["trained"]),
         "components": components,
     }
