@@ -1,0 +1,127 @@
+"""Paired comparison of two benchmark pipelines on BC2GM dev: seeds and a document bootstrap.
+
+    python benchmarks/bench_paired.py trf-minilm-full-transition-ep3 crf [--resamples 1000]
+
+Each side is a pipeline name of the rows files (benchmarks/results/*.json); every seed of it
+whose model folder still exists (the rows' `params.model`) is scored on the same dev DocBin
+with per-document predictions (cached beside the model as `<model>.docs.jsonl`; rescored when
+the model is newer). A side without kept models, such as `crf` (bench_baselines keeps none),
+is trained once with its config into training/benchmarks/bc2gm/<name>-s<seed> and scored.
+Written to benchmarks/results/paired.json:
+- `paired_f1_delta`: F1(a) - F1(b), a multi-seed paired bootstrap over dev documents
+  (analysis/bootstrap.py: each resample draws documents once and averages F1 over each
+  side's seeds), with the interval, the number of seeds per side and resamples;
+- `seed_f1_delta_mean`: the mean over a's seeds of F1(a, seed) - mean F1(b), with a t interval
+  over seeds (curve_gaps.paired_interval) when a has 2 seeds or more.
+"""
+import datetime
+import json
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import typer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rows import job_machine, merge_rows, render  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = ROOT / "training" / "benchmarks" / "bc2gm"
+# Pipelines the script may train when no model of them was kept: name -> config.
+TRAINABLE = {"crf": "configs/crf.cfg", "hmm": "configs/hmm.cfg"}
+
+app = typer.Typer(add_completion=False)
+
+
+def kept_models(name: str, rows_dir: Path, data: str = "bc2gm") -> Dict[int, Path]:
+    """seed -> model folder of every row of `name` in `rows_dir`/*.json whose model still exists."""
+    models: Dict[int, Path] = {}
+    for path in sorted(Path(rows_dir).glob("*.json")):
+        for row in json.loads(path.read_text()):
+            model = (row.get("params") or {}).get("model")
+            if row.get("pipeline") == name and row.get("data") == data and model and Path(model, "meta.json").exists():
+                models[int(row["seed"])] = Path(model)
+    return models
+
+
+def train_missing(name: str, work: Path, seed: int) -> Path:
+    from spacy_maize_ner.analysis.learning_curve import train_pipeline
+
+    if name not in TRAINABLE:
+        raise typer.BadParameter(f"No kept model of '{name}' in benchmarks/results/*.json (params.model), and the script "
+                                 f"trains only {', '.join(TRAINABLE)}: rerun its benchmark so that it keeps the model.")
+    output = work / f"{name}-s{seed}"
+    corpus = work / "corpus"
+    if not (output / "model-best" / "meta.json").exists():
+        train_pipeline(ROOT / TRAINABLE[name], output, train=corpus / "train.spacy", dev=corpus / "dev.spacy", seed=seed)
+    return output / "model-best"
+
+
+def doc_counts(model: Path, dev: Path) -> Tuple[list, float]:
+    """Per-document records of `model` on `dev` (cached) and its strict F1."""
+    import spacy
+
+    from spacy_maize_ner.evaluation.predictions import read_predictions
+    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+
+    cache = model.parent / f"{model.name}.docs.jsonl"
+    if not cache.exists() or cache.stat().st_mtime < (model / "meta.json").stat().st_mtime:
+        typer.echo(f"scoring {model} on {dev}", err=True)
+        evaluate_pipeline(spacy.load(model), dev, name=model.parent.name, model_path=str(model), predictions_path=cache)
+    records = read_predictions(cache)
+    tp, fp, fn = (sum(r[k] for r in records) for k in ("tp", "fp", "fn"))
+    return records, 2 * tp / max(1, 2 * tp + fp + fn)
+
+
+@app.command()
+def main(
+    a: str = typer.Argument(..., help="Pipeline name of the rows (e.g. trf-minilm-full-transition-ep3)"),
+    b: str = typer.Argument(..., help="Pipeline name to compare with (e.g. crf)"),
+    seeds_b: str = typer.Option("0", help="Seeds to train for b when it kept no model"),
+    resamples: int = typer.Option(1000, help="Bootstrap resamples of the dev documents"),
+    results: Path = typer.Option(HERE / "results" / "paired.json", help="Rows file (merged by key)"),
+    rows_dir: Path = typer.Option(HERE / "results", help="Rows files to find the models of a and b in"),
+    work: Path = typer.Option(WORK, help="Folder with corpus/{train,dev}.spacy and the models trained here"),
+    render_results: bool = typer.Option(True, help="Re-render benchmarks/RESULTS.md"),
+) -> None:
+    from spacy_maize_ner.analysis.bootstrap import counts_matrix, paired_bootstrap, same_documents
+    from spacy_maize_ner.analysis.curve_gaps import paired_interval
+
+    dev = work / "corpus" / "dev.spacy"
+    side: Dict[str, Dict[int, Tuple[list, float]]] = {}
+    for name in (a, b):
+        models = kept_models(name, rows_dir)
+        if not models:
+            models = {int(s): train_missing(name, work, int(s)) for s in seeds_b.split(",") if s.strip()}
+        side[name] = {seed: doc_counts(model, dev) for seed, model in sorted(models.items())}
+        typer.echo(f"{name}: seeds {sorted(side[name])}, F1 " + ", ".join(f"{f:.4f}" for _, f in side[name].values()), err=True)
+    first = next(iter(side[a].values()))[0]
+    for name in (a, b):
+        for seed, (records, _) in side[name].items():
+            if not same_documents(first, records):
+                raise typer.BadParameter(f"{name} seed {seed} was scored on other documents than {a}: delete its .docs.jsonl and rerun.")
+    boot = paired_bootstrap([counts_matrix(r) for r, _ in side[a].values()], [counts_matrix(r) for r, _ in side[b].values()],
+                            n_resamples=resamples)
+    f_b = sum(f for _, f in side[b].values()) / len(side[b])
+    deltas: List[float] = [f - f_b for _, f in side[a].values()]
+    seed_interval = paired_interval(deltas) if len(deltas) > 1 else None
+    common = {"pipeline": f"{a}-vs-{b}", "encoder": None, "regime": None, "data": "bc2gm", "split": "dev", "seed": -1,
+              "machine": job_machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "command": f"python benchmarks/bench_paired.py {a} {b} --resamples {resamples}"}
+    params = {"a": a, "b": b, "seeds_a": sorted(side[a]), "seeds_b": sorted(side[b]),
+              "f1_a": [f for _, f in side[a].values()], "f1_b": [f for _, f in side[b].values()]}
+    rows = [dict(common, metric="paired_f1_delta", value=boot.delta,
+                 params={**params, **boot.to_dict(), "method": "paired bootstrap over dev documents, F1 averaged over each side's seeds"}),
+            dict(common, metric="seed_f1_delta_mean", value=sum(deltas) / len(deltas),
+                 params={**params, "deltas": deltas, "level": 0.95, "method": "t interval over a's seeds of F1(a, seed) - mean F1(b)",
+                         **({"low": seed_interval[1], "high": seed_interval[2]} if seed_interval else {"interval": "n=1, none"})})]
+    merge_rows(results, rows)
+    if render_results:
+        render()
+    typer.echo(f"{a} - {b}: {100 * boot.delta:+.2f} F1, 95% bootstrap CI [{100 * boot.low:+.2f}, {100 * boot.high:+.2f}]"
+               f" ({len(side[a])} vs {len(side[b])} seeds, {boot.n_docs} docs, {resamples} resamples)")
+
+
+if __name__ == "__main__":
+    app()
