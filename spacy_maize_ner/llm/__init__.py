@@ -8,6 +8,6 @@
   answers are aligned back to exact character offsets (`align.py`, `parser.py`).
 - `cost.py`: tokens, requests, retries, cache hits, wall time and price per 1,000 words.
 
-Registered through setup.cfg entry points (`spacy_llm_models`, `spacy_llm_tasks`,
-`spacy_misc`), so `spacy.load` finds them in any process. spacy-llm is the `llm` extra.
+Registered through setup.cfg entry points (`thinc_llm_models`, `thinc_llm_tasks`,
+`spacy_misc`; see registry.py for why "thinc"), so `spacy.load` finds them in any process. spacy-llm is the `llm` extra.
 """

@@ -1,9 +1,11 @@
 """Registration of the LLM functions in spacy-llm's registries (needs the `llm` extra).
 
-setup.cfg declares the same names as entry points (`spacy_llm_models`, `spacy_llm_tasks`,
-`spacy_misc`): spacy-llm creates its registries with `entry_points=True`, so catalogue
-finds them in any process without importing this package; importing this module
-registers them directly too (tests, notebooks).
+setup.cfg declares the same names as entry points (`thinc_llm_models`, `thinc_llm_tasks`,
+`spacy_misc`): spacy-llm creates its registries with `entry_points=True` through
+`spacy.util.registry.create`, which names them in the "thinc" namespace, so catalogue reads
+those groups and finds the names in any process without importing this package; importing
+this module registers them directly too (tests, notebooks). tests/test_entry_points.py
+checks every group.
 """
 try:
     from spacy_llm.registry import registry
