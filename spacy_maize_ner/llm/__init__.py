@@ -9,5 +9,6 @@
 - `cost.py`: tokens, requests, retries, cache hits, wall time and price per 1,000 words.
 
 Registered through setup.cfg entry points (`thinc_llm_models`, `thinc_llm_tasks`,
-`spacy_misc`; see registry.py for why "thinc"), so `spacy.load` finds them in any process. spacy-llm is the `llm` extra.
+`spacy_misc`; registry.py says why "thinc"), so `spacy.load` finds them in any process.
+spacy-llm is the `llm` extra.
 """
