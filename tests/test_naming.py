@@ -4,8 +4,8 @@ import pytest
 from spacy_maize_ner import naming
 from spacy_maize_ner.corpus.registry import CORPORA
 from spacy_maize_ner.evaluation.discovery import discover_pipelines
-from spacy_maize_ner.packaging import CORPUS_SOURCES, package_name
-from spacy_maize_ner.workflow.corpora import LAYOUTS, PROVENANCE
+from spacy_maize_ner.packaging import build_meta, package_name
+from spacy_maize_ner.workflow.corpora import corpus_provenance, find_split_files
 
 
 @pytest.mark.parametrize("encoder,short", [
@@ -48,8 +48,31 @@ def test_discovery_finds_model_best_and_refuses_clashes(tmp_path):
         discover_pipelines([], [tmp_path / "empty"])
 
 
-def test_one_corpus_registry_feeds_layouts_provenance_and_package_sources():
-    for name, info in CORPORA.items():
-        assert LAYOUTS[name].files == info.files and LAYOUTS[name].format == info.format
-        assert PROVENANCE[name]["annotation"] == info.annotation
-        assert CORPUS_SOURCES[name]["url"] == info.url
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_one_corpus_registry_feeds_layouts_provenance_and_package_sources(name, tmp_path):
+    """What conversion, provenance and packaging do with a known corpus comes from its registry
+    entry (corpus/registry.py), read through the functions that use it."""
+    info = CORPORA[name]
+    folder = tmp_path / name
+    folder.mkdir()
+    for file_name in info.files.values():
+        (folder / file_name).write_text("")
+    fmt, files, official = find_split_files(name, folder)
+    assert (fmt, official) == (info.format, True)
+    assert {split: [p.name for p in paths] for split, paths in files.items()} == {s: [f] for s, f in info.files.items()}
+    assert corpus_provenance(name, folder) == {"annotation": info.annotation, "source": info.annotators}
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "meta.json").write_text('{"lang": "en", "name": "x"}')
+    assert build_meta(model, corpus=name, name="maize_x")["sources"][0] == {"name": info.title, "url": info.url, "license": info.license}
+
+
+def test_a_corpus_outside_the_registry_is_read_whole_and_marked_unknown(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "all.tsv").write_text("")
+    fmt, files, official = find_split_files("mine", tmp_path / "mine")
+    assert (fmt, official) == ("iob", False) and [p.name for p in files["all"]] == ["all.tsv"]
+    assert corpus_provenance("mine", tmp_path / "mine")["annotation"] == "unknown"
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "meta.json").write_text('{"lang": "en", "name": "x"}')
+    assert build_meta(tmp_path / "model", corpus="mine", name="maize_x")["sources"][0]["license"] == "unknown"
