@@ -7,15 +7,16 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # The demo trains the transformers on the demo budget (configs/budgets/demo.cfg: 150 steps
 # on 3,000 training sentences, with the token head: F1 55 on BC2GM devel) so that all of it
-# fits in 20 minutes on 2 cores (17.5 minutes measured, README "The two commands"): the study
-# is `spacy project run all` without these overrides (see README, "Transformer pipelines").
+# fits in 20 minutes on 2 cores (17.5 minutes measured: benchmarks/notes/peft.md, "`make demo`
+# timed on a quiet machine"): the study is `spacy project run all` without these overrides
+# (see docs/transformers.md and docs/workflow.md).
 DEMO_VARS ?= --vars.regimes full,none --vars.head token --vars.trf_budget configs/budgets/demo.cfg --vars.dapt_max_steps 20
 # One seed in the demo (the study's default is vars.seeds 0,1,2: mean +- std per cell).
 DEMO_VARS += --vars.seeds 0
-# PEFT in the demo: LoRA r=8 on one encoder (MiniLM), no prompt tuning (see README, "PEFT").
+# PEFT in the demo: LoRA r=8 on one encoder (MiniLM), no prompt tuning (see docs/peft.md, "Workflow").
 DEMO_PEFT_VARS ?= --vars.peft_encoders assets/encoders/minilm --vars.peft_ranks 8 --vars.peft_lengths none
 
-.PHONY: test test-slow demo venv benchmark clean
+.PHONY: test test-slow demo venv benchmark docs clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,11 @@ demo: $(STAMP)
 
 benchmark: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/bench_baselines.py
+
+# The tables of commands, workflows and assets in docs/workflow.md, from project.yml (only the
+# block between the markers is replaced; tests/test_docs.py fails when it is not current).
+docs: $(STAMP)
+	$(BIN)/python -m spacy project document . --output docs/workflow.md
 
 clean:
 	rm -rf $(VENV) corpus/*.spacy training/* reports/* packages

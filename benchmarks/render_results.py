@@ -110,7 +110,7 @@ def learning_curve_lines(rows) -> list:
     for data in sorted({k[0] for k in groups}):
         cols = sorted({s for d, s in sizes if d == data}, key=lambda s: sizes[(data, s)])
         out += [f"## Learning curves: {data} (dev), strict F1", "",
-                "Mean over seeds ± the half-width of its 95% t interval (n = seeds; README's tables give ± the sample std).", "",
+                "Mean over seeds ± the half-width of its 95% t interval (n = seeds; benchmarks/notes/learning_curve.md gives ± the sample std).", "",
                 "| curve | " + " | ".join(f"{s} ({sizes[(data, s)]:,} sents)" if s == "all" else s for s in cols) + " |",
                 "|---|" + "---:|" * len(cols)]
         for curve in sorted({k[1] for k in groups if k[0] == data}):

@@ -210,7 +210,7 @@ def test_script_rows_failures_samples_and_local_server_options(gene_corpus, tmp_
 
 
 def test_llm_only_path_through_project_commands(root, tmp_path, gene_corpus):
-    """README "LLM only": evaluate-llm against a local server (no train.spacy), then report-llm."""
+    """docs/llm.md, "LLM only": evaluate-llm against a local server (no train.spacy), then report-llm."""
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(root / "project.yml", project / "project.yml")

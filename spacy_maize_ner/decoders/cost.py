@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 
 # Seconds per update on this project's 2-core CPU (one torch thread, nice 10, cores shared
 # with other runs), 1,000-word batches of BC2GM, token head; measured by
-# scripts/train_decoders.py --smoke (README, "Decoder LLMs as encoders").
+# scripts/train_decoders.py --smoke (docs/decoders.md, "Cost").
 # Smoke run 2026-12-03 (decoder-lora-bidirectional, token head, real Gemma 3 270M from
 # provide-decoder, 64 BC2GM train sentences, 300-word batches, one thread, nice 10, load ~12
 # on 2 cores): 3.2 and 4.0 CPU-seconds per update (25-31 s wall under that contention).
