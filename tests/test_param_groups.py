@@ -14,7 +14,7 @@ from spacy.util import load_config, registry  # noqa: E402
 
 from spacy_maize_ner.encoders.regimes import compose_config  # noqa: E402
 from spacy_maize_ner.optim.groups import create_grouped_adam  # noqa: E402
-from test_transformer_regimes import overrides  # noqa: E402
+from tiny_training import overrides  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "transformer.cfg"

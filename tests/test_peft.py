@@ -23,7 +23,7 @@ from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_si
 from spacy_maize_ner.peft.methods import ADAPTER_PATTERN  # noqa: E402
 from spacy_maize_ner.peft.module import PeftTransformer  # noqa: E402
 from spacy_maize_ner.peft.shim import PeftLoadError  # noqa: E402
-from test_transformer_regimes import overrides  # noqa: E402
+from tiny_training import overrides  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "transformer.cfg"
@@ -255,42 +255,44 @@ def test_to_disk_then_spacy_load_predicts_identically(trained, regime):
     assert folder_size(path / "transformer") < 0.5 * (Path(peft_shim(nlp.get_pipe("transformer").model).base_path) / "model.safetensors").stat().st_size
 
 
-def test_reload_onto_other_base_weights_fails(trained, tmp_path):
+def trained_on_own_base(regime, tiny_bert, gene_corpus, tmp_path):
+    """A pipeline of `regime`, one update in, whose base encoder is this test's own copy of the
+    tiny BERT (the session's folder is shared: tests move or rewrite only their copy).
+    RETURNS (nlp, base folder)."""
+    base = tmp_path / "base"
+    shutil.copytree(tiny_bert, base)
+    nlp, optimizer = build(regime, base, gene_corpus, tmp_path)
+    step(nlp, optimizer, examples(nlp, gene_corpus))
+    return nlp, base
+
+
+def test_reload_onto_other_base_weights_fails(tiny_bert, gene_corpus, tmp_path):
     """An adapter whose base encoder changed (or vanished) must not load onto random weights."""
     from tiny_bert import write_tiny_bert
 
-    nlp, path = trained["lora"]
-    base = Path(peft_shim(nlp.get_pipe("transformer").model).base_path)
-    moved = tmp_path / "moved"
-    shutil.move(str(base), moved)
-    try:
-        with pytest.raises(PeftLoadError, match="not found"):
-            spacy.load(path)
-        write_tiny_bert(base, seed=1)  # same architecture, other (random) weights
-        with pytest.raises(PeftLoadError, match="other weights"):
-            spacy.load(path)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-        shutil.move(str(moved), base)
-    assert spacy.load(path) is not None
+    nlp, base = trained_on_own_base("lora", tiny_bert, gene_corpus, tmp_path)
+    path = tmp_path / "model"
+    nlp.to_disk(path)
+    shutil.move(str(base), tmp_path / "moved")
+    with pytest.raises(PeftLoadError, match="not found"):
+        spacy.load(path)
+    write_tiny_bert(base, seed=1)  # same architecture, other (random) weights
+    with pytest.raises(PeftLoadError, match="other weights"):
+        spacy.load(path)
+    shutil.rmtree(base)
+    shutil.move(str(tmp_path / "moved"), base)
+    # the base back in place: the adapter loads onto it and the encoder output is the trained one
+    numpy.testing.assert_array_equal(hidden(spacy.load(path))[1], hidden(nlp)[1])
 
 
-def test_self_contained_save_loads_without_the_base(trained, tmp_path):
-    nlp, path = trained["prompt"]
+def test_self_contained_save_loads_without_the_base(tiny_bert, gene_corpus, tmp_path):
+    nlp, base = trained_on_own_base("prompt", tiny_bert, gene_corpus, tmp_path)
     shim = peft_shim(nlp.get_pipe("transformer").model)
     shim.save_base = True
-    try:
-        nlp.to_disk(tmp_path / "full")
-    finally:
-        shim.save_base = False
-    base = Path(shim.base_path)
-    moved = tmp_path / "moved"
-    shutil.move(str(base), moved)
-    try:
-        reloaded = spacy.load(tmp_path / "full")
-        numpy.testing.assert_array_equal(hidden(nlp)[1], hidden(reloaded)[1])
-    finally:
-        shutil.move(str(moved), base)
+    nlp.to_disk(tmp_path / "full")
+    shutil.rmtree(base)
+    reloaded = spacy.load(tmp_path / "full")
+    numpy.testing.assert_array_equal(hidden(nlp)[1], hidden(reloaded)[1])
 
 
 def test_adapter_only_and_merged_exports_predict_the_same(trained, tmp_path):

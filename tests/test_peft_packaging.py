@@ -16,7 +16,7 @@ from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
 from fresh_venv import fresh_venv_with  # noqa: E402
 from spacy_maize_ner.packaging import package_pipeline  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size  # noqa: E402
-from test_transformer_regimes import overrides  # noqa: E402
+from tiny_training import overrides  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["We cloned ZmCCT9 from the B73 inbred line .", "ZmMADS1 and ZmCCT9 were mapped on chromosome 2 ."]
