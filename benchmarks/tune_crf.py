@@ -32,7 +32,7 @@ DATA = ROOT.parent / "shared" / "data" / "bc2gm"
 # overrides keys of the feature block.
 VARIANTS: Dict[str, dict] = {
     "default": {},
-    "iob": {"encoding": "iob"},
+    "iob": {"scheme": "BIO"},
     "no_ngrams": {"features": {"ngram_lengths": []}},
     "no_bigrams": {"features": {"bigrams": False}},
     "window1": {"features": {"window": 1}},

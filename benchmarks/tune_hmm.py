@@ -32,7 +32,7 @@ VARIANTS: Dict[str, dict] = {
     "base": dict(),  # the component's defaults
     # plain TnT: tag states only, case-sensitive lexicon, suffixes up to 5 from words seen <= 10 times
     "tnt": dict(lexical_states=0, state_shapes=False, lowercase=False, suffix_length=5, rare_threshold=10),
-    "iob": dict(encoding="iob"),
+    "iob": dict(scheme="BIO"),
     "order1": dict(order=1),
     "no_shapes": dict(state_shapes=False),
     "no_shapes_lex0": dict(state_shapes=False, lexical_states=0),

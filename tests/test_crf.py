@@ -188,3 +188,36 @@ def test_mention_dictionary_match_at_sentence_end():
     mentions = MentionDictionary({("il",): (3, 4), ("il", "-", "2"): (5, 5)})
     assert mentions.match(["the", "il"]) == [None, "dict=S|hi"]
     assert mentions.match(["il", "-", "2"]) == ["dict=B|hi", "dict=I|hi", "dict=E|hi"]
+
+
+def test_a_model_saved_with_the_older_bioes_name_and_letters_loads_and_tags_the_same(monkeypatch):
+    """Before the scheme rename the CRF was trained on BIOES labels (S-, E-) and saved
+    `encoding: bioes`; such a model loads and tags exactly as one trained today."""
+    import srsly
+
+    import spacy_maize_ner.components.crf.model as crf_model
+    from spacy_maize_ner.tags import bio_to_biluo
+
+    sentences = maize_sentences(60, seed=0)
+    words, tags = [w for w, _ in sentences], [t for _, t in sentences]
+    new = CrfTagger(create_crf_features(), max_iterations=30)
+    new.fit(words, tags)
+    with monkeypatch.context() as patch:
+        patch.setattr(crf_model, "to_scheme", lambda t, scheme: [x.replace("U-", "S-", 1).replace("L-", "E-", 1) for x in bio_to_biluo(t)])
+        old = CrfTagger(create_crf_features(), max_iterations=30)
+        old.fit(words, tags)
+    msg = srsly.msgpack_loads(old.to_bytes())
+    msg["encoding"] = "bioes"
+    del msg["scheme"]
+    loaded = CrfTagger(create_crf_features()).from_bytes(srsly.msgpack_dumps(msg))
+    assert {"S-GENE", "E-GENE"} <= set(loaded._tagger.labels())
+    test = [w for w, _ in maize_sentences(30, seed=5)]
+    assert loaded.scheme == "BILUO" and loaded.predict(test) == new.predict(test)
+
+
+def test_a_config_with_the_older_encoding_setting_still_builds(root):
+    """Packages written before the rename carry `encoding = "bioes"` in [components.crf_ner]."""
+    config = load_config(root)
+    config["components"]["crf_ner"]["encoding"] = "iob"
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    assert nlp.get_pipe("crf_ner").model.scheme == "BIO"

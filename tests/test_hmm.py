@@ -94,7 +94,7 @@ def test_batched_decoding_matches_one_by_one(model):
     sents = [[rng.choice(vocab) for _ in range(rng.randint(1, 12))] for _ in range(40)]
     together = model.predict(sents)
     assert together == [model.predict([s])[0] for s in sents]
-    for tags in together:  # the constrained BIOES states always decode to well-formed IOB2
+    for tags in together:  # the constrained BILUO states always decode to well-formed BIO
         for prev, tag in zip(["O"] + tags, tags):
             assert not (tag.startswith("I-") and prev == "O")
 
@@ -148,7 +148,7 @@ def test_untrained_component_raises_clear_error():
         HmmTagger().predict([["tb1"]])
 
 
-@pytest.mark.parametrize("kwargs", [{"encoding": "bilou"}, {"order": 3}, {"word_weight": 0.0}, {"lexical_min_count": -1}])
+@pytest.mark.parametrize("kwargs", [{"scheme": "BIOX"}, {"order": 3}, {"word_weight": 0.0}, {"lexical_min_count": -1}])
 def test_bad_settings_are_rejected(kwargs):
     with pytest.raises(ValueError):
         HmmTagger(**kwargs)
@@ -169,3 +169,28 @@ def test_spacy_train_saves_loadable_model_best(root, tmp_path, corpus):
     doc = best("Expression of ZmCCT9 was higher in the mutant lines .")
     assert [(e.text, e.label_) for e in doc.ents] == [("ZmCCT9", "GENE")]
     assert (tmp_path / "out" / "model-last").exists()
+
+
+def legacy_bioes(tags):
+    """What models saved before the scheme rename stored: BIOES letters (S-, E-)."""
+    from spacy_maize_ner.tags import bio_to_biluo
+
+    return [t.replace("U-", "S-", 1).replace("L-", "E-", 1) for t in bio_to_biluo(tags)]
+
+
+def test_a_model_saved_with_the_older_bioes_name_and_letters_loads_and_tags_the_same(corpus, model, monkeypatch):
+    import srsly
+
+    import spacy_maize_ner.components.hmm.model as hmm_model
+
+    with monkeypatch.context() as patch:
+        patch.setattr(hmm_model, "to_scheme", lambda tags, scheme: legacy_bioes(tags))
+        old = HmmTagger(lexical_states=12, lexical_min_count=10, suffix_length=3, rare_threshold=3)
+        old.fit([w for w, _ in corpus], [t for _, t in corpus])
+    msg = srsly.msgpack_loads(old.to_bytes())
+    msg["cfg"]["encoding"] = msg["cfg"].pop("scheme").replace("BILUO", "bioes")
+    assert any(t.startswith(("S-", "E-")) for t, _, _ in old.states)
+    loaded = HmmTagger().from_bytes(srsly.msgpack_dumps(msg))
+    assert loaded.cfg["scheme"] == "BILUO" and "encoding" not in loaded.cfg
+    sentences = [w for w, _ in maize_sentences(30, seed=5)]
+    assert loaded.predict(sentences) == model.predict(sentences)

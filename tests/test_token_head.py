@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy
 import pytest
 
-from spacy_maize_ner.heads.scheme import constraints, is_valid, spans, tag_names, viterbi, viterbi_batch
+from spacy_maize_ner.tags import constraints, id_spans, is_valid, tag_names, viterbi, viterbi_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "transformer.cfg"
@@ -70,15 +70,15 @@ def test_invalid_sequences_are_recognised():
 def test_spans_decode_both_schemes():
     bio = tag_names(["GENE"], "BIO")
     i = {t: k for k, t in enumerate(bio)}
-    assert spans([i["B-GENE"], i["I-GENE"], i["O"], i["B-GENE"], i["B-GENE"]], bio) == [(0, 2, "GENE"), (3, 4, "GENE"), (4, 5, "GENE")]
+    assert id_spans([i["B-GENE"], i["I-GENE"], i["O"], i["B-GENE"], i["B-GENE"]], bio) == [(0, 2, "GENE"), (3, 4, "GENE"), (4, 5, "GENE")]
     biluo = tag_names(["GENE"], "BILUO")
     j = {t: k for k, t in enumerate(biluo)}
-    assert spans([j["U-GENE"], j["B-GENE"], j["I-GENE"], j["L-GENE"], j["O"]], biluo) == [(0, 1, "GENE"), (1, 4, "GENE")]
+    assert id_spans([j["U-GENE"], j["B-GENE"], j["I-GENE"], j["L-GENE"], j["O"]], biluo) == [(0, 1, "GENE"), (1, 4, "GENE")]
 
 
 def test_unknown_scheme_is_a_clear_error():
     with pytest.raises(ValueError, match="BIO"):
-        tag_names(["GENE"], "IOBES")
+        tag_names(["GENE"], "BIOX")
 
 
 # --- the component on a tiny random BERT ---------------------------------------------
@@ -199,7 +199,7 @@ def test_report_marks_reduced_budgets():
 
 
 def test_crf_loss_gradient_matches_finite_differences():
-    from spacy_maize_ner.heads.scheme import crf_loss
+    from spacy_maize_ner.heads.crf_layer import crf_loss
 
     rng = numpy.random.default_rng(3)
     tags = tag_names(["GENE"], "BIO")

@@ -18,7 +18,8 @@ from thinc.api import Config, Model, set_dropout_rate
 from thinc.types import Floats2d
 
 from .model import TRANSITIONS
-from .scheme import Scheme, constraints, crf_loss, gold_tag_ids, spans, tag_names, viterbi_batch
+from ..tags import Scheme, constraints, id_spans, tag_names, viterbi_batch
+from .crf_layer import crf_loss, gold_tag_ids
 
 DEFAULT_MODEL = """
 [model]
@@ -151,7 +152,7 @@ class TokenNER(TrainablePipe):
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[numpy.ndarray]) -> None:
         tags = self.tags
         for doc, ids in zip(docs, tag_ids):
-            doc.ents = [Span(doc, start, end, label=label) for start, end, label in spans(ids, tags)]
+            doc.ents = [Span(doc, start, end, label=label) for start, end, label in id_spans(ids, tags)]
 
     def update(
         self,

@@ -11,7 +11,7 @@ from thinc.api import Config
 
 from ..sequence_tagger import SequenceTaggerNER
 from .features import CrfFeatures
-from .model import Algorithm, CrfTagger, Encoding
+from .model import Algorithm, CrfTagger
 
 DEFAULT_CONFIG_STR = """
 [crf_ner]
@@ -21,7 +21,7 @@ c2 = 0.3
 max_iterations = 200
 all_possible_transitions = true
 min_freq = 0.0
-encoding = "bioes"
+scheme = "BILUO"
 verbose = false
 
 [crf_ner.features]
@@ -66,9 +66,10 @@ def make_crf_ner(
     max_iterations: int,
     all_possible_transitions: bool,
     min_freq: float,
-    encoding: Encoding,
+    scheme: str,
     verbose: bool,
     scorer: Optional[Callable],
+    encoding: Optional[str] = None,
 ) -> SequenceTaggerNER:
     """A linear-chain CRF over `features`, fitted in `initialize()`.
 
@@ -81,9 +82,11 @@ def make_crf_ner(
     max_iterations (int): optimiser iterations.
     all_possible_transitions (bool): also weigh label transitions unseen in training.
     min_freq (float): ignore attributes seen fewer times than this in training.
-    encoding (str): "bioes" or "iob" labels inside the CRF; output is always IOB2.
+    scheme (str): "BILUO" or "BIO" labels inside the CRF (spacy_maize_ner/tags.py); output is always BIO.
     verbose (bool): print crfsuite's training log (one line per iteration).
     scorer (Optional[Callable]): scores the component's output (spacy.ner_scorer.v1).
+    encoding (Optional[str]): the setting's name in configs written before 2026-12-03
+        ("bioes" or "iob"); when a config still has it, it wins over `scheme`.
     RETURNS (SequenceTaggerNER): the component.
     """
     model = CrfTagger(
@@ -94,7 +97,7 @@ def make_crf_ner(
         max_iterations=max_iterations,
         all_possible_transitions=all_possible_transitions,
         min_freq=min_freq,
-        encoding=encoding,
+        scheme=encoding or scheme,
         verbose=verbose,
     )
     return SequenceTaggerNER(nlp.vocab, model, name, scorer=scorer)

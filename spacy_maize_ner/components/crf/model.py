@@ -12,13 +12,11 @@ from typing import Dict, List, Literal, Optional, Sequence, Union
 import pycrfsuite
 import srsly
 
-from ...tags import bioes_to_iob, iob_to_bioes
+from ...tags import from_scheme, scheme_name, to_scheme
 from .features import CrfFeatures
 
 Algorithm = Literal["lbfgs", "l2sgd", "ap", "pa", "arow"]
-Encoding = Literal["bioes", "iob"]
 ALGORITHMS = ("lbfgs", "l2sgd", "ap", "pa", "arow")
-ENCODINGS = ("bioes", "iob")
 
 
 class CrfTagger:
@@ -33,8 +31,9 @@ class CrfTagger:
     all_possible_transitions (bool): weights for label transitions unseen in training,
         so the model can learn that they are unlikely.
     min_freq (float): ignore attributes seen fewer times in training.
-    encoding (str): labels inside the CRF: "bioes" (S- single-token, E- last token) or
-        "iob". Output is always IOB2.
+    scheme (str): the labels inside the CRF, "BILUO" (U- single-token, L- last token) or
+        "BIO" (spacy_maize_ner/tags.py; the older names "bioes" and "iob" are read too).
+        Output is always BIO.
     verbose (bool): print crfsuite's training log.
     """
 
@@ -48,7 +47,7 @@ class CrfTagger:
         max_iterations: int = 200,
         all_possible_transitions: bool = True,
         min_freq: float = 0.0,
-        encoding: Encoding = "bioes",
+        scheme: str = "BILUO",
         verbose: bool = False,
     ) -> None:
         if algorithm not in ALGORITHMS:
@@ -56,11 +55,10 @@ class CrfTagger:
                 f"CrfTagger: unknown algorithm {algorithm!r}; crfsuite offers {list(ALGORITHMS)}. "
                 'Set [components.crf_ner] algorithm = "lbfgs", for example.'
             )
-        if encoding not in ENCODINGS:
-            raise ValueError(
-                f"CrfTagger: unknown encoding {encoding!r}; use one of {list(ENCODINGS)} "
-                "in [components.crf_ner] encoding."
-            )
+        try:
+            scheme = scheme_name(scheme)
+        except ValueError as err:
+            raise ValueError(f"CrfTagger: {err} Set it in [components.crf_ner] scheme.") from None
         self.features = features
         self.algorithm = algorithm
         self.params: Dict[str, Union[float, int, bool]] = {
@@ -72,7 +70,7 @@ class CrfTagger:
             self.params["c1"] = c1
         if algorithm in ("lbfgs", "l2sgd"):
             self.params["c2"] = c2
-        self.encoding = encoding
+        self.scheme = scheme
         self.verbose = verbose
         self.model_bytes: Optional[bytes] = None
         self._tagger: Optional[pycrfsuite.Tagger] = None
@@ -89,7 +87,7 @@ class CrfTagger:
         for i, (sent_words, sent_tags) in enumerate(zip(words, tags)):
             if not sent_words:
                 continue
-            labels = iob_to_bioes(sent_tags) if self.encoding == "bioes" else list(sent_tags)
+            labels = to_scheme(sent_tags, self.scheme)
             mentions = folds[i % len(folds)] if folds else None
             trainer.append(self.features(sent_words, mentions), labels)
         # crfsuite can only write its model to a file; read it back and keep the bytes.
@@ -117,21 +115,20 @@ class CrfTagger:
             )
         tag = self._tagger.tag
         features = self.features
-        bioes = self.encoding == "bioes"
         out: List[List[str]] = []
         for sent_words in words:
             if not sent_words:
                 out.append([])
                 continue
             tags = tag(features(sent_words))
-            out.append(bioes_to_iob(tags) if bioes else list(tags))
+            out.append(from_scheme(tags, self.scheme))
         return out
 
     def to_bytes(self) -> bytes:
-        """RETURNS (bytes): msgpack of the encoding, what the features learned (JSON-like)
+        """RETURNS (bytes): msgpack of the tag scheme, what the features learned (JSON-like)
         and crfsuite's binary model (or None)."""
         return srsly.msgpack_dumps(
-            {"encoding": self.encoding, "features": self.features.get_state(), "crfsuite": self.model_bytes}
+            {"scheme": self.scheme, "features": self.features.get_state(), "crfsuite": self.model_bytes}
         )
 
     def from_bytes(self, data: bytes) -> "CrfTagger":
@@ -141,7 +138,7 @@ class CrfTagger:
         RETURNS (CrfTagger): self.
         """
         msg = srsly.msgpack_loads(data)
-        self.encoding = msg["encoding"]
+        self.scheme = scheme_name(msg["scheme"] if "scheme" in msg else msg["encoding"])  # "encoding": saved before 2026-12-03
         self.features.set_state(msg.get("features", {}))
         if msg["crfsuite"] is not None:
             self._load(msg["crfsuite"])

@@ -1,5 +1,5 @@
 """The `maize_hmm_ner` factory: a supervised HMM NER baseline as a spaCy component."""
-from typing import Callable, Literal, Optional
+from typing import Callable, Optional
 
 from spacy.language import Language
 from thinc.api import Config
@@ -18,7 +18,7 @@ lexical_states = 200
 lexical_min_count = 50
 state_shapes = true
 lowercase = true
-encoding = "bioes"
+scheme = "BILUO"
 
 [hmm_ner.scorer]
 @scorers = "spacy.ner_scorer.v1"
@@ -45,8 +45,9 @@ def make_hmm_ner(
     lexical_min_count: int,
     state_shapes: bool,
     lowercase: bool,
-    encoding: Literal["bioes", "iob"],
+    scheme: str,
     scorer: Optional[Callable],
+    encoding: Optional[str] = None,
 ) -> SequenceTaggerNER:
     """A second-order HMM (TnT-style) fitted in `initialize()` (see `HmmTagger`).
 
@@ -59,8 +60,10 @@ def make_hmm_ner(
     lexical_min_count (int): occurrences a pair needs to get its own state.
     state_shapes (bool): split the other states by the word's shape (x, Xx, X, 9, X9, punct).
     lowercase (bool): key the lexicon on lower-cased words.
-    encoding (str): "bioes" or "iob" states; the output is always IOB2.
+    scheme (str): "BILUO" or "BIO" states (spacy_maize_ner/tags.py); the output is always BIO.
     scorer (Optional[Callable]): scores `doc.ents` in `nlp.evaluate`.
+    encoding (Optional[str]): the setting's name in configs written before 2026-12-03
+        ("bioes" or "iob"); when a config still has it, it wins over `scheme`.
     RETURNS (SequenceTaggerNER): the component, untrained until `initialize()`.
     """
     model = HmmTagger(
@@ -73,6 +76,6 @@ def make_hmm_ner(
         lexical_min_count=lexical_min_count,
         state_shapes=state_shapes,
         lowercase=lowercase,
-        encoding=encoding,
+        scheme=encoding or scheme,
     )
     return SequenceTaggerNER(nlp.vocab, model, name, scorer=scorer)

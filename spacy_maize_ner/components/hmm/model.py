@@ -1,6 +1,6 @@
 """A supervised second-order HMM tagger (TnT-style) behind the `SequenceModel` protocol.
 
-Hidden states refine the BIOES (or IOB2) tags. The most frequent (word, tag) pairs get a
+Hidden states refine the BILUO (or BIO) tags. The most frequent (word, tag) pairs get a
 state of their own (a lexicalised HMM, Lee et al. 2000): `protein` inside a mention or `(`
 outside one carry their identity into the transition model, which is where an HMM sees
 context. Other tokens can be split by a coarse shape class (`state_shapes`), which
@@ -31,10 +31,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import srsly
 
-from ...tags import OUTSIDE, bioes_to_iob, iob_to_bioes
+from ...tags import OUTSIDE, allowed_transition, from_scheme, scheme_name, to_scheme
 
 NEG_INF = -1e30
-ENCODINGS = ("bioes", "iob")
 
 
 def word_class(word: str) -> str:
@@ -60,19 +59,6 @@ def state_shape(word: str) -> str:
     return "X" if word.isupper() else "Xx"
 
 
-def allowed_transition(prev: str, nxt: str, encoding: str) -> bool:
-    """Whether tag `nxt` may follow tag `prev` ("<s>" and "</s>" mark the sentence ends)."""
-    p_prefix, _, p_label = prev.partition("-")
-    n_prefix, _, n_label = nxt.partition("-")
-    if encoding == "bioes":
-        if p_prefix in ("B", "I"):
-            return n_prefix in ("I", "E") and n_label == p_label
-        return n_prefix not in ("I", "E")
-    if n_prefix == "I":
-        return p_prefix in ("B", "I") and n_label == p_label
-    return True
-
-
 class HmmTagger:
     """Second-order HMM with deleted interpolation and a suffix/shape unknown-word model.
 
@@ -87,7 +73,8 @@ class HmmTagger:
         train the shared states that unknown words go through.
     state_shapes (bool): split the other states by `state_shape` of their word.
     lowercase (bool): key the lexicon on lower-cased words.
-    encoding (str): "bioes" (states are BIOES, decoded to IOB2) or "iob".
+    scheme (str): "BILUO" (states refine BILUO tags, decoded to BIO) or "BIO"
+        (spacy_maize_ner/tags.py; the older names "bioes" and "iob" are read too).
     batch_size (int): sentences decoded together by the vectorised Viterbi.
     """
 
@@ -103,11 +90,10 @@ class HmmTagger:
         lexical_min_count: int = 50,
         state_shapes: bool = True,
         lowercase: bool = True,
-        encoding: str = "bioes",
+        scheme: str = "BILUO",
         batch_size: int = 256,
     ) -> None:
-        if encoding not in ENCODINGS:
-            raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}.")
+        scheme = scheme_name(scheme)
         if order not in (1, 2):
             raise ValueError(f"order must be 1 (bigram HMM) or 2 (trigram HMM), got {order!r}.")
         if min(suffix_length, prefix_length, lexical_states, lexical_min_count) < 0 or rare_threshold < 1 or word_weight <= 0:
@@ -121,7 +107,7 @@ class HmmTagger:
                         rare_threshold=rare_threshold, word_weight=float(word_weight),
                         lexical_states=lexical_states, lexical_min_count=lexical_min_count,
                         state_shapes=state_shapes,
-                        lowercase=lowercase, encoding=encoding)
+                        lowercase=lowercase, scheme=scheme)
         self.batch_size = batch_size
         self.data: Optional[dict] = None
 
@@ -140,8 +126,7 @@ class HmmTagger:
 
     def fit(self, words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
         """Count transitions, the lexicon and the affix tries; replaces any earlier fit."""
-        encode = iob_to_bioes if self.cfg["encoding"] == "bioes" else list
-        seqs = [(list(ws), encode(ts)) for ws, ts in zip(words, tags) if ws]
+        seqs = [(list(ws), to_scheme(ts, self.cfg["scheme"])) for ws, ts in zip(words, tags) if ws]
         base = sorted({t for _, ts in seqs for t in ts} | {OUTSIDE})
         forms = Counter((w, t) for ws, ts in seqs for w, t in zip(ws, ts))
         pairs = Counter()
@@ -256,7 +241,7 @@ class HmmTagger:
             rows = l1 * p_uni + w2[b, None] * p_bi[b] + l3 * rows / ctx2[lo:hi, None]
             probs[a, b] = rows / (l1 + w2[b] + l3)[:, None]
         tags = [t for t, _, _ in self.states] + ["<s>", "</s>"]
-        allowed = np.array([[allowed_transition(p, q, self.cfg["encoding"]) for q in tags] for p in tags])
+        allowed = np.array([[allowed_transition(p, q, self.cfg["scheme"]) for q in tags] for p in tags])
         allowed[:, self.start] = False
         allowed[self.end, :] = False
         first = probs[self.start, self.start] * allowed[self.start]  # the first word: (<s>, <s>)
@@ -428,7 +413,7 @@ class HmmTagger:
             batch = order[j : j + self.batch_size]
             for i, path in zip(batch, self.viterbi_batch([words[i] for i in batch])):
                 tags = [tag_of[s] for s in path]
-                out[i] = bioes_to_iob(tags) if self.cfg["encoding"] == "bioes" else tags
+                out[i] = from_scheme(tags, self.cfg["scheme"])
         return out
 
     # ---- serialization (plain lists and dicts, no pickle) -----------------------
@@ -439,6 +424,8 @@ class HmmTagger:
     def from_bytes(self, data: bytes) -> "HmmTagger":
         msg = srsly.msgpack_loads(data)
         self.cfg = dict(msg["cfg"])
+        if "encoding" in self.cfg:  # saved before 2026-12-03: "bioes" / "iob" (the same states)
+            self.cfg["scheme"] = scheme_name(self.cfg.pop("encoding"))
         self.data = msg["data"]
         if self.data is not None:
             self._build()
