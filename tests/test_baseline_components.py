@@ -5,7 +5,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from thinc.api import Config
 
-from spacy_maize_ner.components.crf.features import brief_shape, create_crf_features, word_shape
+from spacy_maize_ner.components.crf.features import create_crf_features
+from spacy_maize_ner.components.crf.shapes import brief_shape, word_shape
 from synthetic import make_docs
 
 CONFIGS = {"crf": "configs/crf.cfg", "hmm": "configs/hmm.cfg"}

@@ -13,7 +13,8 @@ from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 from thinc.api import Config
 
-from spacy_maize_ner.components.crf.features import brief_shape, create_crf_features, word_shape
+from spacy_maize_ner.components.crf.features import create_crf_features
+from spacy_maize_ner.components.crf.shapes import brief_shape, word_shape
 from spacy_maize_ner.components.crf.model import CrfTagger
 from spacy_maize_ner.tags import tags_to_spans
 from synthetic import maize_sentences
@@ -183,7 +184,7 @@ def test_mention_dictionary_is_jackknifed_and_serialized():
 
 
 def test_mention_dictionary_match_at_sentence_end():
-    from spacy_maize_ner.components.crf.features import MentionDictionary
+    from spacy_maize_ner.components.crf.mentions import MentionDictionary
 
     mentions = MentionDictionary({("il",): (3, 4), ("il", "-", "2"): (5, 5)})
     assert mentions.match(["the", "il"]) == [None, "dict=S|hi"]

@@ -41,18 +41,22 @@ below can be switched or sized in `[components.crf_ner.features]`:
   shape, the short form gets `sf` and the long form's last word, so `tumor necrosis
   factor ( TNF )` tells both sides about the other.
 
+Word shapes, abbreviations and the mention dictionary are their own modules (shapes.py,
+abbreviations.py, mentions.py); this one turns them into features.
+
 Features of a word type are computed once and cached, and window features are the
 neighbour's cached strings with an offset prefix already attached, so a sentence costs
 list concatenation plus one string join per bigram; this keeps tagging fast with feature
 extraction included.
 """
 import re
-from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import spacy
 
-from ...tags import tags_to_spans
+from .abbreviations import abbreviations
+from .mentions import MentionDictionary
+from .shapes import brief_shape, word_shape
 
 GREEK = (
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
@@ -68,173 +72,8 @@ GREEK_PART_RE = re.compile(
 GREEK_SYMBOLS = frozenset("αβγδεζηθικλμνξοπρστυφχψωΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ")
 ROMAN_RE = re.compile(r"^(?=[IVX])X{0,3}(IX|IV|V?I{0,3})$")
 DIGIT_RE = re.compile(r"\d")
-SHAPE_TABLE = str.maketrans(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "d" * 10
-)
 # Per-word caches are cleared past this many types, so tagging a stream stays bounded.
 MAX_CACHE = 500_000
-
-
-def word_shape(word: str, max_length: Optional[int] = 12) -> str:
-    """`ZmCCT9` -> `XxXXXd`: X upper, x lower, d digit, other characters kept.
-
-    word (str): the token text.
-    max_length (Optional[int]): longer shapes are cut and end in `~`; None keeps all.
-    RETURNS (str): the shape.
-    """
-    out = []
-    for char in word if max_length is None else word[: max_length + 1]:
-        if char.isupper():
-            out.append("X")
-        elif char.islower():
-            out.append("x")
-        elif char.isdigit():
-            out.append("d")
-        else:
-            out.append(char)
-    if max_length is not None and len(out) > max_length:
-        out[max_length] = "~"
-    return "".join(out)
-
-
-def brief_shape(shape: str) -> str:
-    """`XxXXXd` -> `XxXd`: a word shape with runs of one character collapsed.
-
-    shape (str): a shape from `word_shape(word, max_length=None)`.
-    RETURNS (str): the brief shape.
-    """
-    out: List[str] = []
-    for char in shape:
-        if not out or out[-1] != char:
-            out.append(char)
-    return "".join(out)
-
-
-def abbreviations(words: Sequence[str], max_short: int = 4) -> List[Tuple[int, int, int, int]]:
-    """Find "long form ( SHORT )" pairs, a simplified Schwartz & Hearst (2003).
-
-    The short form is 1 to `max_short` tokens inside brackets, starting with a letter or
-    digit and holding a letter; the long form is the fewest words before the bracket whose
-    letters contain the short form's letters in order, the first matching the start of a
-    word, within min(n + 5, 2n) words for an n-character short form.
-    RETURNS (List[Tuple[int, int, int, int]]): (long start, long end, short start, short end).
-    """
-    found = []
-    for i, word in enumerate(words):
-        if word != "(" or i == 0:
-            continue
-        end = i + 1
-        while end < len(words) and end - i - 1 <= max_short and words[end] != ")":
-            end += 1
-        if end >= len(words) or words[end] != ")" or end == i + 1 or end - i - 1 > max_short:
-            continue
-        short = "".join(words[i + 1 : end]).lower()
-        letters = [c for c in short if c.isalnum()]
-        if not short[0].isalnum() or not any(c.isalpha() for c in short) or len(letters) < 2:
-            continue
-        limit = min(len(letters) + 5, 2 * len(letters))
-        for start in range(i - 1, max(-1, i - 1 - limit), -1):
-            if words[start] in ("(", ")", ".", ";", ","):
-                break
-            if _long_form_matches(letters, [w.lower() for w in words[start:i]]):
-                found.append((start, i, i + 1, end))
-                break
-    return found
-
-
-def _long_form_matches(letters: List[str], long_words: List[str]) -> bool:
-    """Whether the short form's letters occur in order in `long_words`, right to left,
-    with the first letter at the start of the first word."""
-    if not long_words or not long_words[0] or long_words[0][0] != letters[0]:
-        return False
-    text = " ".join(long_words)
-    pos = len(text)
-    for char in reversed(letters[1:]):
-        pos = text.rfind(char, 1, pos)
-        if pos < 0:
-            return False
-    return True
-
-
-class MentionDictionary:
-    """Lower-cased token sequences annotated as mentions in training, and how reliably.
-
-    Each entry keeps how often the sequence was annotated as a mention and how often it
-    occurs in the training text at all; their ratio, bucketed, is the feature, so a
-    sequence that is usually not a gene ("cat", "ii") says so.
-    entries (Dict[Tuple[str, ...], Tuple[int, int]]): mention -> (annotated, occurrences).
-    """
-
-    def __init__(self, entries: Dict[Tuple[str, ...], Tuple[int, int]]) -> None:
-        self.entries = entries
-        self.lengths: Dict[str, List[int]] = {}
-        for key in entries:
-            self.lengths.setdefault(key[0], []).append(len(key))
-        for lengths in self.lengths.values():
-            lengths.sort(reverse=True)
-
-    @classmethod
-    def count(
-        cls, words: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], max_tokens: int = 8
-    ) -> "MentionDictionary":
-        """Count the mentions of IOB2-tagged sentences and their occurrences in the text.
-
-        max_tokens (int): longer mentions are left out.
-        """
-        lowered = [[w.lower() for w in sent] for sent in words]
-        annotated: Counter = Counter()
-        for lower, sent_tags in zip(lowered, tags):
-            for start, end, _ in tags_to_spans(sent_tags):
-                if end - start <= max_tokens:
-                    annotated[tuple(lower[start:end])] += 1
-        occurrences: Counter = Counter()
-        lengths: Dict[str, set] = {}
-        for key in annotated:
-            lengths.setdefault(key[0], set()).add(len(key))
-        for lower in lowered:
-            for i, first in enumerate(lower):
-                for n in lengths.get(first, ()):
-                    key = tuple(lower[i : i + n])
-                    if key in annotated:
-                        occurrences[key] += 1
-        return cls({k: (v, max(v, occurrences[k])) for k, v in annotated.items()})
-
-    def match(self, lower: Sequence[str]) -> List[Optional[str]]:
-        """Greedy longest matches, left to right, as one feature (or None) per token.
-
-        lower (Sequence[str]): the lower-cased tokens of a sentence.
-        RETURNS (List[Optional[str]]): `dict=B|hi`, `dict=I|hi`, `dict=E|hi`, `dict=S|lo`...:
-            position in the match and how often the match was a mention (hi >= 70%,
-            mid >= 30%, lo below).
-        """
-        out: List[Optional[str]] = [None] * len(lower)
-        i = 0
-        while i < len(lower):
-            for n in self.lengths.get(lower[i], ()):
-                counts = self.entries.get(tuple(lower[i : i + n])) if i + n <= len(lower) else None
-                if counts is None:
-                    continue
-                ratio = counts[0] / counts[1]
-                level = "hi" if ratio >= 0.7 else "mid" if ratio >= 0.3 else "lo"
-                if n == 1:
-                    out[i] = f"dict=S|{level}"
-                else:
-                    out[i] = f"dict=B|{level}"
-                    for j in range(i + 1, i + n - 1):
-                        out[j] = f"dict=I|{level}"
-                    out[i + n - 1] = f"dict=E|{level}"
-                i += n - 1
-                break
-            i += 1
-        return out
-
-    def to_json(self) -> List[list]:
-        """RETURNS (List[list]): [[annotated, occurrences, token, token...], ...], sorted."""
-        return sorted([v[0], v[1], *k] for k, v in self.entries.items())
-
-    @classmethod
-    def from_json(cls, data: List[list]) -> "MentionDictionary":
-        return cls({tuple(row[2:]): (row[0], row[1]) for row in data})
 
 
 class CrfFeatures:
