@@ -26,7 +26,7 @@ import bisect
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import srsly
 from spacy.language import Language
@@ -174,95 +174,131 @@ def annotate_files(
     )
     if restart:
         checkpoint.discard(output)
-    state = checkpoint.load_progress(output, expected)
     writer = WRITERS[output_format](collection=collection_info(inputs[0], input_format or guess_input_format(inputs[0])))
-    partial = checkpoint.partial_path(output)
-    if state is None:
-        report = AnnotateReport()
-        report.inputs = [str(p) for p in inputs]
-        state = {"fingerprint": expected, "records_done": 0, "written": 0, "bytes": 0}
-        file_ = partial.open("wb")
-        file_.write(writer.header().encode("utf-8"))
-    else:
-        report = AnnotateReport.from_dict(state["report"])
-        file_ = partial.open("r+b")
-        file_.truncate(state["bytes"])
-        file_.seek(state["bytes"])
-        if progress:
-            msg.info(f"Continuing {output}: {state['records_done']:,} records done in an earlier run")
-    done_before = state["records_done"]
+    run = _OutputRun(output, output_format, writer, expected, inputs, progress=progress,
+                     checkpoint_every=checkpoint_every, checkpoint_seconds=checkpoint_seconds)
     items = iter_items(inputs, input_format)
-    for _ in range(done_before):  # the records of the earlier run(s), read again but not processed
+    for _ in range(run.done_before):  # the records of the earlier run(s), read again but not processed
         next(items, None)
-    bar = _progress_bar(progress, done_before)
-    started = time.perf_counter()
-    last_save = [started, state["records_done"]]
-    seconds_before, words_before = report.seconds, report.words
-
-    def save() -> None:
-        report.seconds = seconds_before + (time.perf_counter() - started)
-        state["report"] = report.to_dict()
-        checkpoint.save_progress(output, file_, state)
-        last_save[:] = [time.perf_counter(), state["records_done"]]
-
-    finished = False
-    counts = report.counts()
-    failed = state.pop("failed", None)
-    careful = failed["pieces"] if failed and failed.get("records_done") == state["records_done"] else 0
     try:
-        for record, n_words in annotate_records(nlp, items, name=name, replace=replace, max_length=limit,
-                                                batch_size=batch_size, n_process=n_process, report=report,
-                                                careful=careful):
-            if record is not None:
-                try:
-                    chunk = writer.record(record, state["written"] == 0).encode("utf-8")
-                except (ValueError, TypeError) as err:  # UnicodeEncodeError is a ValueError
-                    # The counts made for this record since the last one are taken back: it is skipped.
-                    report.restore(counts)
-                    report.skip(Malformed(record.source, record.line, f"cannot be written as {output_format}: {err}",
-                                          record.index, record.id))
-                    chunk = None
-                if chunk is not None:
-                    file_.write(chunk)
-                    state["written"] += 1
-            counts = report.counts()
-            state["records_done"] += 1
-            if bar is not None:
-                bar.update(1)
-                elapsed = time.perf_counter() - started
-                if elapsed > 0 and state["records_done"] % 16 == 0:
-                    bar.set_postfix_str(f"{(report.words - words_before) / elapsed:,.0f} words/s", refresh=False)
-            if (state["records_done"] - last_save[1] >= checkpoint_every
-                    or time.perf_counter() - last_save[0] >= checkpoint_seconds):
-                save()
-        file_.write(writer.footer().encode("utf-8"))
-        report.seconds = seconds_before + (time.perf_counter() - started)
-        file_.flush()
-        finished = True
+        for record, _ in annotate_records(nlp, items, name=name, replace=replace, max_length=limit,
+                                          batch_size=batch_size, n_process=n_process, report=run.report,
+                                          careful=run.careful):
+            run.add(record)
+        run.complete()
     except MaizeNerError:
         # Not a record's fault (an endpoint refusing the key, an unknown model): no record is
         # marked as failed; the progress is saved (below) and the rerun, once fixed, goes on.
         raise
     except Exception as err:
         # Saved with the progress (below): the rerun annotates the records in flight one at a time.
-        state["failed"] = {"records_done": state["records_done"], "pieces": 4 * batch_size * n_process,
-                           "error": short_error(err)}
+        run.state["failed"] = {"records_done": run.state["records_done"], "pieces": 4 * batch_size * n_process,
+                               "error": short_error(err)}
         raise PipelineFailedError(
-            f"The run stopped at record {state['records_done'] + 1:,} of the inputs: {short_error(err)}. "
-            f"The {state['records_done']:,} records before it are kept in {partial}. Run the same command again: "
+            f"The run stopped at record {run.state['records_done'] + 1:,} of the inputs: {short_error(err)}. "
+            f"The {run.state['records_done']:,} records before it are kept in {run.partial}. Run the same command again: "
             "the records that were in progress are then annotated one at a time, and a record the pipeline fails "
             "on again is skipped and listed in the report (use --restart to start over instead)."
         ) from err
     finally:
-        if not finished and not file_.closed:
-            save()  # an interrupt or an error: what is written so far is kept for the rerun
-        file_.close()
-        if bar is not None:
-            bar.close()
-    partial.replace(output)
-    checkpoint.progress_path(output).unlink(missing_ok=True)
-    atomic_write_lines(report_path, [srsly.json_dumps(report.to_dict(), indent=2) + "\n"])
-    return report
+        run.close()
+    run.publish(report_path)
+    return run.report
+
+
+class _OutputRun:
+    """The output side of one `annotate_files` run: OUTPUT.partial, the progress state, the
+    report and the progress bar, started afresh or continued from an interrupted run's
+    checkpoint (`checkpoint`), saved every `checkpoint_every` records or `checkpoint_seconds`.
+    """
+
+    def __init__(self, output: Path, output_format: str, writer: Any, expected: Dict[str, Any], inputs: Sequence[Path], *,
+                 progress: bool, checkpoint_every: int, checkpoint_seconds: float) -> None:
+        self.output, self.output_format, self.writer = output, output_format, writer
+        self.partial = checkpoint.partial_path(output)
+        self.checkpoint_every, self.checkpoint_seconds = checkpoint_every, checkpoint_seconds
+        state = checkpoint.load_progress(output, expected)
+        if state is None:
+            self.report = AnnotateReport()
+            self.report.inputs = [str(p) for p in inputs]
+            state = {"fingerprint": expected, "records_done": 0, "written": 0, "bytes": 0}
+            self.file = self.partial.open("wb")
+            self.file.write(writer.header().encode("utf-8"))
+        else:
+            self.report = AnnotateReport.from_dict(state["report"])
+            self.file = self.partial.open("r+b")
+            self.file.truncate(state["bytes"])
+            self.file.seek(state["bytes"])
+            if progress:
+                msg.info(f"Continuing {output}: {state['records_done']:,} records done in an earlier run")
+        self.state = state
+        self.done_before = state["records_done"]
+        failed = state.pop("failed", None)
+        # Records that were in flight when an earlier run failed are annotated one at a time.
+        self.careful = failed["pieces"] if failed and failed.get("records_done") == state["records_done"] else 0
+        self.bar = _progress_bar(progress, self.done_before)
+        self.started = time.perf_counter()
+        self.last_save = (self.started, self.done_before)
+        self.seconds_before, self.words_before = self.report.seconds, self.report.words
+        self.counts = self.report.counts()
+        self.finished = False
+
+    def add(self, record: Optional[Record]) -> None:
+        """Write one finished record (None: skipped and already reported) and count it done."""
+        if record is not None:
+            try:
+                chunk: Optional[bytes] = self.writer.record(record, self.state["written"] == 0).encode("utf-8")
+            except (ValueError, TypeError) as err:  # UnicodeEncodeError is a ValueError
+                # The counts made for this record since the last one are taken back: it is skipped.
+                self.report.restore(self.counts)
+                self.report.skip(Malformed(record.source, record.line, f"cannot be written as {self.output_format}: {err}",
+                                           record.index, record.id))
+                chunk = None
+            if chunk is not None:
+                self.file.write(chunk)
+                self.state["written"] += 1
+        self.counts = self.report.counts()
+        self.state["records_done"] += 1
+        self._show_progress()
+        if (self.state["records_done"] - self.last_save[1] >= self.checkpoint_every
+                or time.perf_counter() - self.last_save[0] >= self.checkpoint_seconds):
+            self.save()
+
+    def _show_progress(self) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        elapsed = time.perf_counter() - self.started
+        if elapsed > 0 and self.state["records_done"] % 16 == 0:
+            self.bar.set_postfix_str(f"{(self.report.words - self.words_before) / elapsed:,.0f} words/s", refresh=False)
+
+    def save(self) -> None:
+        """Checkpoint: the report and state beside the flushed partial output."""
+        self.report.seconds = self.seconds_before + (time.perf_counter() - self.started)
+        self.state["report"] = self.report.to_dict()
+        checkpoint.save_progress(self.output, self.file, self.state)
+        self.last_save = (time.perf_counter(), self.state["records_done"])
+
+    def complete(self) -> None:
+        """Every record is written: the footer goes in, the run is finished."""
+        self.file.write(self.writer.footer().encode("utf-8"))
+        self.report.seconds = self.seconds_before + (time.perf_counter() - self.started)
+        self.file.flush()
+        self.finished = True
+
+    def close(self) -> None:
+        """Close the partial output; an unfinished run (interrupt, error) saves its progress first."""
+        if not self.finished and not self.file.closed:
+            self.save()  # what is written so far is kept for the rerun
+        self.file.close()
+        if self.bar is not None:
+            self.bar.close()
+
+    def publish(self, report_path: Path) -> None:
+        """Rename OUTPUT.partial to OUTPUT, drop the progress file and write the report."""
+        self.partial.replace(self.output)
+        checkpoint.progress_path(self.output).unlink(missing_ok=True)
+        atomic_write_lines(report_path, [srsly.json_dumps(self.report.to_dict(), indent=2) + "\n"])
 
 
 def _progress_bar(enabled: bool, initial: int):
