@@ -20,10 +20,13 @@ def main(
     top_n: int = typer.Option(20, "--top-n", help="Gene mentions in the co-occurrence heatmap"),
     topics: int = typer.Option(8, "--topics", help="SVD topics"),
     learning_curve: List[Path] = typer.Option([], "--learning-curve", help="Learning-curve rows files (shared schema); missing ones are skipped"),
+    rows: List[Path] = typer.Option([], "--rows", help="More benchmark rows files (shared schema, e.g. benchmarks/results/llm.json) for the Encoders vs LLMs section; missing ones are skipped"),
+    decoders_dir: Path = typer.Option(Path("assets/decoders"), "--decoders-dir", help="Folder of provided decoders (<name>/provenance.json, for the caption)"),
 ) -> None:
     try:
         run_analysis(metrics_dir, corpus_dir, output, n_resamples=resamples, seed=seed, tsne_tokens=tsne_tokens,
-                     top_n=top_n, n_topics=topics, learning_curves=learning_curve)
+                     top_n=top_n, n_topics=topics, learning_curves=learning_curve,
+                     result_rows=rows, decoders_dir=decoders_dir)
     except (MetricsError, FileNotFoundError) as err:
         msg.fail(str(err), exits=1)
 

@@ -57,6 +57,59 @@ def displacy_pair(text: str, gold: Sequence[Sequence], pred: Sequence[Sequence],
     return f'<div class="doc"><h4>{_esc(title)}</h4>{"".join(parts)}</div>'
 
 
+def _interval(g: Dict[str, Any]) -> str:
+    return f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g.get("low") is not None else (g.get("note") or "–")
+
+
+def encoders_vs_llms_section(section: Optional[Dict[str, Any]]) -> List[str]:
+    """The "Encoders vs LLMs" section (analysis/encoders_vs_llms.py): F1 against inference cost,
+    F1 by entity length and the decoder taggers' gaps; a note for what is not measured yet."""
+    out = ["<h2 id='encoders-vs-llms'>Encoders vs LLMs</h2>"]
+    if section is None:
+        return out + ["<p class='note'>Not in this analysis.json (made before the section existed): re-run the analysis command "
+                      "(spacy project run analysis).</p>"]
+    if section.get("note"):
+        out.append(f"<p class='note'><b>{_esc(section['note'])}</b></p>")
+    if not section.get("has_llms"):
+        out.append("<p class='note'>No zero- or few-shot LLM rows (benchmarks/results/llm.json, training/metrics/llm-*.json).</p>")
+    figure = section.get("figure")
+    if figure:
+        out.append(f"<figure><img src='{_esc(figure['file'])}' alt='{_esc(figure['title'])}'><figcaption><b>{_esc(figure['title'])}.</b> "
+                   f"{_esc(figure['caption'])}</figcaption></figure>")
+    points = section.get("points") or []
+    if points:
+        out.append(table(["#", "Pipeline", "Kind", "Training data", "Seeds", "F1", "words/s", "s / 1k words", "Rows"],
+                         [[p["id"], p["label"], p["kind"], p["data_label"], len(p["seeds"]), _pct(p["f1"]), f"{p['words_per_second']:,.1f}",
+                           f"{p['seconds_per_1k_words']:.3g}", p["source"]] for p in points]))
+    else:
+        out.append("<p class='note'>No pipeline has both a strict F1 and an inference speed (words/s) yet.</p>")
+    by_length = section.get("by_length") or {}
+    if by_length.get("rows"):
+        buckets = by_length["buckets"]
+        out += ["<h3 id='encoders-vs-llms-by-length'>F1 by entity length (tokens)</h3>",
+                table(["#", "Pipeline", "Kind", "Training data", "F1"] + [f"{b} token{'' if b == '1' else 's'}" for b in buckets],
+                      [[r["id"], r["label"], r["kind"], r["data"], _pct(r["f1"])] + [_pct(r["by_length"].get(b)) for b in buckets]
+                       for r in by_length["rows"]])]
+    gaps = section.get("gaps") or []
+    out.append("<h3 id='encoders-vs-llms-gaps'>Decoder taggers: gaps over seeds</h3>")
+    if gaps:
+        out += [table(["Comparison", "A − B", "sentences", "seeds A / B", "paired seeds", "ΔF1", "95% interval over seeds", "interval", "excludes 0"],
+                      [[g["what"], f"{g['a']} − {g['b']}", g["size"], f"{g['n_a']} / {g['n_b']}", g["pairs"], f"{100 * g['diff']:+.2f}", _interval(g),
+                        g["method"], {True: "yes", False: "no", None: "–"}[g["excludes_zero"]]] for g in gaps],
+                      classes=["sig" if g["excludes_zero"] else "" for g in gaps]),
+                "<p class='note'>Learning-curve points of the same size, paired by seed (a seed draws the same training subsample "
+                "for every curve): t interval over the per-seed differences; Welch when the two share no seed. With one pair "
+                "the single difference is shown, without an interval.</p>"]
+    else:
+        out.append(f"<p class='note'>No decoder curve and {_esc(section.get('reference', 'minilm-full'))} (or causal and bidirectional) "
+                   "measured at the same training size yet.</p>")
+    if section.get("provenance"):
+        out.append(f"<p class='note'>{_esc(section['provenance'])}</p>")
+    if section.get("files"):
+        out.append("<p class='note'>Rows: " + ", ".join(f"<code>{_esc(f)}</code>" for f in section["files"]) + " and the pipelines above.</p>")
+    return out
+
+
 def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List[Dict[str, Any]]]] = None, results_md: Optional[str] = None) -> str:
     """The whole report as one HTML string.
 
@@ -159,6 +212,7 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
                     "(curve points keep no pipeline to bootstrap documents of): paired over the per-seed differences where both "
                     "curves have the same seeds (a seed draws the same subsample for every curve), Welch otherwise. "
                     "Highlighted rows: the interval excludes zero.</p>"]
+    out += encoders_vs_llms_section(a.get("encoders_vs_llms"))
     if a.get("figures"):
         out.append("<h2 id='figures'>Figures</h2>")
         for f in a["figures"]:

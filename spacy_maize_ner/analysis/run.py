@@ -18,9 +18,12 @@ from .bootstrap import counts_matrix, paired_bootstrap, same_documents
 from .cooccurrence import cooccurrence, plot_cooccurrence
 from .cost import cost_points, plot_cost
 from .curve_gaps import curve_gaps
+from .encoders_vs_llms import (
+    decoder_provenance, encoders_vs_llms, metrics_entries, plot_f1_vs_cost, read_result_rows, row_entries,
+)
 from .errors import error_analysis
 from .figures import caption
-from .learning_curve import curve_points, plot_curves, read_rows
+from .learning_curve import count_sentences, curve_points, plot_curves, read_rows
 from .pipelines import Configuration, MetricsError, comparison_pairs, load_configurations
 from .topics import corpus_topics, plot_topic_weights
 
@@ -120,9 +123,16 @@ def run_analysis(
     top_n: int = 20,
     n_topics: int = 8,
     learning_curves: Sequence[Path] = (),
+    result_rows: Sequence[Path] = (),
+    decoders_dir: Path = Path("assets/decoders"),
     progress: bool = True,
 ) -> Dict[str, Any]:
     """Every analysis, figures to `<output>/figures`, numbers to `<output>/analysis.json`.
+
+    learning_curves: learning-curve rows files (shared schema); missing ones are skipped.
+    result_rows: more benchmark rows files (benchmarks/results/*.json) for the Encoders vs
+        LLMs section, beside the learning-curve rows and training/metrics.
+    decoders_dir: folder of the provided decoders (their provenance.json, for the caption).
 
     RETURNS (Dict[str, Any]): what analysis.json holds.
     """
@@ -212,6 +222,25 @@ def run_analysis(
                    caption("Strict F1 on dev vs training sentences (seeded subsamples of the training split), mean over seeds with ±1 std band",
                            data=", ".join(lc_data), split="dev", seeds=lc_seeds, date=today),
                    lambda p, t: plot_curves(curves, p, t))
+
+    # Encoders vs LLMs (issue 26): every pipeline with F1 and inference cost, F1 by entity
+    # length, decoder taggers vs MiniLM full and bidirectional vs causal at each size.
+    bench = read_result_rows(list(result_rows) + list(learning_curves))
+    train_sentences = sum(count_sentences(d) for d in splits["train"]) if "train" in splits else None
+    entries = row_entries(bench, data=data_name) + metrics_entries(confs, train_sentences=train_sentences)
+    used = {e.get("encoder") for e in entries if e["kind"] == "decoder"}
+    section = encoders_vs_llms(entries, curves, decoders=decoder_provenance(used, decoders_dir))
+    section["files"] = [str(p) for p in list(result_rows) + list(learning_curves) if Path(p).exists()]
+    if section["points"]:
+        ev_seeds = sorted({s for p in section["points"] for s in p["seeds"] if s is not None})
+        text = caption("Strict F1 (mean over seeds, bars ±1 std) against inference cost in seconds per 1,000 words (log scale), "
+                       "each from its own row's run; label: point number (see the table) · training sentences when not the whole "
+                       "training split, or shots for LLMs (hollow: zero-shot). " + section["provenance"].rstrip("."),
+                       data=data_name, split="dev", seeds=ev_seeds, date=today)
+        plot_f1_vs_cost(section["points"], figures_dir / "encoders_vs_llms.svg", text)
+        section["figure"] = {"file": "figures/encoders_vs_llms.svg", "title": "Encoders vs LLMs: F1 against inference cost", "caption": text}
+        msg.good(f"Figure: {figures_dir / 'encoders_vs_llms.svg'}")
+    result["encoders_vs_llms"] = section
     result["figures"] = figures
     srsly.write_json(output / "analysis.json", result)
     msg.good(f"Wrote {output / 'analysis.json'} ({len(figures)} figure(s))")
