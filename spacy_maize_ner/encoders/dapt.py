@@ -19,7 +19,7 @@ import random
 import warnings
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from .fingerprint import recipe_digest
 from .resolve import loading_error, resolve_encoder
@@ -132,55 +132,18 @@ def dapt_recipe(source: str, texts: Sequence[str], **settings: Any) -> Dict[str,
             **settings}
 
 
-def run_dapt(
-    encoder: str,
-    texts: Sequence[str],
-    output: Path,
-    *,
-    max_steps: int = 300,
-    batch_size: int = 32,
-    block_size: int = 128,
-    learn_rate: float = 1e-4,
-    head_warmup_steps: int = 50,
-    heldout_fraction: float = 0.05,
-    seed: int = 0,
-    progress: bool = True,
-) -> Dict[str, float]:
-    """Continue MLM training of `encoder` on `texts` and save the encoder to `output`.
+def train_mlm(
+    model: Any, tokenizer: Any, train_blocks: List[List[int]], *, max_steps: int, batch_size: int, learn_rate: float,
+    head_warmup_steps: int, seed: int, progress: bool,
+) -> Tuple[int, float]:
+    """The MLM updates of `run_dapt`: the head alone for `head_warmup_steps`, then the whole
+    model, AdamW with linear warm-up and decay, blocks reshuffled each pass.
 
-    RETURNS (Dict[str, float]): what was measured, as written to `output`/dapt.json.
+    RETURNS (Tuple[int, float]): the updates made and their seconds.
     """
     import torch
     from tqdm import tqdm
-    from transformers import AutoModelForMaskedLM, AutoTokenizer, get_linear_schedule_with_warmup
-
-    if head_warmup_steps >= max_steps:
-        # Otherwise the encoder would never be updated and the "adapted" encoder would be
-        # the source one (a short demo budget did exactly that): keep half the steps for it.
-        warnings.warn(
-            f"DAPT: head_warmup_steps ({head_warmup_steps}) >= max_steps ({max_steps}) would leave the "
-            f"encoder untouched; warming the head up for {max_steps // 2} steps instead. "
-            "Give --head-warmup-steps below --max-steps to choose."
-        )
-        head_warmup_steps = max_steps // 2
-    source = resolve_encoder(encoder)
-    recipe = dapt_recipe(source, texts, max_steps=max_steps, batch_size=batch_size, block_size=block_size,
-                         learn_rate=learn_rate, head_warmup_steps=head_warmup_steps, heldout_fraction=heldout_fraction, seed=seed)
-    # Seeded before loading: an encoder saved without its masked-LM head (MiniLM, the tiny test
-    # BERT) gets a freshly drawn head, and an unseeded draw made two runs of one seed differ.
-    torch.manual_seed(seed)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForMaskedLM.from_pretrained(source)
-    except OSError as error:
-        raise loading_error(encoder, error) from error
-    blocks = make_blocks(texts, tokenizer, block_size)
-    if len(blocks) < 2:
-        raise ValueError(f"Only {len(blocks)} block(s) of {block_size} wordpieces in the DAPT text; give more text.")
-    random.Random(seed).shuffle(blocks)
-    n_heldout = max(1, int(len(blocks) * heldout_fraction))
-    heldout, train_blocks = blocks[:n_heldout], blocks[n_heldout:]
-    loss_before = mean_loss(model, heldout, tokenizer, batch_size, seed)
+    from transformers import get_linear_schedule_with_warmup
 
     head_params = [p for n, p in model.named_parameters() if not n.startswith(model.base_model_prefix + ".")]
     base_params = [p for n, p in model.named_parameters() if n.startswith(model.base_model_prefix + ".")]
@@ -213,7 +176,60 @@ def run_dapt(
         bar.update(1)
         bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
     bar.close()
-    seconds = time.perf_counter() - start
+    return step, time.perf_counter() - start
+
+
+def run_dapt(
+    encoder: str,
+    texts: Sequence[str],
+    output: Path,
+    *,
+    max_steps: int = 300,
+    batch_size: int = 32,
+    block_size: int = 128,
+    learn_rate: float = 1e-4,
+    head_warmup_steps: int = 50,
+    heldout_fraction: float = 0.05,
+    seed: int = 0,
+    progress: bool = True,
+) -> Dict[str, float]:
+    """Continue MLM training of `encoder` on `texts` and save the encoder to `output`.
+
+    RETURNS (Dict[str, float]): what was measured, as written to `output`/dapt.json.
+    """
+    import torch
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    if head_warmup_steps >= max_steps:
+        # Otherwise the encoder would never be updated and the "adapted" encoder would be
+        # the source one (a short demo budget did exactly that): keep half the steps for it.
+        warnings.warn(
+            f"DAPT: head_warmup_steps ({head_warmup_steps}) >= max_steps ({max_steps}) would leave the "
+            f"encoder untouched; warming the head up for {max_steps // 2} steps instead. "
+            "Give --head-warmup-steps below --max-steps to choose."
+        )
+        head_warmup_steps = max_steps // 2
+    source = resolve_encoder(encoder)
+    recipe = dapt_recipe(source, texts, max_steps=max_steps, batch_size=batch_size, block_size=block_size,
+                         learn_rate=learn_rate, head_warmup_steps=head_warmup_steps, heldout_fraction=heldout_fraction, seed=seed)
+    # Seeded before loading: an encoder saved without its masked-LM head (MiniLM, the tiny test
+    # BERT) gets a freshly drawn head, and an unseeded draw made two runs of one seed differ.
+    torch.manual_seed(seed)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForMaskedLM.from_pretrained(source)
+    except OSError as error:
+        raise loading_error(encoder, error) from error
+    blocks = make_blocks(texts, tokenizer, block_size)
+    if len(blocks) < 2:
+        raise ValueError(f"Only {len(blocks)} block(s) of {block_size} wordpieces in the DAPT text; give more text.")
+    random.Random(seed).shuffle(blocks)
+    n_heldout = max(1, int(len(blocks) * heldout_fraction))
+    heldout, train_blocks = blocks[:n_heldout], blocks[n_heldout:]
+    loss_before = mean_loss(model, heldout, tokenizer, batch_size, seed)
+
+    step, seconds = train_mlm(model, tokenizer, train_blocks, max_steps=max_steps, batch_size=batch_size, learn_rate=learn_rate,
+                              head_warmup_steps=head_warmup_steps, seed=seed, progress=progress)
     loss_after = mean_loss(model, heldout, tokenizer, batch_size, seed)
 
     output = Path(output)
