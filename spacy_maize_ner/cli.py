@@ -200,6 +200,37 @@ def convert_cli(
     ),
 ) -> None:
     """Convert PubTator or IOB files to a DocBin, IOB2 or PubTator, accounting for every mention."""
+    label_map, ratios = _check_convert_args(inputs, output, fmt, to, labels, n_sents, report_path, split)
+    check_convert_outputs(_planned_outputs(output, to, ratios is not None), report_path, inputs, overwrite=overwrite)
+    report = ConversionReport()
+    try:
+        docs = read_docs(inputs, fmt.value, label_map=label_map, n_sents=n_sents, report=report, max_length=max_length)
+    except (PubTatorFormatError, IOBFormatError, TextDecodeError, DocumentTooLongError, EmptyInputError) as err:
+        msg.fail("Cannot read the input", f"{err}", exits=1)
+    _warn_about_inputs(report)
+    try:
+        if ratios is not None:
+            _write_split(docs, output, to, ratios, seed)
+        else:
+            write_docs(docs, output, to)
+    except OSError as err:
+        msg.fail(f"Cannot write the output: {err}", "Nothing was left half-written; free space or choose another path.", exits=1)
+    report.print_summary()
+    if label_map is not None and report.counts["label_filtered"] and not report.mentions_kept:
+        seen = sorted({r["type"] for r in report.records if r["reason"] == "label_filtered"})
+        msg.warn(f"--labels kept no mention: the input's types are {', '.join(seen)}",
+                 "Name the source types before the colon, e.g. --labels " + f"{seen[0]}:GENE")
+    if report_path is not None:
+        try:
+            records = report.write(report_path)
+        except OSError as err:
+            msg.fail(f"Cannot write the report: {err}", "Free space or choose another --report path.", exits=1)
+        msg.good(f"Report: {report_path}; changed and dropped mentions: {records}")
+
+
+def _check_convert_args(inputs: List[Path], output: Path, fmt: InputFormat, to: OutputFormat, labels: str, n_sents: int,
+                        report_path: Optional[Path], split: Optional[str]):
+    """Check `convert`'s arguments before anything is read; RETURNS (label map, split ratios or None)."""
     try:
         check_inputs(inputs)
     except (OSError, ValueError) as err:
@@ -225,12 +256,11 @@ def convert_cli(
                  "the .jsonl records are written beside it.", exits=1)
     if n_sents != 1 and fmt != InputFormat.iob:
         msg.warn("--n-sents only applies to IOB input; ignored")
-    check_convert_outputs(_planned_outputs(output, to, ratios is not None), report_path, inputs, overwrite=overwrite)
-    report = ConversionReport()
-    try:
-        docs = read_docs(inputs, fmt.value, label_map=label_map, n_sents=n_sents, report=report, max_length=max_length)
-    except (PubTatorFormatError, IOBFormatError, TextDecodeError, DocumentTooLongError, EmptyInputError) as err:
-        msg.fail("Cannot read the input", f"{err}", exits=1)
+    return label_map, ratios
+
+
+def _warn_about_inputs(report: ConversionReport) -> None:
+    """Empty input files and documents left out as duplicates, said before the summary."""
     for name in report.empty_inputs:
         msg.warn(f"{name} holds no document")
     if report.duplicate_documents:
@@ -240,34 +270,21 @@ def convert_cli(
             f"(first: PMID {first['pmid']} at {first['source']}:{first['line']}, read at "
             f"{first['first_source']}:{first['first_line']}); their mentions are in the report as duplicate_document"
         )
-    try:
-        if ratios is not None:
-            parts = split_docs(docs, ratios, seed=seed)
-            empty = [name for name, r in zip(SPLITS, ratios) if r > 0 and not parts[name]]
-            if empty:
-                msg.fail(
-                    f"The {' and '.join(empty)} split would be empty: {len(docs)} documents split {tuple(ratios)}",
-                    "Give more documents or larger fractions for those splits (or 0 to leave a split out).", exits=1,
-                )
-            for name in SPLITS:
-                write_docs(parts[name], output / f"{name}{SUFFIXES[to]}", to)
-            msg.info(f"Split {len(docs)} documents {tuple(ratios)} with seed {seed}: "
-                     + ", ".join(f"{name} {len(parts[name])}" for name in SPLITS))
-        else:
-            write_docs(docs, output, to)
-    except OSError as err:
-        msg.fail(f"Cannot write the output: {err}", "Nothing was left half-written; free space or choose another path.", exits=1)
-    report.print_summary()
-    if label_map is not None and report.counts["label_filtered"] and not report.mentions_kept:
-        seen = sorted({r["type"] for r in report.records if r["reason"] == "label_filtered"})
-        msg.warn(f"--labels kept no mention: the input's types are {', '.join(seen)}",
-                 "Name the source types before the colon, e.g. --labels " + f"{seen[0]}:GENE")
-    if report_path is not None:
-        try:
-            records = report.write(report_path)
-        except OSError as err:
-            msg.fail(f"Cannot write the report: {err}", "Free space or choose another --report path.", exits=1)
-        msg.good(f"Report: {report_path}; changed and dropped mentions: {records}")
+
+
+def _write_split(docs: list, output: Path, to: OutputFormat, ratios, seed: int) -> None:
+    """Split the documents by `ratios` (refusing an empty requested split) and write each part into `output`."""
+    parts = split_docs(docs, ratios, seed=seed)
+    empty = [name for name, r in zip(SPLITS, ratios) if r > 0 and not parts[name]]
+    if empty:
+        msg.fail(
+            f"The {' and '.join(empty)} split would be empty: {len(docs)} documents split {tuple(ratios)}",
+            "Give more documents or larger fractions for those splits (or 0 to leave a split out).", exits=1,
+        )
+    for name in SPLITS:
+        write_docs(parts[name], output / f"{name}{SUFFIXES[to]}", to)
+    msg.info(f"Split {len(docs)} documents {tuple(ratios)} with seed {seed}: "
+             + ", ".join(f"{name} {len(parts[name])}" for name in SPLITS))
 
 
 def corpus_files(path: Path) -> List[Path]:
