@@ -13,6 +13,7 @@ core per transformer point on BC2GM).
     python benchmarks/bench_learning_curve.py --pipeline lora --encoder assets/encoders/minilm --curve minilm-lora-r16 --lanes 2
 """
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -40,10 +41,10 @@ PIPELINES = {
 app = typer.Typer(add_completion=False)
 
 
-def _prepare_corpus(corpus: str, shared: Path) -> Path:
+def _prepare_corpus(corpus: str, shared: Path, work: Path = WORK) -> Path:
     from spacy_maize_ner.workflow.corpora import build_corpus
 
-    out = WORK / corpus / "corpus"
+    out = work / corpus / "corpus"
     if not (out / "dev.spacy").exists():
         build_corpus(corpus, shared / corpus, out, label_map=None, seed=0)
     return out
@@ -60,6 +61,8 @@ def job(
     curve: str = typer.Option("", help="Curve name (default: the pipeline)"),
     command: str = typer.Option("", help="The command line recorded in the rows"),
     select_sentences: int = typer.Option(0, help="Early stopping and model-best on this many dev sentences (0: all)"),
+    keep_model: bool = typer.Option(False, help="Keep model-best in training/benchmarks/<corpus>/lc-models/ (rows: params.model)"),
+    work: Path = typer.Option(WORK, help="Folder of <corpus>/corpus and the runs"),
 ) -> None:
     """Train and score one point; print its rows as JSON on the last line.
 
@@ -70,7 +73,7 @@ def job(
         CurveSpec, curve_encoder_fingerprint, curve_encoder_recipe, equal_updates_overrides, parse_sizes, point_rows, run_point,
     )
 
-    corpus_dir = _prepare_corpus(corpus, shared)
+    corpus_dir = _prepare_corpus(corpus, shared, work)
     config, regime, head = PIPELINES[pipeline]
     overrides = {"paths.encoder": encoder} if encoder else {}
     if regime:
@@ -78,15 +81,26 @@ def job(
     (n,) = parse_sizes(size)
     spec = CurveSpec(curve or pipeline, Path(config), ROOT / regime if regime else None, overrides)
     fingerprint = curve_encoder_fingerprint(spec)
-    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+    kept = None
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        workdir = Path(tmp) / f"{pipeline}-n{size}-s{seed}"
         point = run_point(
-            ROOT / config, Path(tmp) / f"{pipeline}-n{size}-s{seed}", train=corpus_dir / "train.spacy",
+            ROOT / config, workdir, train=corpus_dir / "train.spacy",
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
-            head=head, select_sentences=select_sentences or None,
+            head=head, select_sentences=select_sentences or None, keep_model=keep_model,
         )
+        if keep_model:
+            best = next(p for p in (workdir / "model" / "model-best", workdir / "model" / "model-last") if (p / "meta.json").exists())
+            kept = corpus_dir.parent / "lc-models" / f"lc-{spec.name}-n{size}-s{seed}"
+            if kept.exists():
+                shutil.rmtree(kept)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(best), str(kept))
     machine = job_machine()
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
                       machine=machine, encoder_sha256=fingerprint, encoder_recipe=curve_encoder_recipe(spec))
+    for row in rows if kept else ():
+        row["params"]["model"] = str(kept)
     print(json.dumps(rows))
 
 
@@ -105,6 +119,8 @@ def run(
     lanes: int = typer.Option(1, help="Points run side by side, each pinned to a core of its own with one torch thread (2 on this 2-core machine)"),
     select_sentences: int = typer.Option(0, help="Early stopping and model-best on a fixed sample of this many dev sentences; "
                                          "the score stays on all of dev (decoders: a dev pass costs minutes on a CPU). 0: all"),
+    keep_models: bool = typer.Option(False, help="Keep each point's model-best in training/benchmarks/<corpus>/lc-models/ "
+                                     "(for benchmarks/bench_paired.py and bench_throughput.py)"),
 ) -> None:
     from spacy_maize_ner.analysis.learning_curve import (
         CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, curve_encoder_recipe, parse_sizes, size_name,
@@ -135,7 +151,7 @@ def run(
                     continue
                 cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "") + (f" --curve {curve}" if curve else "") + (f" --select-sentences {select_sentences}" if select_sentences else "")
                 args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd,
-                        "--select-sentences", str(select_sentences)]
+                        "--select-sentences", str(select_sentences), "--keep-model" if keep_models else "--no-keep-model"]
                 if encoder:
                     args += ["--encoder", encoder]
                 jobs.append(args)

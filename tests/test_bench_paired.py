@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # trains HMMs and a CRF, runs the benchmark twice in fresh processes
 def test_paired_rows_average_the_seeds_and_train_the_missing_side(gene_corpus, tmp_path):
     import spacy
     from spacy.tokens import DocBin
@@ -55,3 +58,19 @@ def test_a_side_without_kept_models_that_cannot_be_trained_is_a_clear_error(gene
                            str(tmp_path / "rows"), "--work", str(tmp_path), "--results", str(tmp_path / "p.json")],
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "keeps the model" in proc.stderr and not (tmp_path / "p.json").exists()
+
+
+def test_a_learning_curve_point_can_keep_its_model_for_paired_comparisons(gene_corpus, tmp_path):
+    """bench_learning_curve.py job --keep-model: the point's model-best survives the run and
+    its rows name it (params.model), which is how bench_paired finds the seeds of a curve point."""
+    import spacy
+
+    work = tmp_path / "work"
+    shutil.copytree(gene_corpus, work / "bc2gm" / "corpus")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_learning_curve.py"), "job", "bc2gm", "hmm", "20", "1",
+                           "--work", str(work), "--keep-model"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])
+    model = Path(rows[0]["params"]["model"])
+    assert model == work / "bc2gm" / "lc-models" / "lc-hmm-n20-s1" and {r["params"]["model"] for r in rows} == {str(model)}
+    assert spacy.load(model).pipe_names and not [p for p in work.iterdir() if p.name.startswith("tmp")]
