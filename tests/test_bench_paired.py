@@ -60,6 +60,7 @@ def test_a_side_without_kept_models_that_cannot_be_trained_is_a_clear_error(gene
     assert proc.returncode != 0 and "keeps the model" in proc.stderr and not (tmp_path / "p.json").exists()
 
 
+@pytest.mark.slow  # trains an HMM point through the benchmark in a fresh process
 def test_a_learning_curve_point_can_keep_its_model_for_paired_comparisons(gene_corpus, tmp_path):
     """bench_learning_curve.py job --keep-model: the point's model-best survives the run and
     its rows name it (params.model), which is how bench_paired finds the seeds of a curve point."""
