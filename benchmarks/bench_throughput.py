@@ -121,6 +121,8 @@ def run(
     dictionary: Optional[Path] = typer.Option(Path("training/dictionary/model-best"), help="Dictionary pipeline"),
     transformer: Optional[Path] = typer.Option(None, help="spaCy transformer pipeline (e.g. MiniLM, regime none)"),
     peft: List[Path] = typer.Option([], help="PEFT pipelines (adapter-only or merged), annotated like the transformer"),
+    decoder: List[Path] = typer.Option([], help="Decoder tagger pipelines (issue 26; e.g. training/benchmarks/bc2gm/lc-models/"
+                                           "lc-gemma3_270m-decoder-lora-bidirectional-n2500-s0), annotated like the transformer"),
     encoder: Optional[Path] = typer.Option(None, help="The transformer pipeline's encoder folder (for HF and the bare forward pass)"),
     dev: Path = typer.Option(Path("../shared/data/bc2gm/devel.tsv"), help="BC2GM development sentences (IOB)"),
     trf_sentences: int = typer.Option(400, help="Sentences for the transformer sections (they are slow on CPU)"),
@@ -142,13 +144,14 @@ def run(
             if model is not None and Path(model).exists():
                 rows += run_pinned(["job", "annotate", name, str(model), str(texts), str(tmp / f"{name}.jsonl")], ONE_THREAD)
         small = tmp / "trf-texts.jsonl"  # the transformer and PEFT pipelines share the shorter texts
-        if transformer is not None or peft:
+        if transformer is not None or peft or decoder:
             write_texts(dev, small, limit=trf_sentences)
         if transformer is not None:
             rows += run_pinned(["job", "annotate", "trf-minilm", str(transformer), str(small), str(tmp / "trf.jsonl")], ONE_THREAD)
-        for model in peft:
+        for model in [*peft, *decoder]:
             name = run_label(model)
             rows += run_pinned(["job", "annotate", name, str(model), str(small), str(tmp / f"{name}.jsonl")], ONE_THREAD)
+        rows += ratio_rows(rows, "annotate-trf-minilm")
     if "long" in wanted:
         rows += run_pinned(["job", "long", str(crf), str(dev)], ONE_THREAD)
     if "trf" in wanted and transformer is not None and encoder is not None:
@@ -171,6 +174,20 @@ def run(
 
 
 COMMAND = "python benchmarks/bench_throughput.py"
+
+
+def ratio_rows(rows: List[Dict], reference: str) -> List[Dict]:
+    """Each annotate row's words/s over the reference pipeline's, measured in this run on the
+    same texts (`words_per_second_ratio_vs_<reference>`): the cost ratios of issue 26."""
+    ref = next((r for r in rows if r["pipeline"] == reference and r["metric"] == "words_per_second"), None)
+    if ref is None or not ref["value"]:
+        return []
+    out = []
+    for r in rows:
+        if r["metric"] == "words_per_second" and r["pipeline"].startswith("annotate-") and r is not ref and r["value"]:
+            ratio = dict(r, metric=f"words_per_second_ratio_vs_{reference[len('annotate-'):]}", value=r["value"] / ref["value"])
+            out.append(dict(ratio, params={**r["params"], "reference_words_per_second": ref["value"]}))
+    return out
 
 
 @app.command("job")

@@ -61,3 +61,18 @@ def test_f1_section_scores_float_and_int8(pipeline, gene_corpus, one_thread):
         assert f["params"]["documents"] == 4  # 20 dev sentences, 5 to a document
     assert (("trf-spacy-sentences-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by
             and ("trf-spacy-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by)
+
+
+def test_ratio_rows_divide_by_the_reference_measured_in_the_same_run():
+    from bench_throughput import ratio_rows, row
+
+    rows = [row("annotate-trf-minilm", "words_per_second", 300.0, "c", documents=1),
+            row("annotate-lc-gemma3_270m-decoder-lora-bidirectional-n2500", "words_per_second", 30.0, "c", documents=1),
+            row("annotate-crf", "words_per_second", 6000.0, "c", documents=1),
+            row("annotate-crf", "seconds", 1.0, "c")]
+    ratios = {r["pipeline"]: r for r in ratio_rows(rows, "annotate-trf-minilm")}
+    assert set(ratios) == {"annotate-lc-gemma3_270m-decoder-lora-bidirectional-n2500", "annotate-crf"}
+    decoder = ratios["annotate-lc-gemma3_270m-decoder-lora-bidirectional-n2500"]
+    assert decoder["metric"] == "words_per_second_ratio_vs_trf-minilm" and decoder["value"] == 0.1
+    assert decoder["params"]["reference_words_per_second"] == 300.0
+    assert ratio_rows(rows[1:], "annotate-trf-minilm") == []  # no reference measured: no ratio
