@@ -203,6 +203,10 @@ def test_cooccurrence_counts_documents():
 
 
 # ---- trained pipelines --------------------------------------------------------------------
+# The `project` fixture trains CRF, HMM and four tiny transformers through the scripts and
+# evaluates them, each a fresh process; the tests that use it are `make test-slow`. The
+# pieces they join have fast tests above (bootstrap, errors, seeds, SVD, co-occurrence,
+# learning-curve points and legend, report rendering) and below (pairs by name).
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +238,7 @@ def project(tmp_path_factory, gene_corpus, tiny_bert):
     return base
 
 
+@pytest.mark.slow
 def test_evaluate_writes_predictions_that_sum_to_the_metrics(project):
     metrics_dir = project / "training/metrics"
     names = sorted(p.stem for p in metrics_dir.glob("*.json"))
@@ -251,6 +256,7 @@ def test_evaluate_writes_predictions_that_sum_to_the_metrics(project):
     assert full["trainable"] == full["total"] and none["trainable"] == 0
 
 
+@pytest.mark.slow
 def test_configurations_and_pairs(project):
     confs = load_configurations(project / "training/metrics")
     by_name = {c.name: c for c in confs}
@@ -261,6 +267,7 @@ def test_configurations_and_pairs(project):
     assert any(what == "best encoder vs CRF" and b == "crf" for what, _, b in pairs)
 
 
+@pytest.mark.slow
 def test_tsne_deterministic_and_scored(project):
     import spacy
     from spacy.tokens import DocBin
@@ -294,6 +301,7 @@ def report(project):
     return project / "reports/index.html"
 
 
+@pytest.mark.slow
 def test_analysis_writes_every_figure_and_number(report, project):
     analysis = srsly.read_json(project / "reports/analysis/analysis.json")
     files = {f["file"] for f in analysis["figures"]}
@@ -316,6 +324,7 @@ def test_analysis_writes_every_figure_and_number(report, project):
     assert "<h3>crf</h3>" in html and ("<h3>minilm-full</h3>" in html or "<h3>minilm_dapt-full</h3>" in html)
 
 
+@pytest.mark.slow
 def test_report_fails_naming_a_malformed_or_missing_metrics_file(project, tmp_path):
     import shutil
 
@@ -394,6 +403,7 @@ def browser_check(chromium, page: Path) -> dict:
     return json.loads(match.group(1))
 
 
+@pytest.mark.slow
 def test_report_opens_in_headless_chromium_with_every_figure(report, chromium):
     html = report.read_text()
     page = report.with_name("index.check.html")
@@ -427,6 +437,7 @@ def test_subsample_is_seeded_and_counts_sentences(gene_corpus):
     assert len(a) == 10 and len(subsample(docs, None, 0)) == len(docs) == len(subsample(docs, 10_000, 0))
 
 
+@pytest.mark.slow  # three runs of the script (9 points); one cheap run: test_learning_curve_small_sample_...
 def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_bert, tmp_path):
     from spacy_maize_ner.analysis.learning_curve import curve_points, read_rows
 

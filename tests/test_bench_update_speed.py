@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+@pytest.mark.slow  # times full and LoRA updates in a fresh process; the summary in process below
 def test_update_speed_times_each_regime_in_turn_and_writes_its_rows(tiny_bert, gene_corpus, tmp_path):
     pytest.importorskip("peft")
     results = tmp_path / "speed.json"

@@ -30,7 +30,9 @@ HARD = [
 ]
 
 
-@pytest.fixture(scope="module", params=["qwen2", "llama"])
+# Every test on a tiny decoder runs on both families; the llama (SentencePiece) runs are
+# `make test-slow`, the GGUF SentencePiece tokenizer keeps fast tests of its own below.
+@pytest.fixture(scope="module", params=["qwen2", pytest.param("llama", marks=pytest.mark.slow)])
 def tiny_decoder(request, tmp_path_factory):
     from tiny_decoder import write_tiny_decoder
 
@@ -102,6 +104,7 @@ def covered(offsets, pieces, base=0):
     return {c for j in pieces for c in range(offsets[j][0] + base, offsets[j][1] + base)}
 
 
+@pytest.mark.parametrize("tiny_decoder", ["qwen2", "llama"], indirect=True)  # both fast: alignment is the crux
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_every_token_maps_to_the_pieces_that_cover_its_characters(tiny_decoder, nlp, side):
     from transformers import AutoTokenizer
@@ -224,7 +227,7 @@ def train_overrides(corpus, encoder, **extra):
 
 
 @pytest.mark.parametrize("regime,extra", [
-    ("decoder-full-bidirectional", {}),
+    pytest.param("decoder-full-bidirectional", {}, marks=pytest.mark.slow),  # LoRA's below is the fast one
     ("decoder-lora-causal", {"components.transformer.model.save_base": True}),
 ])
 def test_trained_pipeline_loads_and_predicts_without_the_decoder_folder(tiny_decoder, gene_corpus, tmp_path, regime,
@@ -288,6 +291,7 @@ def test_peft_decoder_refuses_prompt_tuning(tiny_decoder):
                             peft=create_prompt_tuning(num_virtual_tokens=4))
 
 
+@pytest.mark.slow  # tests/test_entry_points.py resolves these (and every other name) in one fresh process
 def test_decoder_and_peft_blocks_resolve_in_a_fresh_process():
     """spacy.load of a decoder pipeline resolves its blocks by entry points, without imports."""
     import subprocess
@@ -504,6 +508,7 @@ def test_expected_cost_uses_the_measurement_or_scales_by_parameters(tmp_path, mo
     assert "gemma3-270m / decoder-lora-causal: 360 updates x 10.0 s = 3.0 h (measured)" in lines[1]
 
 
+@pytest.mark.slow  # a learning-curve point with speed and memory; a cheap point: test_analysis.py
 def test_a_decoder_curve_point_selects_on_a_dev_sample_and_records_its_cost(tiny_decoder, gene_corpus, tmp_path):
     """Decoder points (benchmarks/bench_learning_curve.py --pipeline decoder-lora-*) train with
     the token head, select model-best on a fixed dev sample, score on all of dev and record

@@ -138,6 +138,7 @@ def test_trained_meta_and_config_record_the_features(trained):
     assert config["components"]["ner"]["model"]["tok2vec"]["@architectures"] == "spacy_maize_ner.TransformerWithLexical.v1"
 
 
+@pytest.mark.slow  # a fresh process importing torch; entry points resolve fresh in test_entry_points.py
 def test_lexical_pipeline_loads_in_a_fresh_process(trained, tmp_path):
     """The architecture is found through its entry point (setup.cfg), with no import of ours."""
     import subprocess

@@ -77,16 +77,21 @@ def test_repeated_and_out_of_order_mentions_all_found():
                          (43, 46, "Tb1", "GENE")]
 
 
-def test_spacy_llm_ner_v3_loses_repeated_and_out_of_order_mentions():
-    """Same server, same answer (spacy-llm's chain-of-thought list): NER.v3 tags fewer mentions."""
-    text = "Tb1 and ZmCCT9 interact ; ZmCCT9 represses Tb1 ."
-    cot = "1. ZmCCT9 | True | GENE | a maize gene\n2. Tb1 | True | GENE | a maize gene"
+def test_chain_of_thought_answer_tags_every_occurrence_and_skips_false_ones():
+    """spacy-llm's chain-of-thought list (`1. X | True | LABEL | why`), out of text order: our
+    parser reads it and every occurrence is aligned, whatever the order of the answer; a line
+    marked False is no mention. (spacy.NER.v3, given this answer, tags only the two occurrences
+    after its forward-only cursor: why ExactNER.v1 exists.)"""
+    text = "Tb1 and ZmCCT9 interact ; ZmCCT9 represses Tb1 in B73 ."
+    cot = ("1. ZmCCT9 | True | GENE | a maize gene\n2. Tb1 | True | GENE | a maize gene\n"
+           "3. B73 | False | GENE | an inbred line, not a gene")
     with ChatServer(lambda t, p: cot) as srv:
-        ours = make_nlp(srv.base_url)(text)
-        theirs = make_nlp(srv.base_url, task={"@llm_tasks": "spacy.NER.v3", "labels": ["GENE"]})(text)
-    assert len(ents(ours)) == 4  # every occurrence, whatever the order of the answer
-    assert ents(theirs) == [(8, 14, "ZmCCT9", "GENE"), (43, 46, "Tb1", "GENE")]  # forward-only cursor
-    assert set(ents(theirs)) < set(ents(ours))
+        nlp = make_nlp(srv.base_url)
+        doc = nlp(text)
+    assert ents(doc) == [(0, 3, "Tb1", "GENE"), (8, 14, "ZmCCT9", "GENE"), (26, 32, "ZmCCT9", "GENE"),
+                         (43, 46, "Tb1", "GENE")]
+    task, _ = stats(nlp)
+    assert task["parsed"] == 1 and task["mentions_hallucinated"] == 0
 
 
 def test_hallucinated_mentions_dropped_and_counted():
@@ -376,6 +381,7 @@ def test_no_key_in_any_written_file(tmp_path, gene_corpus, caplog):
         assert KEY_ENV.encode() not in data or path.name in ("config.cfg", "error.txt", "caplog.txt", "run.log"), path
 
 
+@pytest.mark.slow  # two fresh processes (spacy evaluate, spacy package); names resolve by entry point: test_entry_points.py
 def test_saved_pipeline_loads_evaluates_and_packages_in_fresh_processes(tmp_path, gene_corpus):
     """`spacy evaluate` in a fresh process (entry points alone resolve the model and the task)
     and `spacy package` work on the saved pipeline, and no file written holds the key."""
@@ -414,6 +420,7 @@ def test_llm_configs_build_without_network(path, tmp_path):
     assert model.price.currency in ("USD", "CNY", "")
 
 
+@pytest.mark.slow  # `spacy project run`; evaluate_llm and render_results in process: test_evaluate_with_spacy_scorer_and_cost
 def test_project_command_evaluate_llm_and_report(root, tmp_path, gene_corpus):
     """`spacy project run evaluate-llm` against the local server, then the report's LLM table."""
     import shutil

@@ -57,6 +57,7 @@ def run_project(project, *args):
                           capture_output=True, text=True)
 
 
+@pytest.mark.slow  # `spacy project run maize-corpus` twice; the same steps in process: test_gene_table_to_silver_docbins
 def test_spacy_project_run_maize_corpus(root, server, tmp_path):
     project = tmp_path / "project"
     project.mkdir()

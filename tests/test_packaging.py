@@ -43,6 +43,7 @@ def wheels(tiny_bert, gene_corpus, tmp_path_factory):
                             project_dir=ROOT)
 
 
+@pytest.mark.slow  # builds wheels (pip wheel, spacy package); build_meta in process: test_naming.py
 def test_meta_has_scores_labels_sources_and_licence(wheels):
     with zipfile.ZipFile(wheels[0]) as zf:
         meta_name = next(n for n in zf.namelist() if n.endswith("/meta.json") and n.count("/") == 2)
@@ -57,6 +58,7 @@ def test_meta_has_scores_labels_sources_and_licence(wheels):
     assert any("spacy-transformers" in line for line in requires), requires
 
 
+@pytest.mark.slow  # a fresh venv with the wheels installed
 def test_wheel_loads_in_fresh_environment(wheels, tmp_path):
     venv = tmp_path / "fresh"
     fresh_python = fresh_venv_with(wheels, venv)

@@ -42,6 +42,7 @@ def test_train_regime_records_peft_facts(lora_pipeline):
     assert meta["peft"]["transformer_bytes"] == folder_size(lora_pipeline / "transformer")
 
 
+@pytest.mark.slow  # two wheels and a fresh venv; the exports in process: test_peft.py
 def test_adapter_only_and_merged_packages_in_a_fresh_venv(lora_pipeline, tmp_path):
     nlp = spacy.load(lora_pipeline)
     expected = entities(nlp)

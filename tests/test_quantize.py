@@ -105,6 +105,7 @@ def test_load_int8_quantizes(pipeline):
     assert is_quantized(load_int8(str(pipeline)))
 
 
+@pytest.mark.slow  # a fresh process importing torch; entry points resolve fresh in test_entry_points.py
 def test_cpu_pipeline_loads_in_a_fresh_process(pipeline, tmp_path):
     """Entry points (setup.cfg) find maize_int8 and sentence_spans.v1 without any import of ours."""
     import subprocess

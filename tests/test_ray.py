@@ -12,6 +12,10 @@ from synthetic import maize_sentences
 
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'spacy-maize-ner[ray]' to run the Ray tests")
 
+# A local Ray instance and its actors (spaCy loaded in each): `make test-slow`. The single-process
+# path that Ray's output is compared with is tests/test_annotate.py.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def local_ray():

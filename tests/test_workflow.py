@@ -4,10 +4,16 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 import srsly
 
 from synthetic import maize_sentences, write_iob
 from tiny_bert import write_fake_minilm_wheel
+
+# `spacy project run all` twice (about 30 commands, each a fresh process): `make test-slow`.
+# Each command's code has its own fast tests; tests/test_cli_errors.py checks that every
+# script the workflow runs ends through run_script.
+pytestmark = pytest.mark.slow
 
 
 def run_project(project, *args):
