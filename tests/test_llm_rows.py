@@ -66,6 +66,7 @@ def test_refused_key_costs_one_request_whatever_the_concurrency(status):
     assert KEY_ENV in str(info.value) and str(status) in str(info.value) and SECRET not in str(info.value)
 
 
+@pytest.mark.slow  # two fresh processes; one request in process: above; the message alone: test_cli_errors.py
 def test_refused_key_through_the_script_prints_the_message_alone(gene_corpus, tmp_path):
     with ChatServer(lambda t, p: '{"GENE": []}') as srv:
         srv.script.extend([("status", 401)] * 100)
@@ -84,6 +85,7 @@ def test_refused_key_through_the_script_prints_the_message_alone(gene_corpus, tm
 
 
 
+@pytest.mark.slow  # two fresh processes; one request in process: above; the message alone: test_cli_errors.py
 def test_refused_key_through_annotate_prints_the_message_alone(tmp_path):
     """`python -m spacy_maize_ner annotate` with an LLM pipeline whose endpoint refuses the key."""
     with ChatServer(lambda t, p: '{"GENE": []}') as srv:
@@ -209,6 +211,7 @@ def test_script_rows_failures_samples_and_local_server_options(gene_corpus, tmp_
         assert SECRET.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.slow  # `spacy project run evaluate-llm` and `report-llm`
 def test_llm_only_path_through_project_commands(root, tmp_path, gene_corpus):
     """docs/llm.md, "LLM only": evaluate-llm against a local server (no train.spacy), then report-llm."""
     project = tmp_path / "project"
