@@ -17,9 +17,10 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 from thinc.types import Floats2d
 
-from .model import TRANSITIONS
+from ..components.defaults import NER_SCORE_WEIGHTS
 from ..tags import Scheme, constraints, id_spans, tag_names, viterbi_batch
 from .crf_layer import crf_loss, gold_tag_ids
+from .model import TRANSITIONS
 
 DEFAULT_MODEL = """
 [model]
@@ -46,7 +47,7 @@ upstream = "*"
         "scheme": "BIO",
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
-    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+    default_score_weights=NER_SCORE_WEIGHTS,
 )
 def make_token_ner(
     nlp: Language, name: str, model: Model[List[Doc], List[Floats2d]], scheme: Scheme, scorer: Optional[Callable]

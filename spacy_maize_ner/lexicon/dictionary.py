@@ -18,16 +18,17 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import filter_spans
 
+from ..components.defaults import DEFAULT_LABEL, NER_SCORE_WEIGHTS
 from .genes import LexiconTerm, build_lexicon, read_lexicon
 
-DEFAULT_CONFIG = {"label": "GENE", "short_max": 3, "min_length": 2, "scorer": {"@scorers": "spacy.ner_scorer.v1"}}
+DEFAULT_CONFIG = {"label": DEFAULT_LABEL, "short_max": 3, "min_length": 2, "scorer": {"@scorers": "spacy.ner_scorer.v1"}}
 
 
 @Language.factory(
     "maize_dictionary_ner",
     default_config=DEFAULT_CONFIG,
     assigns=["doc.ents"],
-    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+    default_score_weights=NER_SCORE_WEIGHTS,
 )
 def make_dictionary_ner(
     nlp: Language, name: str, *, label: str, short_max: int, min_length: int, scorer: Optional[Callable] = None
@@ -46,7 +47,7 @@ class DictionaryNER(Pipe):
         (default `spacy.ner_scorer.v1`: ents_p/r/f and per type).
     """
 
-    def __init__(self, nlp: Language, name: str = "maize_dictionary_ner", *, label: str = "GENE",
+    def __init__(self, nlp: Language, name: str = "maize_dictionary_ner", *, label: str = DEFAULT_LABEL,
                  short_max: int = 3, min_length: int = 2, scorer: Optional[Callable] = None) -> None:
         self.name, self.label = name, label
         self.scorer = scorer

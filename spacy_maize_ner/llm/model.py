@@ -44,8 +44,8 @@ class OpenAICompatible:
     """Send prompts to an OpenAI-compatible endpoint, at most `concurrency` at a time.
 
     Called by spacy-llm with the prompts of a batch of docs (one list of shard prompts per
-    doc) and RETURNS one list of `LLMResponse` per doc, in order. See `make_openai_compatible`
-    for the arguments.
+    doc) and RETURNS one list of `LLMResponse` per doc, in order. Built by
+    `make_openai_compatible`, which documents the arguments and holds their defaults.
     """
 
     def __init__(
@@ -53,22 +53,23 @@ class OpenAICompatible:
         *,
         base_url: str,
         model: str,
-        api: Api = "chat",
-        api_key_env: str = "",
-        system: str = "",
-        temperature: float = 0.0,
-        max_tokens: int = 512,
-        stop: Optional[List[str]] = None,
-        seed: Optional[int] = None,
-        extra_params: Optional[Dict[str, Any]] = None,
-        timeout: float = 60.0,
-        concurrency: int = 4,
-        retry: Optional[RetryPolicy] = None,
-        cache_dir: Optional[Path] = None,
-        context_length: Optional[int] = None,
-        price: Optional[PriceTable] = None,
-        progress_bar: bool = True,
+        api: Api,
+        api_key_env: str,
+        system: str,
+        temperature: float,
+        max_tokens: int,
+        stop: Optional[List[str]],
+        seed: Optional[int],
+        extra_params: Optional[Dict[str, Any]],
+        timeout: float,
+        concurrency: int,
+        retry: RetryPolicy,
+        cache_dir: Optional[Path],
+        context_length: Optional[int],
+        price: PriceTable,
+        progress_bar: bool,
     ) -> None:
+        # No defaults here: `make_openai_compatible` (the registered function) holds them, once.
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}. Set [components.llm.model] concurrency.")
         if api_key_env and (api_key_env.startswith(("sk-", "Bearer")) or len(api_key_env) > 64):
@@ -90,10 +91,10 @@ class OpenAICompatible:
         self.params.update(extra_params or {})
         self.timeout = timeout
         self.concurrency = concurrency
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         self.cache = ResponseCache(cache_dir) if cache_dir else None
         self._context_length = context_length
-        self.price = price or PriceTable()
+        self.price = price
         self.progress_bar = progress_bar
         self.stats = UsageStats()
         self._local = threading.local()

@@ -22,6 +22,7 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import filter_spans
 
+from ..components.defaults import DEFAULT_LABEL
 from .align import align_inline, align_mentions, token_bounds
 from .parser import parse_answer
 from .response import LLMResponse
@@ -288,7 +289,7 @@ class ExactNERTask:
 
 def make_exact_ner_task(
     *,
-    labels: Union[str, List[str]] = "GENE",
+    labels: Union[str, List[str]] = DEFAULT_LABEL,
     label_definitions: Optional[Dict[str, str]] = None,
     answer_format: AnswerFormat = "json",
     template: Optional[str] = None,

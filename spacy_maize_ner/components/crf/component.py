@@ -9,6 +9,7 @@ from typing import Callable, Optional
 from spacy.language import Language
 from thinc.api import Config
 
+from ..defaults import NER_SCORE_WEIGHTS
 from ..sequence_tagger import SequenceTaggerNER
 from .features import CrfFeatures
 from .model import Algorithm, CrfTagger
@@ -53,7 +54,7 @@ DEFAULT_CONFIG = Config().from_str(DEFAULT_CONFIG_STR)["crf_ner"]
     "maize_crf_ner",
     assigns=["doc.ents"],
     default_config=DEFAULT_CONFIG,
-    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+    default_score_weights=NER_SCORE_WEIGHTS,
 )
 def make_crf_ner(
     nlp: Language,
