@@ -321,6 +321,7 @@ def test_document_over_nlp_max_length_is_annotated(crf_model, tmp_path):
     assert report.records_split == 1 and report.entities_predicted > 100
 
 
+@pytest.mark.slow  # 100,000 tokens through the CRF's Python features; a long document split: the test above
 def test_a_100k_word_document_through_the_crf_pipeline(crf_model):
     nlp = spacy.load(crf_model)
     sents = maize_sentences(11_000, seed=7)
