@@ -29,8 +29,8 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The tests marked slow (installed wheels of every pipeline family in a fresh venv, loaded
-# from an unrelated folder: tests/test_load_anywhere.py). CI runs them after `make test`.
+# The tests marked slow: workflow runs, fresh-venv packaging, Ray, subprocess-heavy LLM and
+# analysis tests. CI runs them after `make test`.
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow --runslow $(PYTEST_ARGS)
 

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 import srsly
+from weasel.util import parse_config_overrides
+from weasel.util.config import substitute_project_variables
 
 from synthetic import maize_sentences, write_iob
 from tiny_bert import write_fake_minilm_wheel
@@ -14,6 +16,16 @@ from tiny_bert import write_fake_minilm_wheel
 # Each command's code has its own fast tests; tests/test_cli_errors.py checks that every
 # script the workflow runs ends through run_script.
 pytestmark = pytest.mark.slow
+
+
+def load_project(project, overrides=None):
+    """project.yml with its vars interpolated (defaults, or `overrides`), as weasel runs it."""
+    return substitute_project_variables(srsly.read_yaml(project / "project.yml"), overrides or {})
+
+
+def workflow_deps(project, workflow):
+    commands = {c["name"]: c for c in load_project(project)["commands"]}
+    return sorted({dep for name in load_project(project)["workflows"][workflow] for dep in commands[name].get("deps", [])})
 
 
 def run_project(project, *args):
@@ -35,6 +47,10 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
     for name in ("configs", "scripts"):
         shutil.copytree(root / name, project / name)
     (project / "spacy_maize_ner").symlink_to(root / "spacy_maize_ner")  # deps point into the package
+    for dep in workflow_deps(root, "all"):  # the benchmark rows analysis reads (tracked, so in a clean clone)
+        if dep.startswith("benchmarks/"):
+            (project / dep).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(root / dep, project / dep)
     local = tmp_path / "local" / "bc2gm"
     local.mkdir(parents=True)
     write_iob(local / "train.tsv", maize_sentences(120, seed=1))
@@ -49,6 +65,17 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
             "--vars.seeds", "0", "--vars.tsne_tokens", "60", "--vars.bootstrap_resamples", "1000"]
     first = run_project(project, *args)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    # project.yml is the map (issue 24, item 5): every file the run wrote is a declared output
+    # (or inside one), so weasel reruns a command whose outputs are gone or changed.
+    config = load_project(project, parse_config_overrides(args[2:]))
+    commands = {c["name"]: c for c in config["commands"]}
+    declared = [o for name in config["workflows"]["all"] for o in commands[name].get("outputs", []) + commands[name].get("outputs_no_cache", [])]
+    written = [p.relative_to(project).as_posix() for d in ("training", "corpus", "reports", "packages")
+               for p in sorted((project / d).rglob("*")) if p.is_file()]
+    undeclared = [w for w in written if not any(w == o or w.startswith(o.rstrip("/") + "/") for o in declared)]
+    assert not undeclared, f"written by `all` but in the outputs of none of its commands in project.yml: {undeclared}"
+    absent = [o for o in commands["evaluate-peft"]["outputs"] if not (project / o).exists()]
+    assert not absent, f"evaluate-peft's outputs (the default PEFT vars' pipelines) not written: {absent}"
 
     for output in ("corpus/train.spacy", "corpus/dev.spacy", "corpus/conversion_report.json", "corpus/stats.json"):
         assert (project / output).exists(), output
