@@ -5,7 +5,8 @@
         --dictionary training/dictionary/model-best --transformer training/trf-minilm-none/model-best \\
         --encoder assets/encoders/minilm --dev ../shared/data/bc2gm/devel.tsv
 
-Every job runs in its own process pinned to one core (`taskset -c 0`, one torch
+Every job runs in its own process pinned to one core (`taskset -c 0`, or the core in
+MAIZE_BENCH_CORE; one torch
 thread), on the same texts: the BC2GM development sentences, ten to a document
 (about 250 words, an abstract's length), written as JSONL. Sections:
 
@@ -96,8 +97,13 @@ def write_texts(dev: Path, out: Path, per_doc: int = 10, limit: Optional[int] = 
     return len(docs)
 
 
+def bench_core() -> str:
+    """The core every job is pinned to: 0, or MAIZE_BENCH_CORE (two benchmarks side by side)."""
+    return os.environ.get("MAIZE_BENCH_CORE", "0")
+
+
 def pinned(args: List[str]) -> List[str]:
-    return (["taskset", "-c", "0"] if shutil.which("taskset") else []) + [sys.executable, str(Path(__file__).resolve()), *args]
+    return (["taskset", "-c", bench_core()] if shutil.which("taskset") else []) + [sys.executable, str(Path(__file__).resolve()), *args]
 
 
 def run_pinned(args: List[str], env: Optional[Dict[str, str]] = None) -> List[Dict]:
@@ -209,7 +215,7 @@ def job_annotate(name: str, model: str, texts: str, out: str) -> List[Dict]:
     annotate_files(nlp, [texts], out + ".warm", progress=False, overwrite=True)  # warm-up: caches, lazy init
     report = annotate_files(nlp, [texts], out, progress=False, overwrite=True)
     params = {"documents": report.records_annotated, "words": report.words, "seconds": report.seconds,
-              "model": model, "core": "1 (taskset -c 0)", "io": "JSONL in, JSONL out, included"}
+              "model": model, "core": f"1 (taskset -c {bench_core()})", "io": "JSONL in, JSONL out, included"}
     regime = {"crf": "crf", "hmm": "hmm", "dictionary": "dictionary"}.get(name, "none")
     return [row(f"annotate-{name}", "words_per_second", report.words_per_second, COMMAND, regime=regime, **params)]
 

@@ -76,3 +76,16 @@ def test_ratio_rows_divide_by_the_reference_measured_in_the_same_run():
     assert decoder["metric"] == "words_per_second_ratio_vs_trf-minilm" and decoder["value"] == 0.1
     assert decoder["params"]["reference_words_per_second"] == 300.0
     assert ratio_rows(rows[1:], "annotate-trf-minilm") == []  # no reference measured: no ratio
+
+
+def test_jobs_are_pinned_to_core_0_or_the_core_given(monkeypatch):
+    import shutil
+
+    from bench_throughput import pinned
+
+    if shutil.which("taskset") is None:
+        pytest.skip("taskset is not installed")
+    monkeypatch.delenv("MAIZE_BENCH_CORE", raising=False)
+    assert pinned(["job"])[:3] == ["taskset", "-c", "0"]
+    monkeypatch.setenv("MAIZE_BENCH_CORE", "1")
+    assert pinned(["job"])[:3] == ["taskset", "-c", "1"]
