@@ -89,3 +89,36 @@ def test_jobs_are_pinned_to_core_0_or_the_core_given(monkeypatch):
     assert pinned(["job"])[:3] == ["taskset", "-c", "0"]
     monkeypatch.setenv("MAIZE_BENCH_CORE", "1")
     assert pinned(["job"])[:3] == ["taskset", "-c", "1"]
+
+
+def test_untrained_tagger_builds_a_loadable_decoder_pipeline_for_speed_runs(tmp_path):
+    import shutil
+    import subprocess
+
+    import spacy
+    from spacy.tokens import Doc, DocBin
+
+    from tiny_decoder import write_tiny_decoder
+    from synthetic import maize_sentences
+    from spacy.training.iob_utils import biluo_tags_to_spans, iob_to_biluo
+
+    nlp = spacy.blank("en")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for split in ("train", "dev"):
+        db = DocBin()
+        for words, tags in maize_sentences(20, seed=0):
+            doc = Doc(nlp.vocab, words=words)
+            doc.ents = biluo_tags_to_spans(doc, iob_to_biluo(tags))
+            db.add(doc)
+        db.to_disk(corpus / f"{split}.spacy")
+    decoder = write_tiny_decoder(tmp_path / "decoder", "qwen2")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "untrained_tagger.py"), str(decoder), str(out),
+                           "--corpus", str(corpus)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tagger = spacy.load(out / "model-last")
+    assert tagger.pipe_names == ["transformer", "ner"] and len(list(tagger.pipe(["ZmCCT9 binds tb1 ."]))) == 1
+    again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "untrained_tagger.py"), str(decoder), str(out),
+                            "--corpus", str(corpus)], capture_output=True, text=True)
+    assert again.returncode != 0 and "exists" in again.stderr  # never overwrites
