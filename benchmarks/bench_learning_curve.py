@@ -81,7 +81,9 @@ def job(
     (n,) = parse_sizes(size)
     spec = CurveSpec(curve or pipeline, Path(config), ROOT / regime if regime else None, overrides)
     fingerprint = curve_encoder_fingerprint(spec)
-    kept = None
+    kept = corpus_dir.parent / "lc-models" / f"lc-{spec.name}-n{size}-s{seed}" if keep_model else None
+    if kept is not None and kept.exists():  # checked before hours of training, never replaced unasked
+        raise typer.BadParameter(f"{kept} exists (a kept model of this point): move or delete it, or run without --keep-model.")
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         workdir = Path(tmp) / f"{pipeline}-n{size}-s{seed}"
         point = run_point(
@@ -89,11 +91,8 @@ def job(
             dev=corpus_dir / "dev.spacy", size=n, seed=seed, regime=ROOT / regime if regime else None, overrides=overrides,
             head=head, select_sentences=select_sentences or None, keep_model=keep_model,
         )
-        if keep_model:
+        if kept is not None:
             best = next(p for p in (workdir / "model" / "model-best", workdir / "model" / "model-last") if (p / "meta.json").exists())
-            kept = corpus_dir.parent / "lc-models" / f"lc-{spec.name}-n{size}-s{seed}"
-            if kept.exists():
-                shutil.rmtree(kept)
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(best), str(kept))
     machine = job_machine()

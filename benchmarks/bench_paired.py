@@ -62,6 +62,7 @@ def doc_counts(model: Path, dev: Path) -> Tuple[list, float]:
     """Per-document records of `model` on `dev` (cached) and its strict F1."""
     import spacy
 
+    from spacy_maize_ner.analysis.bootstrap import counts_matrix, f1_from_counts
     from spacy_maize_ner.evaluation.predictions import read_predictions
     from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
 
@@ -70,8 +71,7 @@ def doc_counts(model: Path, dev: Path) -> Tuple[list, float]:
         typer.echo(f"scoring {model} on {dev}", err=True)
         evaluate_pipeline(spacy.load(model), dev, name=model.parent.name, model_path=str(model), predictions_path=cache)
     records = read_predictions(cache)
-    tp, fp, fn = (sum(r[k] for r in records) for k in ("tp", "fp", "fn"))
-    return records, 2 * tp / max(1, 2 * tp + fp + fn)
+    return records, float(f1_from_counts(counts_matrix(records).sum(axis=0)))
 
 
 @app.command()
