@@ -6,7 +6,7 @@ The benchmark scripts train under their own run names (`trf-minilm_dapt-full-tra
 (transition head, no `--tag`, full budget) from the rows files, links them under the workflow's
 names in training/benchmarks/bc2gm/analysis-runs, scores each with the evaluate command's code
 (per-document predictions; a run already scored after its model was written is not rescored),
-runs the analysis (spacy_maize_ner.analysis: bootstrap, errors, t-SNE, topics, co-occurrence,
+runs the analysis (spacy_maize_ner.study.analysis: bootstrap, errors, t-SNE, topics, co-occurrence,
 cost, learning curves), renders the HTML report and writes every compared pair as rows to
 benchmarks/results/analysis.json.
 
@@ -48,7 +48,7 @@ def workflow_name(row: Dict) -> str:
 
 def staged_runs(results: List[Path]) -> List[Tuple[str, Path]]:
     """(workflow name with seed suffix, model-best) of every finished run in the rows files."""
-    from spacy_maize_ner.analysis.seeds import seed_suffix
+    from spacy_maize_ner.study.analysis.seeds import seed_suffix
 
     seeds: Dict[Tuple[str, int], Path] = {}
     for path in results:
@@ -90,10 +90,10 @@ def main(
     rescore: bool = typer.Option(False, "--rescore", help="Score every run again"),
     output: Path = typer.Option(HERE / "results" / "analysis.json", "--results"),
 ) -> None:
-    from spacy_maize_ner.analysis.html import write_report
-    from spacy_maize_ner.analysis.run import run_analysis
-    from spacy_maize_ner.evaluation.discovery import evaluate_all
-    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.analysis.html import write_report
+    from spacy_maize_ner.study.analysis.run import run_analysis
+    from spacy_maize_ner.study.evaluation.discovery import evaluate_all
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     corpus, metrics_dir, staging = WORK / "corpus", WORK / "metrics", WORK / "analysis-runs"
     runs = staged_runs([HERE / "results" / "transformers.json", HERE / "results" / "peft.json"])

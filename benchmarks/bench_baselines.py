@@ -38,7 +38,7 @@ def _pin_to_one_core() -> None:
 
 
 def _prepare_corpus(corpus: str, shared: Path) -> Path:
-    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+    from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 
     out = WORK / corpus / "corpus"
     if not (out / "dev.spacy").exists():
@@ -68,7 +68,7 @@ def job(corpus: str, pipeline: str, shared: Path = typer.Option(ROOT.parent / "s
     from spacy.cli.train import train
     from spacy.tokens import DocBin
 
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
 
     _pin_to_one_core()
     corpus_dir = _prepare_corpus(corpus, shared)

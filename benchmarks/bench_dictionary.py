@@ -31,8 +31,8 @@ def main(
     from spacy.tokens import DocBin
 
     from spacy_maize_ner.corpus.nlp import make_blank_nlp
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
-    from spacy_maize_ner.workflow.corpora import build_corpus
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.corpus.build import build_corpus
 
     corpus_dir = WORK / "bc2gm" / "corpus"
     if not (corpus_dir / "dev.spacy").exists():

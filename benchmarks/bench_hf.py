@@ -97,8 +97,8 @@ def finetune(
     from tqdm import tqdm
     from transformers import AutoModelForTokenClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
-    from spacy_maize_ner.naming import benchmark_run_name, seeded
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.study.runs import benchmark_run_name, seeded
 
     torch.manual_seed(seed)
     train = _docs("train")[: limit or None]
@@ -158,9 +158,9 @@ def speed(
     import torch
     from transformers import AutoModelForTokenClassification, pipeline
 
-    from spacy_maize_ner.analysis.seeds import seed_group
-    from spacy_maize_ner.evaluation.scoring import machine_description
-    from spacy_maize_ner.naming import pipeline_name_from_path
+    from spacy_maize_ner.study.analysis.seeds import seed_group
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.runs import pipeline_name_from_path
 
     nlp = spacy.load(model)
     trf = nlp.get_pipe("transformer").model
@@ -188,7 +188,9 @@ def speed(
                 pass
             best["hf"] = max(best["hf"], n_words / (time.perf_counter() - start))
         print(json.dumps(best))
-    meta = srsly.read_json(model / "meta.json").get("maize_ner", {})
+    from spacy_maize_ner.components.defaults import META_KEY
+
+    meta = srsly.read_json(model / "meta.json").get(META_KEY, {})
     values = {"spacy_words_per_second": best["spacy"], "hf_words_per_second": best["hf"],
               "speed_ratio_vs_hf": best["spacy"] / best["hf"]}
     name = seed_group(pipeline_name_from_path(model))[0]

@@ -1,7 +1,7 @@
 """Learning curves: strict F1 on dev vs training sentences, several seeds per point.
 
 For each pipeline and size (100, 250, 500, 1,000, 2,500 and all sentences of BC2GM train)
-and each seed, trains on a seeded subsample (`spacy_maize_ner.analysis.learning_curve`),
+and each seed, trains on a seeded subsample (`spacy_maize_ner.study.analysis.learning_curve`),
 scores on the full dev DocBin and appends the rows to benchmarks/results/learning_curve.json
 (shared schema) as soon as the run ends, so an interrupted benchmark keeps what it measured.
 Each job runs in its own process; `--lanes 2` runs two side by side, each pinned to a core
@@ -42,7 +42,7 @@ app = typer.Typer(add_completion=False)
 
 
 def _prepare_corpus(corpus: str, shared: Path, work: Path = WORK) -> Path:
-    from spacy_maize_ner.workflow.corpora import build_corpus
+    from spacy_maize_ner.corpus.build import build_corpus
 
     out = work / corpus / "corpus"
     if not (out / "dev.spacy").exists():
@@ -69,7 +69,7 @@ def job(
     Transformer points get the updates of one epoch of the whole split
     (`equal_updates_overrides`), whatever their sample's size.
     """
-    from spacy_maize_ner.analysis.learning_curve import (
+    from spacy_maize_ner.study.analysis.learning_curve import (
         CurveSpec, curve_encoder_fingerprint, curve_encoder_recipe, equal_updates_overrides, parse_sizes, point_rows, run_point,
     )
 
@@ -121,10 +121,10 @@ def run(
     keep_models: bool = typer.Option(False, help="Keep each point's model-best in training/benchmarks/<corpus>/lc-models/ "
                                      "(for benchmarks/bench_paired.py and bench_throughput.py)"),
 ) -> None:
-    from spacy_maize_ner.analysis.learning_curve import (
+    from spacy_maize_ner.study.analysis.learning_curve import (
         CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, curve_encoder_recipe, parse_sizes, size_name,
     )
-    from spacy_maize_ner.naming import transformer_pipeline_name
+    from spacy_maize_ner.study.runs import transformer_pipeline_name
 
     measured = json.loads(results.read_text()) if results.exists() else []
     done = {(r["pipeline"], r["seed"]) for r in measured if r["metric"] == "ents_f"} if skip_done else set()

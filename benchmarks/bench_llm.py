@@ -34,7 +34,7 @@ app = typer.Typer(add_completion=False)
 
 
 def time_minilm(nlp, data: Path) -> dict:
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     metrics = evaluate_pipeline(nlp, data, name="trf-minilm-none", batch_size=64)
     return {"seconds": metrics["seconds"], "words": metrics["words"], "words_per_second": metrics["words_per_second"]}
@@ -47,13 +47,13 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
     """Run every LLM variant and the MiniLM timing; print the rows as JSON on the last line."""
     import spacy
 
-    from spacy_maize_ner.encoders.provide import provide_minilm
-    from spacy_maize_ner.encoders.regimes import read_regime
-    from spacy_maize_ner.encoders.train import train_regime
-    from spacy_maize_ner.evaluation.scoring import machine_description
-    from spacy_maize_ner.llm.evaluate import sample_docbin
-    from spacy_maize_ner.llm.local import run_local
-    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+    from spacy_maize_ner.study.workflow.encoders import provide_minilm
+    from spacy_maize_ner.study.training.regimes import read_regime
+    from spacy_maize_ner.study.training.train import train_regime
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.evaluation.llm import sample_docbin
+    from spacy_maize_ner.study.evaluation.llm_local import run_local
+    from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 
     corpus = WORK / "bc2gm" / "corpus"
     if not (corpus / "dev.spacy").exists():
@@ -87,7 +87,7 @@ def job(sample: int = 300, seed: int = 0, shots: List[int] = typer.Option([0, 5]
 
 def build_rows(results, before, after, *, sample, seed, threads, max_tokens, minilm_model, command) -> List[dict]:
     """Rows in the shared schema for the LLM runs and the MiniLM timing around them."""
-    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     minilm_s_per_1k = statistics.fmean([before["seconds"], after["seconds"]]) * 1000 / before["words"]
     common = {

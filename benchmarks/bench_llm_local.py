@@ -46,7 +46,7 @@ def time_minilm(model: Path, data: Path) -> Optional[dict]:
         return None
     import spacy
 
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     nlp = spacy.load(model)
     evaluate_pipeline(nlp, data, name="trf-minilm-none", batch_size=64)
@@ -60,9 +60,9 @@ def job(model: str = typer.Option(...), sample: int = 300, seed: int = 0, shots:
         minilm: Path = typer.Option(MINILM), shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
         command: str = "") -> None:
     """Run one model (every shots value) and print its rows as JSON on the last line."""
-    from spacy_maize_ner.llm.evaluate import sample_docbin
-    from spacy_maize_ner.llm.local import run_local
-    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+    from spacy_maize_ner.study.evaluation.llm import sample_docbin
+    from spacy_maize_ner.study.evaluation.llm_local import run_local
+    from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 
     corpus = WORK / "bc2gm" / "corpus"
     if not (corpus / "dev.spacy").exists():
@@ -83,8 +83,8 @@ def job(model: str = typer.Option(...), sample: int = 300, seed: int = 0, shots:
 
 def build_rows(results, before, after, *, sample, seed, threads, minilm_model, command) -> List[dict]:
     """Rows in the shared schema for the runs of one model (and the MiniLM timing around them)."""
-    from spacy_maize_ner.llm.evaluate import row_name
-    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.evaluation.llm import row_name
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     common = {"data": "bc2gm", "split": f"dev-sample{sample}", "seed": seed, "machine": machine_description(),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "command": command}
@@ -141,7 +141,7 @@ def run(model: List[str] = typer.Option(MODELS, "--model", help=f"Local models, 
         results: Path = typer.Option(HERE / "results" / "llm.json", "--results",
                                      help="Rows file merged into (RESULTS.md is re-rendered when it is in benchmarks/results/)")) -> None:
     """Run each model in a job process of its own; merge its rows into `results` when it ends."""
-    from spacy_maize_ner.llm.gguf_models import LOCAL_MODELS
+    from spacy_maize_ner.study.workflow.gguf import LOCAL_MODELS
 
     unknown = [m for m in model if m not in LOCAL_MODELS]
     if unknown:

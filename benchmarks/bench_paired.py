@@ -46,7 +46,7 @@ def kept_models(name: str, rows_dir: Path, data: str = "bc2gm") -> Dict[int, Pat
 
 
 def train_missing(name: str, work: Path, seed: int) -> Path:
-    from spacy_maize_ner.analysis.learning_curve import train_pipeline
+    from spacy_maize_ner.study.analysis.learning_curve import train_pipeline
 
     if name not in TRAINABLE:
         raise typer.BadParameter(f"No kept model of '{name}' in benchmarks/results/*.json (params.model), and the script "
@@ -62,9 +62,9 @@ def doc_counts(model: Path, dev: Path) -> Tuple[list, float]:
     """Per-document records of `model` on `dev` (cached) and its strict F1."""
     import spacy
 
-    from spacy_maize_ner.analysis.bootstrap import counts_matrix, f1_from_counts
-    from spacy_maize_ner.evaluation.predictions import read_predictions
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.analysis.bootstrap import counts_matrix, f1_from_counts
+    from spacy_maize_ner.study.evaluation.predictions import read_predictions
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     cache = model.parent / f"{model.name}.docs.jsonl"
     if not cache.exists() or cache.stat().st_mtime < (model / "meta.json").stat().st_mtime:
@@ -85,8 +85,8 @@ def main(
     work: Path = typer.Option(WORK, help="Folder with corpus/{train,dev}.spacy and the models trained here"),
     render_results: bool = typer.Option(True, help="Re-render benchmarks/RESULTS.md"),
 ) -> None:
-    from spacy_maize_ner.analysis.bootstrap import counts_matrix, paired_bootstrap, same_documents
-    from spacy_maize_ner.analysis.curve_gaps import paired_interval
+    from spacy_maize_ner.study.analysis.bootstrap import counts_matrix, paired_bootstrap, same_documents
+    from spacy_maize_ner.study.analysis.curve_gaps import paired_interval
 
     dev = work / "corpus" / "dev.spacy"
     side: Dict[str, Dict[int, Tuple[list, float]]] = {}

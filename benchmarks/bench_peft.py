@@ -33,7 +33,7 @@ from typing import Dict, List, Tuple
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from spacy_maize_ner.peft.sweep import PEFT_KEY  # noqa: E402  (light: no torch)
+from spacy_maize_ner.study.training.sweep import PEFT_KEY  # noqa: E402  (light: no torch)
 from rows import allocator_description, dispatch, merge_rows, offline_encoders, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +57,7 @@ def method_params(method: str, size: int) -> Tuple[Dict[str, object], Dict[str, 
 
 def steps_per_epoch(train_path: Path, limit: int, batch_words: int) -> int:
     """The batches of one epoch, counted with the config's batcher at `batch_words`."""
-    from spacy_maize_ner.encoders.epochs import batcher_from_config, steps_per_epoch as count
+    from spacy_maize_ner.study.training.epochs import batcher_from_config, steps_per_epoch as count
 
     batcher = batcher_from_config(ROOT / "configs" / "transformer.cfg", {"training.batcher.size": batch_words})
     return count(train_path, batcher, limit)
@@ -107,12 +107,12 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     import spacy
     import srsly
 
-    from spacy_maize_ner.encoders.regimes import group_rate, read_regime
-    from spacy_maize_ner.encoders.train import train_regime
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, machine_description
-    from spacy_maize_ner.naming import benchmark_run_name, seeded
+    from spacy_maize_ner.study.training.regimes import group_rate, read_regime
+    from spacy_maize_ner.study.training.train import train_regime
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.study.runs import benchmark_run_name, seeded
     from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size, trainable_parameters
-    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+    from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 
     corpus_dir = WORK / "bc2gm" / "corpus"
     if not (corpus_dir / "dev.spacy").exists():

@@ -62,7 +62,7 @@ app = typer.Typer(add_completion=False)
 def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
     import datetime
 
-    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     return {
         "pipeline": pipeline, "encoder": params.pop("encoder", None), "regime": params.pop("regime", None),
@@ -74,8 +74,8 @@ def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
 
 def run_label(model: Path) -> str:
     """.../peft-minilm-lora-r8-transition-s0/model-best -> peft-minilm-lora-r8-transition; export-merged adds -merged."""
-    from spacy_maize_ner.analysis.seeds import seed_group
-    from spacy_maize_ner.naming import pipeline_name_from_path
+    from spacy_maize_ner.study.analysis.seeds import seed_group
+    from spacy_maize_ner.study.runs import pipeline_name_from_path
 
     model = Path(model)
     export = model.name[len("export-"):] if model.name.startswith("export-") else ""
@@ -383,7 +383,7 @@ def job_f1(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
     """Strict entity F1 of each setting of SETTINGS on the dev DocBin (joined per_doc to a document)."""
     import torch
 
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     torch.set_num_threads(1)
     per_doc = int(per_doc)

@@ -15,7 +15,7 @@ benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rend
 
 The flags' defaults are the shipped config's (configs/transformer.cfg: encoder 2e-4, head
 2e-4, 1,000-word batches, three epochs; rows measured before 2026-12-03 ran one, and say so
-in params.epochs). Runs are named by spacy_maize_ner.naming
+in params.epochs). Runs are named by spacy_maize_ner.study.runs
 (`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant, and
 --features (configs/features/, e.g. lexical) adds its names to the tag (`...-transition-lexical`). The epoch
 budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
@@ -71,7 +71,7 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
 
 def _build_corpus(shared: Path) -> Path:
     """The BC2GM DocBins every run trains and scores on, built once. RETURNS their folder."""
-    from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+    from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 
     corpus_dir = WORK / "bc2gm" / "corpus"
     if not (corpus_dir / "dev.spacy").exists():
@@ -88,10 +88,10 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2
     import srsly
 
     from spacy_maize_ner.encoders.lexical import feature_names
-    from spacy_maize_ner.encoders.regimes import read_regime
-    from spacy_maize_ner.encoders.train import train_regime
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
-    from spacy_maize_ner.naming import benchmark_run_name, seeded
+    from spacy_maize_ner.study.training.regimes import read_regime
+    from spacy_maize_ner.study.training.train import train_regime
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.runs import benchmark_run_name, seeded
 
     corpus_dir = _build_corpus(shared)
     feature_sets = feature_names(features)

@@ -53,10 +53,10 @@ def job(
     from spacy.training.initialize import init_nlp
     from spacy.util import fix_random_seed, registry
 
-    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint
-    from spacy_maize_ner.encoders.regimes import read_regime
-    from spacy_maize_ner.encoders.train import regime_config
-    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.training.fingerprint import encoder_fingerprint
+    from spacy_maize_ner.study.training.regimes import read_regime
+    from spacy_maize_ner.study.training.train import regime_config
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     overrides = {"paths.train": str(corpus_dir / "train.spacy"), "paths.dev": str(corpus_dir / "dev.spacy"), "paths.encoder": encoder}
     WORK.mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,7 @@ def run(
     import shutil
     import subprocess
 
-    from spacy_maize_ner.workflow.corpora import build_corpus
+    from spacy_maize_ner.corpus.build import build_corpus
 
     encoder_path = Path(encoder) if Path(encoder).is_absolute() else ROOT / encoder
     if not (encoder_path / "config.json").exists():

@@ -124,7 +124,7 @@ def learning_curve_lines(rows) -> list:
 def mixed_build_lines(rows) -> list:
     """A line naming curves whose points span several encoder builds of one DAPT recipe."""
     sys.path.insert(0, str(HERE.parent))
-    from spacy_maize_ner.analysis.learning_curve import curve_points, mixed_builds
+    from spacy_maize_ner.study.analysis.learning_curve import curve_points, mixed_builds
 
     mixed = mixed_builds(curve_points(rows))
     if not mixed:
@@ -134,10 +134,10 @@ def mixed_build_lines(rows) -> list:
 
 
 def curve_gap_lines(rows) -> list:
-    """The report's gaps between compared curves (spacy_maize_ner.analysis.curve_gaps) as a table."""
+    """The report's gaps between compared curves (spacy_maize_ner.study.analysis.curve_gaps) as a table."""
     sys.path.insert(0, str(HERE.parent))
-    from spacy_maize_ner.analysis.curve_gaps import curve_gaps
-    from spacy_maize_ner.analysis.learning_curve import curve_points
+    from spacy_maize_ner.study.analysis.curve_gaps import curve_gaps
+    from spacy_maize_ner.study.analysis.learning_curve import curve_points
 
     gaps = curve_gaps(curve_points(rows))
     if not gaps:

@@ -63,7 +63,7 @@ def job_machine() -> str:
     job to one core with one thread), so that rows say what a run really had."""
     import os
 
-    from spacy_maize_ner.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"

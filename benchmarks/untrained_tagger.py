@@ -31,8 +31,8 @@ def main(
     import spacy
     from spacy.tokens import DocBin
 
-    from spacy_maize_ner.encoders.regimes import read_regime
-    from spacy_maize_ner.encoders.train import train_regime
+    from spacy_maize_ner.study.training.regimes import read_regime
+    from spacy_maize_ner.study.training.train import train_regime
 
     if output.exists():
         raise typer.BadParameter(f"{output} exists: remove it or give another folder.")

@@ -5,8 +5,8 @@ from typing import List
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.analysis.pipelines import MetricsError
-from spacy_maize_ner.analysis.run import run_analysis
+from spacy_maize_ner.study.analysis.pipelines import MetricsError
+from spacy_maize_ner.study.analysis.run import run_analysis
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -9,7 +9,7 @@ them) is tokenized by the fast tokenizer (the folder's tokenizer.json, or one bu
 the GGUF file now) and by the reference: llama.cpp itself (llama-cpp-python with
 vocab_only=True, `special=False`, `<bos>` as the header says) or, where llama-cpp-python
 is not installed, the pure-Python transcription of llama.cpp's algorithm
-(spacy_maize_ner/decoders/reference.py). It prints sentences compared and mismatches
+(spacy_maize_ner/study/workflow/tokenizer_reference.py). It prints sentences compared and mismatches
 (with the first few, piece by piece) and exits 1 on any mismatch. The report JSON holds
 counts and ids only, never the sentences.
 """
@@ -22,7 +22,7 @@ from wasabi import msg
 
 from spacy_maize_ner.cli_errors import MaizeNerError, run_script
 from spacy_maize_ner.corpus.iob import read_iob_sentences
-from spacy_maize_ner.decoders.reference import LlamaCppTokenizer, python_reference
+from spacy_maize_ner.study.workflow.tokenizer_reference import LlamaCppTokenizer, python_reference
 from spacy_maize_ner.decoders.tokenizer import read_gguf_vocab, tokenizer_from_vocab
 
 

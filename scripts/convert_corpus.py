@@ -4,7 +4,7 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.workflow.corpora import build_corpus, parse_labels
+from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -12,7 +12,7 @@ from typing import List
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.encoders.dapt import read_texts, run_dapt
+from spacy_maize_ner.study.training.dapt import read_texts, run_dapt
 from spacy_maize_ner.cli_errors import run_script
 
 

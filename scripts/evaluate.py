@@ -5,9 +5,9 @@ from typing import List
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.analysis.seeds import parse_seeds
-from spacy_maize_ner.evaluation.discovery import discover_pipelines, evaluate_all
-from spacy_maize_ner.workflow.corpora import evaluation_split
+from spacy_maize_ner.study.analysis.seeds import parse_seeds
+from spacy_maize_ner.study.evaluation.discovery import discover_pipelines, evaluate_all
+from spacy_maize_ner.corpus.build import evaluation_split
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -25,7 +25,7 @@ from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
 from spacy_maize_ner.cli_errors import MaizeNerError, run_script
-from spacy_maize_ner.llm.evaluate import (DEFAULT_MAX_FAILED_SHARE, check_answers, evaluate_llm, load_llm_pipeline,
+from spacy_maize_ner.study.evaluation.llm import (DEFAULT_MAX_FAILED_SHARE, check_answers, evaluate_llm, load_llm_pipeline,
                                           row_name, sample_docbin)
 
 app = typer.Typer(add_completion=False)

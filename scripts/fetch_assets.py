@@ -4,7 +4,7 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.workflow.assets import AssetError, fetch_corpus_assets
+from spacy_maize_ner.study.workflow.assets import AssetError, fetch_corpus_assets
 from spacy_maize_ner.cli_errors import run_script
 
 

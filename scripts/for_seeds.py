@@ -10,7 +10,7 @@ from typing import List
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.analysis.seeds import parse_seeds, run_for_seeds
+from spacy_maize_ner.study.analysis.seeds import parse_seeds, run_for_seeds
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -12,11 +12,11 @@ import srsly
 import typer
 from spacy.cli._util import parse_config_overrides
 
-from spacy_maize_ner.encoders.train import budget_overrides
+from spacy_maize_ner.study.training.train import budget_overrides
 
-from spacy_maize_ner.analysis.learning_curve import CurveSpec, EncoderChangedError, equal_updates_overrides, parse_sizes, run_curves
-from spacy_maize_ner.analysis.seeds import parse_seeds
-from spacy_maize_ner.naming import transformer_pipeline_name
+from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, EncoderChangedError, equal_updates_overrides, parse_sizes, run_curves
+from spacy_maize_ner.study.analysis.seeds import parse_seeds
+from spacy_maize_ner.study.runs import transformer_pipeline_name
 from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]

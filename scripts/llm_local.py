@@ -18,8 +18,8 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.cli_errors import MaizeNerError, run_script
-from spacy_maize_ner.llm.gguf_models import LOCAL_MODELS
-from spacy_maize_ner.llm.local import run_local
+from spacy_maize_ner.study.workflow.gguf import LOCAL_MODELS
+from spacy_maize_ner.study.evaluation.llm_local import run_local
 
 
 def main(

@@ -7,7 +7,7 @@ from wasabi import msg
 
 from spacy_maize_ner.pubtator3.client import PUBTATOR3_URL, PubTator3Client
 from spacy_maize_ner.pubtator3.pmids import write_pmids
-from spacy_maize_ner.workflow.maize import resolve_pmids
+from spacy_maize_ner.study.workflow.maize import resolve_pmids
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.packaging import package_pipeline
+from spacy_maize_ner.study.packaging import package_pipeline
 from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.cli_errors import run_script
-from spacy_maize_ner.decoders.provide import SOURCES, provide_decoder
+from spacy_maize_ner.study.workflow.decoders import SOURCES, provide_decoder
 
 
 def main(

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.encoders.provide import check_model_folder, provide_minilm
+from spacy_maize_ner.study.workflow.encoders import check_model_folder, provide_minilm
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -6,7 +6,7 @@ import srsly
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.evaluation.report import load_metrics, render_results
+from spacy_maize_ner.study.evaluation.report import load_metrics, render_results
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.analysis.html import write_report
-from spacy_maize_ner.analysis.pipelines import MetricsError
+from spacy_maize_ner.study.analysis.html import write_report
+from spacy_maize_ner.study.analysis.pipelines import MetricsError
 from spacy_maize_ner.cli_errors import run_script
 
 

@@ -16,8 +16,8 @@ import typer
 from wasabi import msg
 
 from spacy_maize_ner.cli_errors import MaizeNerError, run_script
-from spacy_maize_ner.decoders.cost import cost_lines, expected_cost
-from spacy_maize_ner.decoders.provide import SOURCES
+from spacy_maize_ner.study.training.decoder_cost import cost_lines, expected_cost
+from spacy_maize_ner.study.workflow.decoders import SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False)

@@ -13,8 +13,8 @@ from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
 from spacy_maize_ner.encoders.lexical import feature_names
-from spacy_maize_ner.encoders.regimes import read_regime
-from spacy_maize_ner.encoders.train import budget_overrides, train_regime
+from spacy_maize_ner.study.training.regimes import read_regime
+from spacy_maize_ner.study.training.train import budget_overrides, train_regime
 from spacy_maize_ner.cli_errors import run_script
 
 app = typer.Typer(add_completion=False)

@@ -14,9 +14,9 @@ from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
 from spacy_maize_ner.encoders.lexical import feature_names
-from spacy_maize_ner.encoders.regimes import read_regime
-from spacy_maize_ner.encoders.train import budget_overrides, train_regime
-from spacy_maize_ner.naming import transformer_pipeline_name
+from spacy_maize_ner.study.training.regimes import read_regime
+from spacy_maize_ner.study.training.train import budget_overrides, train_regime
+from spacy_maize_ner.study.runs import transformer_pipeline_name
 from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,7 @@ from .corpus.split import SPLITS, parse_ratios, split_docs
 from .corpus.textio import TextDecodeError, atomic_write_bytes, atomic_write_lines, is_blank
 from .corpus.stats import corpus_stats, format_provenance, format_stats, split_provenance
 from .outputs import check_outputs
-from .workflow.corpora import parse_labels
+from .corpus.build import parse_labels
 
 app = typer.Typer(
     add_completion=False,

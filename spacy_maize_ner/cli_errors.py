@@ -28,7 +28,7 @@ class MaizeNerError(Exception):
 
 def _expected() -> Tuple[Type[BaseException], ...]:
     kinds: List[Type[BaseException]] = [MaizeNerError, OSError, ValueError, ImportError]
-    for module, name in (("spacy_maize_ner.workflow.assets", "AssetError"),
+    for module, name in (("spacy_maize_ner.study.workflow.assets", "AssetError"),
                          ("spacy_maize_ner.pubtator3.transport", "TransportError"),
                          ("spacy_maize_ner.peft.shim", "PeftLoadError")):
         try:  # optional extras: a module that does not import simply adds nothing

@@ -24,6 +24,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .corpus.textio import check_output_path
 
+MODEL_FOLDERS = ("model-best", "model-last")
+
 PathLike = Union[str, Path]
 
 
@@ -111,3 +113,9 @@ def check_outputs(
         for _, path in written:
             path.parent.mkdir(parents=True, exist_ok=True)
     return dict(written)
+
+
+def pipeline_name_from_path(path: Union[str, Path]) -> str:
+    """RETURNS (str): the folder's name, or its parent's for model-best / model-last."""
+    path = Path(str(path).rstrip("/"))
+    return path.parent.name if path.name in MODEL_FOLDERS else path.name

@@ -12,10 +12,10 @@ import srsly
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
 
-from spacy_maize_ner.analysis.bootstrap import counts_matrix, f1_from_counts, paired_bootstrap  # noqa: E402
-from spacy_maize_ner.analysis.errors import classify_doc, error_analysis  # noqa: E402
-from spacy_maize_ner.analysis.pipelines import MetricsError, comparison_pairs, load_configurations  # noqa: E402
-from spacy_maize_ner.analysis.seeds import parse_seeds, seed_group, seed_suffix, seed_variant  # noqa: E402
+from spacy_maize_ner.study.analysis.bootstrap import counts_matrix, f1_from_counts, paired_bootstrap  # noqa: E402
+from spacy_maize_ner.study.analysis.errors import classify_doc, error_analysis  # noqa: E402
+from spacy_maize_ner.study.analysis.pipelines import MetricsError, comparison_pairs, load_configurations  # noqa: E402
+from spacy_maize_ner.study.analysis.seeds import parse_seeds, seed_group, seed_suffix, seed_variant  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRF_OVERRIDES = [
@@ -90,7 +90,7 @@ def test_error_categories():
 
 
 def test_learning_curve_legend_says_when_points_have_different_seed_counts():
-    from spacy_maize_ner.analysis.learning_curve import curve_label, curve_points
+    from spacy_maize_ner.study.analysis.learning_curve import curve_label, curve_points
 
     rows = [{"metric": "ents_f", "value": 0.5, "seed": s, "params": {"curve": "minilm_dapt-full", "size": str(n), "train_sentences": n}}
             for n, seeds in ((100, (0, 1, 2)), (250, (0,))) for s in seeds]
@@ -101,8 +101,8 @@ def test_learning_curve_legend_says_when_points_have_different_seed_counts():
 
 
 def test_a_curve_continued_with_another_dapt_build_is_flagged_in_legend_and_report():
-    from spacy_maize_ner.analysis.html import render_report
-    from spacy_maize_ner.analysis.learning_curve import curve_label, curve_points, encoder_builds
+    from spacy_maize_ner.study.analysis.html import render_report
+    from spacy_maize_ner.study.analysis.learning_curve import curve_label, curve_points, encoder_builds
 
     def row(curve, size, seed, digest):
         return {"metric": "ents_f", "value": 0.5, "seed": seed,
@@ -123,8 +123,8 @@ def test_a_curve_continued_with_another_dapt_build_is_flagged_in_legend_and_repo
 
 
 def test_curve_gaps_pair_the_workflows_curves_and_judge_them_by_their_seeds():
-    from spacy_maize_ner.analysis.curve_gaps import curve_gaps, curve_pairs, gap_interval, welch_interval
-    from spacy_maize_ner.analysis.learning_curve import curve_points
+    from spacy_maize_ner.study.analysis.curve_gaps import curve_gaps, curve_pairs, gap_interval, welch_interval
+    from spacy_maize_ner.study.analysis.learning_curve import curve_points
 
     names = ["crf", "hmm", "minilm-full", "minilm_dapt-full", "minilm-lora", "minilm-lora-r8", "minilm_dapt-lora"]
     pairs = curve_pairs(names)
@@ -171,7 +171,7 @@ def test_svd_topics_deterministic_under_seed(gene_corpus):
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    from spacy_maize_ner.analysis.topics import corpus_topics
+    from spacy_maize_ner.study.analysis.topics import corpus_topics
 
     splits = {s: list(DocBin().from_disk(gene_corpus / f"{s}.spacy").get_docs(Vocab())) for s in ("train", "dev")}
     first = corpus_topics(splits, n_topics=4, seed=5)
@@ -188,7 +188,7 @@ def test_cooccurrence_counts_documents():
     import spacy
     from spacy.tokens import Span
 
-    from spacy_maize_ner.analysis.cooccurrence import cooccurrence, normalise_mention
+    from spacy_maize_ner.study.analysis.cooccurrence import cooccurrence, normalise_mention
 
     nlp = spacy.blank("en")
     docs = []
@@ -272,7 +272,7 @@ def test_tsne_deterministic_and_scored(project):
     import spacy
     from spacy.tokens import DocBin
 
-    from spacy_maize_ner.analysis.representations import representation_panel, sample_tokens
+    from spacy_maize_ner.study.analysis.representations import representation_panel, sample_tokens
 
     nlp = spacy.load(project / "training/transformers/minilm-full/model-best")
     docs = list(DocBin().from_disk(project / "corpus/dev.spacy").get_docs(nlp.vocab))
@@ -429,7 +429,7 @@ def test_subsample_is_seeded_and_counts_sentences(gene_corpus):
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    from spacy_maize_ner.analysis.learning_curve import parse_sizes, subsample
+    from spacy_maize_ner.study.analysis.learning_curve import parse_sizes, subsample
 
     docs = list(DocBin().from_disk(gene_corpus / "train.spacy").get_docs(Vocab()))
     assert parse_sizes("100, 250,all") == [100, 250, None]
@@ -442,7 +442,7 @@ def test_subsample_is_seeded_and_counts_sentences(gene_corpus):
 
 @pytest.mark.slow  # three runs of the script (9 points); one cheap run: test_learning_curve_small_sample_...
 def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_bert, tmp_path):
-    from spacy_maize_ner.analysis.learning_curve import curve_points, read_rows
+    from spacy_maize_ner.study.analysis.learning_curve import curve_points, read_rows
 
     rows = tmp_path / "rows.json"
     common = [gene_corpus, rows, "--seeds", "0,1,2", "--workdir", tmp_path / "runs"]
@@ -460,8 +460,8 @@ def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_ber
 
 
 def test_transformer_points_get_the_updates_of_one_whole_epoch(gene_corpus, tmp_path):
-    from spacy_maize_ner.analysis.learning_curve import equal_updates_overrides, write_subsample
-    from spacy_maize_ner.encoders.epochs import batcher_from_config, steps_per_epoch
+    from spacy_maize_ner.study.analysis.learning_curve import equal_updates_overrides, write_subsample
+    from spacy_maize_ner.study.training.epochs import batcher_from_config, steps_per_epoch
 
     config, train = ROOT / "configs" / "transformer.cfg", gene_corpus / "train.spacy"
     small = {"training.batcher.size": 300}
@@ -478,7 +478,7 @@ def test_transformer_points_get_the_updates_of_one_whole_epoch(gene_corpus, tmp_
 def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_corpus, tiny_bert, tmp_path):
     import re
 
-    from spacy_maize_ner.encoders.epochs import batcher_from_config, steps_per_epoch
+    from spacy_maize_ner.study.training.epochs import batcher_from_config, steps_per_epoch
 
     no_budget = [a for i, a in enumerate(TRF_OVERRIDES) if a not in ("--training.max_steps", "--training.eval_frequency")
                  and TRF_OVERRIDES[i - 1] not in ("--training.max_steps", "--training.eval_frequency")]
@@ -502,7 +502,7 @@ def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_co
 def test_learning_curve_rows_record_the_lora_rank_they_trained_with():
     """A curve's rows name its PEFT settings (regime file, then overrides), so points measured
     at another rank are never averaged into it."""
-    from spacy_maize_ner.analysis.learning_curve import CurveSpec, point_rows
+    from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, point_rows
 
     point = {"size": "100", "seed": 0, "train_sentences": 100, "train_docs": 100, "available_sentences": 500,
              "ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "train_seconds": 1.0}
@@ -513,7 +513,7 @@ def test_learning_curve_rows_record_the_lora_rank_they_trained_with():
         return point_rows(point, spec, data="bc2gm", command="c", machine="m")[0]["params"]
 
     lora = params("lora.cfg", {"components.transformer.model.peft.r": 4})
-    from spacy_maize_ner.encoders.regimes import read_regime
+    from spacy_maize_ner.study.training.regimes import read_regime
 
     in_file = read_regime(regimes / "lora.cfg").overrides["components.transformer.model"]["peft"]
     assert lora["r"] == 4 and lora["alpha"] == in_file["alpha"]  # the override wins, the rest is the file's
@@ -525,7 +525,7 @@ def test_a_curve_refuses_points_from_other_encoder_weights(gene_corpus, tiny_ber
     """Curves are measured over sessions; a DAPT rerun rewrites training/encoders/minilm-dapt with
     other weights. Points record the weights' digest, and a point from other weights (or from
     rows that recorded none) is refused before any training, naming the curve and the rows file."""
-    from spacy_maize_ner.analysis.learning_curve import CurveSpec, check_same_encoder, curve_encoder_fingerprint, point_rows
+    from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, check_same_encoder, curve_encoder_fingerprint, point_rows
 
     name = f"{Path(tiny_bert).name.replace('-', '_')}-full"
     spec = CurveSpec(name, ROOT / "configs" / "transformer.cfg", None, {"paths.encoder": str(tiny_bert)})
@@ -565,7 +565,7 @@ def test_a_curve_refuses_points_from_other_encoder_weights(gene_corpus, tiny_ber
 def test_full_vs_lora_pairs_form_for_the_workflows_peft_names():
     """training/peft/ names its pipelines `<encoder>-lora-r8`: each pairs with `<encoder>-full`
     (the pair was missing from the workflow's report while names were split at the last dash)."""
-    from spacy_maize_ner.analysis.pipelines import Configuration
+    from spacy_maize_ner.study.analysis.pipelines import Configuration
 
     def conf(name, regime):
         return Configuration(name, [{"pipeline": name, "ents_f": 0.5, "maize_ner": {"regime": regime, "encoder": "e"}}])

@@ -1,7 +1,7 @@
 import pytest
 import srsly
 
-from spacy_maize_ner.workflow.assets import AssetError, fetch_corpus_assets, md5sum
+from spacy_maize_ner.study.workflow.assets import AssetError, fetch_corpus_assets, md5sum
 
 
 @pytest.fixture

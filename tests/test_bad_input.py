@@ -16,7 +16,7 @@ from spacy_maize_ner.corpus.convert import pubtator_to_docs
 from spacy_maize_ner.corpus.nlp import make_blank_nlp
 from spacy_maize_ner.corpus.pubtator import parse_pubtator, read_pubtator, write_pubtator
 from spacy_maize_ner.corpus.report import ConversionReport
-from spacy_maize_ner.workflow.corpora import build_corpus
+from spacy_maize_ner.corpus.build import build_corpus
 
 runner = CliRunner()
 DOC = "1|t|ZmCCT9 delays flowering.\n1|a|Vgt1 and tb1 act in maize.\n1\t0\t6\tZmCCT9\tGene\t-1\n\n"

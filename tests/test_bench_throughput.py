@@ -8,8 +8,8 @@ pytest.importorskip("spacy_transformers")
 
 import torch  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -3,7 +3,7 @@ import srsly
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-from spacy_maize_ner.workflow.corpora import build_corpus, evaluation_split, find_split_files, parse_labels
+from spacy_maize_ner.corpus.build import build_corpus, evaluation_split, find_split_files, parse_labels
 from synthetic import maize_sentences, write_iob
 
 

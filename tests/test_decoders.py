@@ -232,8 +232,8 @@ def train_overrides(corpus, encoder, **extra):
 ])
 def test_trained_pipeline_loads_and_predicts_without_the_decoder_folder(tiny_decoder, gene_corpus, tmp_path, regime,
                                                                         extra):
-    from spacy_maize_ner.encoders.regimes import read_regime
-    from spacy_maize_ner.encoders.train import train_regime
+    from spacy_maize_ner.study.training.regimes import read_regime
+    from spacy_maize_ner.study.training.train import train_regime
 
     source = tmp_path / "decoder"
     shutil.copytree(tiny_decoder, source)
@@ -255,8 +255,8 @@ def test_trained_pipeline_loads_and_predicts_without_the_decoder_folder(tiny_dec
 def test_lora_decoder_trains_only_adapters_and_head(tiny_decoder, gene_corpus, tmp_path):
     import torch
 
-    from spacy_maize_ner.encoders.regimes import read_regime
-    from spacy_maize_ner.encoders.train import train_regime
+    from spacy_maize_ner.study.training.regimes import read_regime
+    from spacy_maize_ner.study.training.train import train_regime
     from spacy_maize_ner.peft.architecture import peft_shim
 
     train_regime(CONFIG, read_regime(DECODERS / "decoder-lora-bidirectional.cfg"), tmp_path / "out",
@@ -266,7 +266,7 @@ def test_lora_decoder_trains_only_adapters_and_head(tiny_decoder, gene_corpus, t
     trainable = [n for n, p in shim.peft_model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
     # The rows' parameter counts (evaluation/parameters.py) count the frozen base as not trained.
-    from spacy_maize_ner.evaluation.parameters import count_parameters
+    from spacy_maize_ner.study.evaluation.parameters import count_parameters
 
     counts = count_parameters(nlp)
     adapters = sum(p.numel() for p in shim.peft_model.parameters() if p.requires_grad)
@@ -314,13 +314,13 @@ def tiny_gguf_wheels(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny-gguf")
     path = write_tiny_gguf(root / "tiny.gguf")
     requirements = write_part_wheels(path, root / "wheels", parts=3)
-    from spacy_maize_ner.decoders.provide import sha256_file
+    from spacy_maize_ner.study.workflow.decoders import sha256_file
 
     return root / "wheels", requirements, sha256_file(path)
 
 
 def tiny_source(requirements, sha256, **changes):
-    from spacy_maize_ner.decoders.provide import DecoderSource
+    from spacy_maize_ner.study.workflow.decoders import DecoderSource
 
     values = dict(packages=requirements, file_name="tiny.gguf", architecture="qwen2", general_name="Tiny Qwen2",
                   hub_id="example/tiny-qwen2", sha256=sha256)
@@ -334,7 +334,7 @@ def test_provide_decoder_assembles_checks_and_dequantizes(tiny_gguf_wheels, tmp_
     import torch
     from transformers import AutoModel
 
-    from spacy_maize_ner.decoders import provide
+    from spacy_maize_ner.study.workflow import decoders as provide
 
     wheels, requirements, sha = tiny_gguf_wheels
     monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha))
@@ -360,7 +360,7 @@ def test_provide_decoder_assembles_checks_and_dequantizes(tiny_gguf_wheels, tmp_
 
 
 def test_provide_decoder_refuses_a_wrong_checksum_and_writes_nothing(tiny_gguf_wheels, tmp_path, monkeypatch):
-    from spacy_maize_ner.decoders import provide
+    from spacy_maize_ner.study.workflow import decoders as provide
 
     wheels, requirements, sha = tiny_gguf_wheels
     monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, "0" * 64))
@@ -371,7 +371,7 @@ def test_provide_decoder_refuses_a_wrong_checksum_and_writes_nothing(tiny_gguf_w
 
 
 def test_provide_decoder_checks_the_header(tiny_gguf_wheels, tmp_path, monkeypatch):
-    from spacy_maize_ner.decoders import provide
+    from spacy_maize_ner.study.workflow import decoders as provide
 
     wheels, requirements, sha = tiny_gguf_wheels
     monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha, architecture="gemma3"))
@@ -380,7 +380,7 @@ def test_provide_decoder_checks_the_header(tiny_gguf_wheels, tmp_path, monkeypat
 
 
 def test_provide_decoder_names_the_missing_parts(tiny_gguf_wheels, tmp_path, monkeypatch):
-    from spacy_maize_ner.decoders import provide
+    from spacy_maize_ner.study.workflow import decoders as provide
 
     wheels, requirements, sha = tiny_gguf_wheels
     partial = tmp_path / "some"
@@ -392,7 +392,7 @@ def test_provide_decoder_names_the_missing_parts(tiny_gguf_wheels, tmp_path, mon
 
 
 def test_provide_decoder_does_not_overwrite_without_force(tiny_gguf_wheels, tmp_path, monkeypatch):
-    from spacy_maize_ner.decoders import provide
+    from spacy_maize_ner.study.workflow import decoders as provide
 
     wheels, requirements, sha = tiny_gguf_wheels
     monkeypatch.setitem(provide.SOURCES, "tiny", tiny_source(requirements, sha))
@@ -405,7 +405,7 @@ def test_provide_decoder_does_not_overwrite_without_force(tiny_gguf_wheels, tmp_
 
 
 def test_unknown_decoder_names_the_known_ones():
-    from spacy_maize_ner.decoders.provide import ProvideError, source_for
+    from spacy_maize_ner.study.workflow.decoders import ProvideError, source_for
 
     with pytest.raises(ProvideError, match="gemma3-270m"):
         source_for("gemma-7b")
@@ -432,7 +432,7 @@ def test_fast_tokenizer_equals_the_llama_cpp_reference_algorithm(kind):
     """The pure-Python transcription of llama.cpp (reference.py) and the tokenizers-based build agree."""
     from tiny_decoder import bpe_vocab, spm_vocab
 
-    from spacy_maize_ner.decoders.reference import python_reference
+    from spacy_maize_ner.study.workflow.tokenizer_reference import python_reference
 
     vocab = bpe_vocab() if kind == "qwen2" else spm_vocab()
     fast, ref = tokenizer_from_vocab(vocab), python_reference(vocab)
@@ -442,7 +442,7 @@ def test_fast_tokenizer_equals_the_llama_cpp_reference_algorithm(kind):
 
 
 def test_spm_reference_merges_by_score_not_by_length():
-    from spacy_maize_ner.decoders.reference import SpmReference
+    from spacy_maize_ner.study.workflow.tokenizer_reference import SpmReference
 
     vocab = toy_spm()
     ref = SpmReference(vocab)
@@ -493,7 +493,7 @@ def test_peft_encoder_v1_with_attention_is_a_lora_decoder(tiny_decoder, nlp):
 def test_expected_cost_uses_the_measurement_or_scales_by_parameters(tmp_path, monkeypatch):
     import json
 
-    from spacy_maize_ner.decoders import cost
+    from spacy_maize_ner.study.training import decoder_cost as cost
 
     monkeypatch.setitem(cost.MEASURED, "gemma3-270m", {"parameters": 100, "lora": 10.0, "full": 20.0})
     bigger = tmp_path / "qwen"
@@ -515,7 +515,7 @@ def test_a_decoder_curve_point_selects_on_a_dev_sample_and_records_its_cost(tiny
     the cost beside the score: inference words/s, peak memory, total and trained parameters."""
     from spacy.tokens import DocBin
 
-    from spacy_maize_ner.analysis.learning_curve import CurveSpec, point_rows, run_point
+    from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, point_rows, run_point
 
     overrides = {k: v for k, v in train_overrides(gene_corpus, tiny_decoder).items() if not k.startswith("paths.")}
     overrides["paths.encoder"] = str(tiny_decoder)

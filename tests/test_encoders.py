@@ -9,9 +9,9 @@ pytest.importorskip("spacy_transformers")
 import spacy  # noqa: E402
 from thinc.api import Config  # noqa: E402
 
-from spacy_maize_ner.encoders.dapt import make_blocks, run_dapt  # noqa: E402
-from spacy_maize_ner.encoders.provide import provide_minilm  # noqa: E402
-from spacy_maize_ner.encoders.regimes import flatten, read_regime  # noqa: E402
+from spacy_maize_ner.study.training.dapt import make_blocks, run_dapt  # noqa: E402
+from spacy_maize_ner.study.workflow.encoders import provide_minilm  # noqa: E402
+from spacy_maize_ner.study.training.regimes import flatten, read_regime  # noqa: E402
 from spacy_maize_ner.encoders.resolve import EncoderNotFoundError, resolve_encoder  # noqa: E402
 from spacy_maize_ner.encoders.schedules import two_phase_lr  # noqa: E402
 from tiny_bert import write_fake_minilm_wheel  # noqa: E402
@@ -112,7 +112,7 @@ def test_dapt_with_one_seed_gives_the_same_encoder_twice(tiny_bert, tmp_path):
 def test_dapt_records_a_recipe_that_names_source_texts_and_settings(tiny_bert, tmp_path):
     """DAPT weights differ in their last bits between thread counts and machines; the recipe
     digest in dapt.json is what a later session's rerun can match (learning-curve guard)."""
-    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint, encoder_recipe
+    from spacy_maize_ner.study.training.fingerprint import encoder_fingerprint, encoder_recipe
 
     settings = dict(max_steps=2, batch_size=4, block_size=16, head_warmup_steps=1, learn_rate=1e-3, progress=False)
     recipes = {}
@@ -131,7 +131,7 @@ def test_encoder_fingerprint_follows_the_weights_not_the_folder(tiny_bert, tmp_p
     copy of the same weights elsewhere must keep it (learning-curve points are checked by it)."""
     import shutil
 
-    from spacy_maize_ner.encoders.fingerprint import encoder_fingerprint
+    from spacy_maize_ner.study.training.fingerprint import encoder_fingerprint
 
     source = encoder_fingerprint(str(tiny_bert))
     copy = Path(shutil.copytree(tiny_bert, tmp_path / "copy"))

@@ -3,12 +3,12 @@ import json
 
 import pytest
 
-from spacy_maize_ner.analysis.curve_gaps import paired_interval
-from spacy_maize_ner.analysis.encoders_vs_llms import (
+from spacy_maize_ner.study.analysis.curve_gaps import paired_interval
+from spacy_maize_ner.study.analysis.encoders_vs_llms import (
     NO_DECODER_NOTE, decoder_provenance, encoders_vs_llms, plot_f1_vs_cost, read_result_rows, row_entries,
 )
-from spacy_maize_ner.analysis.html import render_report
-from spacy_maize_ner.analysis.learning_curve import curve_points
+from spacy_maize_ner.study.analysis.html import render_report
+from spacy_maize_ner.study.analysis.learning_curve import curve_points
 
 BASE = {"data": "bc2gm", "split": "dev", "eval_data": "dev.spacy", "date": "2026-12-03", "metrics_files": [], "pipelines": []}
 DECODER = "gemma3_270m-decoder-lora"
@@ -142,7 +142,7 @@ def test_rows_files_missing_skipped_repeated_once_malformed_named(tmp_path, rows
 
 def test_run_analysis_reads_the_rows_files_and_writes_the_figure(rows, tmp_path):
     """run_analysis over one CRF metrics file (no corpus, no training) and the rows files."""
-    from spacy_maize_ner.analysis.run import run_analysis
+    from spacy_maize_ner.study.analysis.run import run_analysis
 
     metrics = tmp_path / "metrics"
     metrics.mkdir()

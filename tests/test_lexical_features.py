@@ -10,8 +10,8 @@ import spacy  # noqa: E402
 from confection import Config  # noqa: E402
 
 from spacy_maize_ner.encoders.lexical import apply_features, build_transformer_with_lexical, feature_paths  # noqa: E402
-from spacy_maize_ner.encoders.regimes import compose_config, read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import compose_config, read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "transformer.cfg"

@@ -6,7 +6,7 @@ import pytest
 from spacy.tokens import DocBin
 
 from spacy_maize_ner.corpus.nlp import make_blank_nlp
-from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 from spacy_maize_ner.lexicon.genes import (
     build_lexicon, lexicon_entries, read_gene_table, read_lexicon, table_pmids, write_lexicon,
 )

@@ -328,7 +328,7 @@ def test_fewshot_examples_seeded_from_training_docbin(gene_corpus):
 
 
 def test_evaluate_with_spacy_scorer_and_cost(gene_corpus):
-    from spacy_maize_ner.llm.evaluate import evaluate_llm
+    from spacy_maize_ner.study.evaluation.llm import evaluate_llm
 
     gold = {}
     for doc in DocBin().from_disk(gene_corpus / "dev.spacy").get_docs(spacy.blank("en").vocab):
@@ -346,7 +346,7 @@ def test_evaluate_with_spacy_scorer_and_cost(gene_corpus):
 
 def test_no_key_in_any_written_file(tmp_path, gene_corpus, caplog):
     """Cache, saved pipeline, metrics, logs, save_io and doc.user_data never hold the key."""
-    from spacy_maize_ner.llm.evaluate import evaluate_llm
+    from spacy_maize_ner.study.evaluation.llm import evaluate_llm
 
     out = tmp_path / "out"
     handler = logging.FileHandler(tmp_path / "run.log")
@@ -409,7 +409,7 @@ def test_saved_pipeline_loads_evaluates_and_packages_in_fresh_processes(tmp_path
 
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("llm_*.cfg")), ids=lambda p: p.name)
 def test_llm_configs_build_without_network(path, tmp_path):
-    from spacy_maize_ner.llm.evaluate import load_llm_pipeline
+    from spacy_maize_ner.study.evaluation.llm import load_llm_pipeline
 
     text = path.read_text()
     assert "sk-" not in text
@@ -449,7 +449,7 @@ def test_project_command_evaluate_llm_and_report(root, tmp_path, gene_corpus):
     cost = metrics["llm"]["cost"]  # templated sentences repeat: the cache answers the repeats
     assert metrics["llm"]["shots"] == 2 and cost["requests"] + cost["cache_hits"] == metrics["documents"]
 
-    from spacy_maize_ner.evaluation.report import render_results
+    from spacy_maize_ner.study.evaluation.report import render_results
 
     report = render_results([metrics])
     assert "## Table 5: LLM pipelines" in report and "| llm-local-2shot | 2 | completions |" in report

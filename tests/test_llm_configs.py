@@ -17,7 +17,7 @@ RETIRED = {"https://api.deepseek.com": {"deepseek-chat", "deepseek-reasoner"},
 
 
 def model_block(path):
-    from spacy_maize_ner.llm.evaluate import load_llm_pipeline
+    from spacy_maize_ner.study.evaluation.llm import load_llm_pipeline
 
     nlp = load_llm_pipeline(path, {"paths.train": "missing.spacy", "paths.cache": str(ROOT / "training" / "llm" / "never")})
     return nlp.get_pipe("llm")._model

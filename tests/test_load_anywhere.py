@@ -29,9 +29,9 @@ from thinc.api import Config  # noqa: E402
 from fresh_venv import fresh_venv_with  # noqa: E402
 from llm_server import ChatServer  # noqa: E402
 from spacy_maize_ner.corpus.nlp import make_blank_nlp  # noqa: E402
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
-from spacy_maize_ner.packaging import package_pipeline  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.packaging import package_pipeline  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged  # noqa: E402
 from synthetic import make_docs  # noqa: E402
 

@@ -11,10 +11,10 @@ from spacy.vocab import Vocab
 
 from pubtator_server import PubTatorServer
 from spacy_maize_ner.corpus.pubtator import format_pubtator, read_pubtator
-from spacy_maize_ner.evaluation.report import render_results
+from spacy_maize_ner.study.evaluation.report import render_results
 from spacy_maize_ner.pubtator3.client import PubTator3Client
-from spacy_maize_ner.workflow.corpora import build_corpus
-from spacy_maize_ner.workflow.maize import export_pubtator, resolve_pmids
+from spacy_maize_ner.corpus.build import build_corpus
+from spacy_maize_ner.study.workflow.maize import export_pubtator, resolve_pmids
 
 
 @pytest.fixture

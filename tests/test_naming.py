@@ -1,11 +1,11 @@
-"""One naming scheme (spacy_maize_ner.naming), evaluate's pipeline discovery, the corpus registry."""
+"""One naming scheme (spacy_maize_ner.study.runs), evaluate's pipeline discovery, the corpus registry."""
 import pytest
 
-from spacy_maize_ner import naming
+from spacy_maize_ner.study import runs as naming
 from spacy_maize_ner.corpus.registry import CORPORA
-from spacy_maize_ner.evaluation.discovery import discover_pipelines
-from spacy_maize_ner.packaging import build_meta, package_name
-from spacy_maize_ner.workflow.corpora import corpus_provenance, find_split_files
+from spacy_maize_ner.study.evaluation.discovery import discover_pipelines
+from spacy_maize_ner.study.packaging import build_meta, package_name
+from spacy_maize_ner.corpus.build import corpus_provenance, find_split_files
 
 
 @pytest.mark.parametrize("encoder,short", [
@@ -19,7 +19,7 @@ def test_encoder_pipeline_and_package_names_agree(encoder, short):
 
 
 def test_benchmark_runs_use_the_same_encoder_names_and_seed_suffix():
-    from spacy_maize_ner.analysis.seeds import seed_group
+    from spacy_maize_ner.study.analysis.seeds import seed_group
 
     name = naming.benchmark_run_name("trf", "training/encoders/minilm-dapt", "full", head="transition")
     assert name == "trf-minilm_dapt-full-transition"

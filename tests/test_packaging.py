@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("spacy_transformers")
 
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 from fresh_venv import fresh_venv_with  # noqa: E402
-from spacy_maize_ner.packaging import package_name, package_pipeline  # noqa: E402
+from spacy_maize_ner.study.packaging import package_name, package_pipeline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from spacy.training import Example  # noqa: E402
 from spacy.training.initialize import init_nlp  # noqa: E402
 from spacy.util import load_config, registry  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import compose_config  # noqa: E402
+from spacy_maize_ner.study.training.regimes import compose_config  # noqa: E402
 from spacy_maize_ner.optim.groups import create_grouped_adam  # noqa: E402
 from tiny_training import overrides  # noqa: E402
 

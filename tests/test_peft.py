@@ -17,7 +17,7 @@ from spacy.training import Example  # noqa: E402
 from spacy.training.initialize import init_nlp  # noqa: E402
 from spacy.util import load_config, load_config_from_str, registry  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import apply_blocks, compose_config, group_rate, read_regime, split_blocks  # noqa: E402
+from spacy_maize_ner.study.training.regimes import apply_blocks, compose_config, group_rate, read_regime, split_blocks  # noqa: E402
 from spacy_maize_ner.peft.architecture import peft_shim  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size, trainable_parameters  # noqa: E402
 from spacy_maize_ner.peft.methods import ADAPTER_PATTERN  # noqa: E402

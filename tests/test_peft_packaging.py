@@ -11,10 +11,10 @@ pytest.importorskip("peft")
 
 import spacy  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 from fresh_venv import fresh_venv_with  # noqa: E402
-from spacy_maize_ner.packaging import package_pipeline  # noqa: E402
+from spacy_maize_ner.study.packaging import package_pipeline  # noqa: E402
 from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size  # noqa: E402
 from tiny_training import overrides  # noqa: E402
 

@@ -1,5 +1,5 @@
 """Tables 2-4 of the report: one per PEFT method and encoder, best bold, second underlined."""
-from spacy_maize_ner.evaluation.report import render_results
+from spacy_maize_ner.study.evaluation.report import render_results
 
 
 def row(name, regime, settings, f, trainable=None, encoder="assets/encoders/minilm", steps=0):

@@ -17,8 +17,8 @@ pytest.importorskip("spacy_transformers")
 import spacy  # noqa: E402
 from thinc.api import Config  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "We cloned ZmCCT9 from the B73 inbred line ."
@@ -86,7 +86,7 @@ def test_llm_template_missing_at_training_time_fails_on_first_use(tmp_path):
 
 
 def test_a_package_gets_no_response_cache(tmp_path, monkeypatch):
-    from spacy_maize_ner.packaging import portable_copy
+    from spacy_maize_ner.study.packaging import portable_copy
 
     monkeypatch.chdir(tmp_path)
     nlp = llm_nlp("ner_json.v1.jinja", cache_dir="training/llm/cache")

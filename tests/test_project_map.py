@@ -33,7 +33,7 @@ import srsly
 from weasel.util import parse_config_overrides
 from weasel.util.config import substitute_project_variables
 
-from spacy_maize_ner.analysis.seeds import parse_seeds, seed_suffix
+from spacy_maize_ner.study.analysis.seeds import parse_seeds, seed_suffix
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "spacy_maize_ner"

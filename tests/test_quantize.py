@@ -11,8 +11,8 @@ import torch  # noqa: E402
 
 from spacy_maize_ner.encoders.quantize import (COMPONENT, encoder_module, inference_meta, is_quantized, load_int8,  # noqa: E402
                                                quantize_pipeline, write_cpu_pipeline)
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["Expression of ZmCCT9 was higher in the mutant lines . We cloned Vgt1 from the B73 inbred line .",

@@ -1,4 +1,4 @@
-from spacy_maize_ner.evaluation.report import rank_marks, render_results
+from spacy_maize_ner.study.evaluation.report import rank_marks, render_results
 
 
 def row(name, p, r, f):

@@ -4,7 +4,7 @@ import srsly
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training import Example
 
-from spacy_maize_ner.evaluation.scoring import evaluate_pipeline, length_bucket, score_by_length
+from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, length_bucket, score_by_length
 
 WORDS = "The ZmCCT9 gene and teosinte branched1 and the Vgt1 locus regulate flowering".split()
 

@@ -12,9 +12,9 @@ from spacy.tokens import Doc  # noqa: E402
 from spacy_transformers.span_getters import get_strided_spans  # noqa: E402
 
 from spacy_maize_ner.components.sentences import set_sentence_starts  # noqa: E402
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
 from spacy_maize_ner.encoders.spans import SENTENCIZER, configure_sentence_spans, use_sentence_spans  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NLP = spacy.blank("en")

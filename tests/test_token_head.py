@@ -88,8 +88,8 @@ pytest.importorskip("spacy_transformers")
 
 from tiny_training import overrides  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 
 
 def ents(doc):
@@ -110,7 +110,7 @@ def token_head(tiny_bert, gene_corpus, tmp_path_factory):
 
 
 def test_token_head_learns(token_head, gene_corpus):
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     nlp = spacy.load(token_head / "model-last")
     assert nlp.get_pipe_meta("ner").factory == "maize_token_ner"
@@ -165,7 +165,7 @@ def test_spacy_train_cli_trains_either_head(tiny_bert, gene_corpus, tmp_path, he
     import subprocess
     import sys
 
-    from spacy_maize_ner.encoders.regimes import compose_config, head_file
+    from spacy_maize_ner.study.training.regimes import compose_config, head_file
 
     config = tmp_path / "config.cfg"
     compose_config(CONFIG, head_file(ROOT / "configs" / "heads", head)).to_disk(config)
@@ -179,7 +179,7 @@ def test_spacy_train_cli_trains_either_head(tiny_bert, gene_corpus, tmp_path, he
 
 
 def test_step_budget_fits_the_schedule():
-    from spacy_maize_ner.encoders.train import fit_schedule_to_budget
+    from spacy_maize_ner.study.training.train import fit_schedule_to_budget
     from spacy.util import load_config
 
     config = load_config(CONFIG, overrides={"training.max_steps": 150}, interpolate=False)
@@ -193,7 +193,7 @@ def test_step_budget_fits_the_schedule():
 
 
 def test_report_marks_reduced_budgets():
-    from spacy_maize_ner.evaluation.report import regime_lines
+    from spacy_maize_ner.study.evaluation.report import regime_lines
 
     row = {"pipeline": "minilm-full", "maize_ner": {"regime": "full", "head": "token", "encoder": "e",
                                                    "budget": {"max_steps": 150, "max_epochs": 3, "train_limit": 3000}}}
@@ -245,7 +245,7 @@ def test_crf_layer_trains_and_round_trips(tiny_bert, gene_corpus, tmp_path):
     first = [ents(d) for d in nlp.pipe(texts)]
     nlp.to_disk(tmp_path / "copy")
     assert [ents(d) for d in spacy.load(tmp_path / "copy").pipe(texts)] == first
-    from spacy_maize_ner.evaluation.scoring import evaluate_pipeline
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     assert evaluate_pipeline(nlp, gene_corpus / "dev.spacy", name="crf")["ents_f"] > 0.5
 
@@ -253,7 +253,7 @@ def test_crf_layer_trains_and_round_trips(tiny_bert, gene_corpus, tmp_path):
 def test_demo_budget_evaluates_in_training_on_a_dev_subset():
     """The demo's in-training evaluations only pick model-best: a 1,000-sentence subset keeps
     `make demo` short (`evaluate` scores the whole dev split for the reported rows)."""
-    from spacy_maize_ner.encoders.train import budget_overrides
+    from spacy_maize_ner.study.training.train import budget_overrides
     from spacy.util import load_config
 
     overrides = budget_overrides(ROOT / "configs" / "budgets" / "demo.cfg", cli={"training.max_steps": 150})

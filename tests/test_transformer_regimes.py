@@ -9,8 +9,8 @@ import spacy  # noqa: E402
 import numpy  # noqa: E402
 import torch  # noqa: E402
 
-from spacy_maize_ner.encoders.regimes import read_regime  # noqa: E402
-from spacy_maize_ner.encoders.train import train_regime  # noqa: E402
+from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
+from spacy_maize_ner.study.training.train import train_regime  # noqa: E402
 from tiny_training import overrides  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,7 +34,7 @@ from wasabi import msg
 
 from ..cli_errors import MaizeNerError
 from ..corpus.reader import check_inputs
-from ..naming import pipeline_name_from_path
+from ..outputs import pipeline_name_from_path
 from ..corpus.textio import atomic_write_lines
 from ..outputs import OutputExistsError, OutputOverlapError  # noqa: F401  (re-exported)
 from ..outputs import check_outputs as check_written_files

@@ -34,7 +34,7 @@ from spacy.util import registry
 from thinc.api import Model, chain, concatenate
 from thinc.types import Floats2d
 
-from .regimes import HEAD_COMPONENT
+from ..components.defaults import HEAD_COMPONENT
 
 NO_FEATURES = "none"
 DEFAULT_ATTRS = ("NORM", "PREFIX", "SUFFIX", "SHAPE")

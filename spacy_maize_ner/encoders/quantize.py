@@ -23,10 +23,11 @@ from typing import Any, Dict, NamedTuple, Optional, Union
 import srsly
 from spacy.language import Language
 
+from ..components.defaults import META_KEY
+
 TRANSFORMER = "transformer"
 COMPONENT = "maize_int8"
 QUANTIZED_ATTR = "maize_int8"
-META_KEY = "maize_ner"
 
 
 class QuantizeReport(NamedTuple):

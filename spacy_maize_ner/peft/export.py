@@ -17,7 +17,7 @@ from confection import Config
 from spacy.language import Language
 
 from ..encoders.architecture import create_encoder
-from ..encoders.regimes import REGIME_META_KEY
+from ..components.defaults import META_KEY
 from .architecture import peft_shim
 
 TRANSFORMER = "transformer"
@@ -67,7 +67,7 @@ def peft_meta(model_dir: Union[str, Path]) -> Dict[str, Any]:
 def _update_meta(folder: Path, export: str, extra: Dict[str, Any]) -> None:
     meta_path = folder / "meta.json"
     meta = srsly.read_json(meta_path)
-    info = meta.setdefault(REGIME_META_KEY, {})
+    info = meta.setdefault(META_KEY, {})
     info["export"] = export
     info.update(extra)
     srsly.write_json(meta_path, meta)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from .fingerprint import recipe_digest
-from .resolve import loading_error, resolve_encoder
+from ...encoders.resolve import loading_error, resolve_encoder
 
 
 def read_texts(paths: Sequence[Path]) -> List[str]:
@@ -124,7 +124,7 @@ def dapt_recipe(source: str, texts: Sequence[str], **settings: Any) -> Dict[str,
     weights (or hub id), a digest of the texts in order, the settings and the package version."""
     import hashlib
 
-    from ..about import __version__
+    from ...about import __version__
     from .fingerprint import encoder_fingerprint
 
     texts_digest = hashlib.sha256("\n".join(texts).encode("utf8")).hexdigest()

@@ -14,10 +14,10 @@ from typing import Any, Dict, List, Optional
 
 import srsly
 
-from . import naming
-from .corpus.registry import CORPORA
-from .about import __version__ as CODE_VERSION
-from .encoders.regimes import REGIME_META_KEY
+from . import runs as naming
+from ..corpus.registry import CORPORA
+from ..about import __version__ as CODE_VERSION
+from ..components.defaults import META_KEY
 
 HUB_URL = "https://huggingface.co/{}"
 CORPUS_SOURCES = {n: {"name": c.title, "url": c.url, "license": c.license} for n, c in CORPORA.items()}  # corpus/registry.py
@@ -53,7 +53,7 @@ def build_meta(
 ) -> Dict[str, Any]:
     """The meta.json for `spacy package`: the trained pipeline's meta plus scores and sources."""
     meta = srsly.read_json(Path(model_dir) / "meta.json")
-    info = meta.get(REGIME_META_KEY, {})
+    info = meta.get(META_KEY, {})
     encoder = info.get("encoder", "")
     meta["name"] = name or package_name(encoder)
     meta["version"] = version
@@ -140,7 +140,7 @@ def package_pipeline(
     build_dir.mkdir(exist_ok=True)
     pipeline_dir = Path(model_dir)
     if int8 or sentence_spans:
-        from .encoders.quantize import write_cpu_pipeline
+        from ..encoders.quantize import write_cpu_pipeline
 
         pipeline_dir = write_cpu_pipeline(model_dir, build_dir / f"{meta['name']}-cpu", int8=int8,
                                           sentence_spans=sentence_spans, overwrite=True)
@@ -150,7 +150,7 @@ def package_pipeline(
     source = build_dir / f"{meta['name']}-pipeline"
     changes = portable_copy(pipeline_dir, source)
     if changes:
-        meta.setdefault(REGIME_META_KEY, {})["packaging_changes"] = changes
+        meta.setdefault(META_KEY, {})["packaging_changes"] = changes
         srsly.write_json(meta_path, meta)
     package(source, build_dir, meta_path=meta_path, create_sdist=False, create_wheel=True, force=True, silent=True)
     full_name = f"{meta['lang']}_{meta['name']}"

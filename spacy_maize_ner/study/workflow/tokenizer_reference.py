@@ -16,7 +16,7 @@ import heapq
 from functools import lru_cache
 from typing import Dict, List, Optional
 
-from .tokenizer import PRE_TOKENIZER_REGEX, GGUFVocab
+from ...decoders.tokenizer import PRE_TOKENIZER_REGEX, GGUFVocab
 
 
 class LlamaCppTokenizer:

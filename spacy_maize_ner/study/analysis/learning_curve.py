@@ -93,8 +93,8 @@ def train_pipeline(
     """
     base = {"paths.train": str(train), "paths.dev": str(dev), "system.seed": seed, **(overrides or {})}
     if regime is not None:
-        from ..encoders.regimes import read_regime
-        from ..encoders.train import train_regime
+        from ..training.regimes import read_regime
+        from ..training.train import train_regime
 
         return train_regime(Path(config), read_regime(regime), Path(output), overrides=base, head=head)
     from spacy.cli.train import train as spacy_train
@@ -114,7 +114,7 @@ def equal_updates_overrides(config: Path, train: Path, overrides: Optional[Dict[
     RETURNS (Dict[str, Any]): the overrides; none when `overrides` already set a step
         budget (a budget file or --max-steps wins).
     """
-    from ..encoders.epochs import batcher_from_config, steps_per_epoch
+    from ..training.epochs import batcher_from_config, steps_per_epoch
 
     overrides = overrides or {}
     if int(overrides.get("training.max_steps") or 0) > 0:
@@ -309,8 +309,8 @@ def peft_settings(spec: CurveSpec) -> Dict[str, Any]:
     regime file and overrides: rows of one curve name measured at other settings stay apart."""
     if spec.regime is None:
         return {}
-    from ..encoders.regimes import read_regime
-    from ..peft.sweep import PEFT_KEY
+    from ..training.regimes import read_regime
+    from ..training.sweep import PEFT_KEY
 
     model_key, _, block_key = PEFT_KEY.rpartition(".")
     block = (read_regime(spec.regime).overrides.get(model_key) or {}).get(block_key) or {}
@@ -328,7 +328,7 @@ class EncoderChangedError(ValueError):
 def curve_encoder_fingerprint(spec: CurveSpec) -> Optional[str]:
     """RETURNS (Optional[str]): the digest of the weights of the curve's encoder folder; None
     for curves without an encoder (CRF, HMM) or with a hub id."""
-    from ..encoders.fingerprint import encoder_fingerprint
+    from ..training.fingerprint import encoder_fingerprint
 
     encoder = spec.overrides.get("paths.encoder")
     return encoder_fingerprint(str(encoder)) if encoder else None
@@ -337,7 +337,7 @@ def curve_encoder_fingerprint(spec: CurveSpec) -> Optional[str]:
 def curve_encoder_recipe(spec: CurveSpec) -> Optional[str]:
     """RETURNS (Optional[str]): the recipe digest of the curve's encoder when DAPT made it
     (encoders/fingerprint.encoder_recipe), else None."""
-    from ..encoders.fingerprint import encoder_recipe
+    from ..training.fingerprint import encoder_recipe
 
     encoder = spec.overrides.get("paths.encoder")
     return encoder_recipe(str(encoder)) if encoder else None

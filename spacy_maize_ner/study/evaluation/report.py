@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import srsly
 
 from .scoring import LENGTH_BUCKETS
+from ...components.defaults import META_KEY
 
 
 def load_metrics(metrics_dir: Path) -> List[Dict[str, Any]]:
@@ -135,21 +136,21 @@ def render_results(rows: List[Dict[str, Any]], *, corpus_meta: Optional[Dict[str
 
 def regime_lines(rows: List[Dict[str, Any]]) -> List[str]:
     """Encoder and training regime of each transformer row, with what the regime means."""
-    trf = [row for row in rows if row.get("maize_ner")]
+    trf = [row for row in rows if row.get(META_KEY)]
     if not trf:
         return []
     out = ["", "## Transformer pipelines: encoder and regime", "",
            "| Model | Encoder | Regime | Head | Budget | Train s |", "|---|---|---|---|---|---:|"]
     reduced = False
     for row in trf:
-        info = row["maize_ner"]
+        info = row[META_KEY]
         seconds = info.get("train_seconds")
         budget, is_reduced = budget_text(info.get("budget") or {}, info.get("regime"))
         reduced = reduced or is_reduced
         out.append(f"| {row['pipeline']} | `{info.get('encoder', '?')}` | {info.get('regime', '?')} | "
                    f"{info.get('head', 'transition')} | {budget} | "
                    + (f"{seconds:,.0f}" if seconds is not None else "–") + " |")
-    described = {row["maize_ner"].get("regime"): row["maize_ner"].get("regime_description", "") for row in trf}
+    described = {row[META_KEY].get("regime"): row[META_KEY].get("regime_description", "") for row in trf}
     out += [""] + [f"- **{name}**: {text}" for name, text in sorted(described.items()) if name]
     if reduced:
         out += ["", "**Reduced training budget.** Some transformer rows were trained on a step budget or a "
@@ -195,7 +196,7 @@ def llm_lines(rows: List[Dict[str, Any]]) -> List[str]:
     llm = [row for row in rows if row.get("llm")]
     if not llm:
         return []
-    encoders = [row for row in rows if row.get("maize_ner") and row.get("words_per_second")]
+    encoders = [row for row in rows if row.get(META_KEY) and row.get("words_per_second")]
     enc_s = min((1000.0 / row["words_per_second"] for row in encoders), default=None)
     out = ["", "## Table 5: LLM pipelines (zero- and few-shot)", "",
            "| Model | Shots | API | Docs | Precision | Recall | F1 | Parsed % | Tokens / 1k words | Seconds / 1k words "
@@ -257,7 +258,7 @@ def _peft_setting(info: Dict[str, Any]) -> str:
 
 
 def _setting_value(row: Dict[str, Any]) -> int:
-    settings = (row["maize_ner"].get("peft") or {}).get("settings") or {}
+    settings = (row[META_KEY].get("peft") or {}).get("settings") or {}
     return int(settings.get("r") or settings.get("num_virtual_tokens") or 0)
 
 
@@ -284,8 +285,8 @@ def peft_lines(rows: List[Dict[str, Any]]) -> List[str]:
     and P/R/F. Best of each column in bold, second underlined: highest for P/R/F, lowest
     for parameters, size and time.
     """
-    trf = [row for row in rows if row.get("maize_ner")]
-    peft_rows = [row for row in trf if (row["maize_ner"].get("peft") or {}).get("method")]
+    trf = [row for row in rows if row.get(META_KEY)]
+    peft_rows = [row for row in trf if (row[META_KEY].get("peft") or {}).get("method")]
     if not peft_rows:
         return []
     out = ["", "## Parameter-efficient fine-tuning", "",
@@ -296,25 +297,25 @@ def peft_lines(rows: List[Dict[str, Any]]) -> List[str]:
     for method, title, setting_name in PEFT_TABLES:
         by_encoder: Dict[str, List[Dict[str, Any]]] = {}
         for row in peft_rows:
-            if row["maize_ner"]["peft"]["method"] == method:
-                by_encoder.setdefault(str(row["maize_ner"].get("encoder", "?")), []).append(row)
+            if row[META_KEY]["peft"]["method"] == method:
+                by_encoder.setdefault(str(row[META_KEY].get("encoder", "?")), []).append(row)
         for encoder, members in sorted(by_encoder.items()):
             members.sort(key=_setting_value)
-            full = [r for r in trf if r["maize_ner"].get("regime") == "full" and str(r["maize_ner"].get("encoder")) == encoder
-                    and r["maize_ner"].get("head") == members[0]["maize_ner"].get("head")]
+            full = [r for r in trf if r[META_KEY].get("regime") == "full" and str(r[META_KEY].get("encoder")) == encoder
+                    and r[META_KEY].get("head") == members[0][META_KEY].get("head")]
             table = members + full[:1]
             names = [f"{r['pipeline']} ({_peft_setting(r['maize_ner'])})" if r in members else f"{r['pipeline']} (full fine-tuning)"
                      for r in table]
-            peft_info = [r["maize_ner"].get("peft") or {} for r in table]
+            peft_info = [r[META_KEY].get("peft") or {} for r in table]
             columns = [
                 # full fine-tuning trains every encoder parameter (the count the PEFT rows report)
-                ("Trainable", [p.get("trainable") if p else members[0]["maize_ner"]["peft"].get("encoder") for p in peft_info],
+                ("Trainable", [p.get("trainable") if p else members[0][META_KEY]["peft"].get("encoder") for p in peft_info],
                  ",.0f", -1),
                 ("% of encoder", [p.get("percent") if p else (100.0 if r in full else None) for p, r in zip(peft_info, table)], ".3f", -1),
-                ("Artifact MB", [(p.get("artifact_bytes") or r["maize_ner"].get("artifact_bytes")) / 2**20
-                                 if (p.get("artifact_bytes") or r["maize_ner"].get("artifact_bytes")) else None
+                ("Artifact MB", [(p.get("artifact_bytes") or r[META_KEY].get("artifact_bytes")) / 2**20
+                                 if (p.get("artifact_bytes") or r[META_KEY].get("artifact_bytes")) else None
                                  for p, r in zip(peft_info, table)], ",.1f", -1),
-                ("s/epoch", [_seconds_per_epoch(r["maize_ner"]) for r in table], ",.0f", -1),
+                ("s/epoch", [_seconds_per_epoch(r[META_KEY]) for r in table], ",.0f", -1),
                 ("P", [100 * r["ents_p"] if r.get("ents_p") is not None else None for r in table], ".2f", 1),
                 ("R", [100 * r["ents_r"] if r.get("ents_r") is not None else None for r in table], ".2f", 1),
                 ("F1", [100 * r["ents_f"] if r.get("ents_f") is not None else None for r in table], ".2f", 1),

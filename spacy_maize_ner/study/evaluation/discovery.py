@@ -10,8 +10,9 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import srsly
 
-from ..naming import pipeline_name_from_path
-from ..workflow.corpora import evaluation_split
+from ..runs import pipeline_name_from_path
+from ...corpus.build import evaluation_split
+from ...components.defaults import META_KEY
 
 
 def discover_pipelines(
@@ -80,8 +81,8 @@ def evaluate_all(
         )
         metrics["split"] = split
         metrics["seed"] = training_seed(nlp)
-        if "maize_ner" in nlp.meta:  # encoder and regime of transformer pipelines
-            metrics["maize_ner"] = nlp.meta["maize_ner"]
+        if META_KEY in nlp.meta:  # encoder and regime of transformer pipelines
+            metrics[META_KEY] = nlp.meta[META_KEY]
         srsly.write_json(output / f"{name}.json", metrics)
         results[name] = metrics
         if on_result is not None:

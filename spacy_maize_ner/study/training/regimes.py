@@ -15,9 +15,9 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 import srsly
 from confection import Config
 
-REGIME_META_KEY = "maize_ner"
+from ...components.defaults import HEAD_COMPONENT, META_KEY
+
 DEFAULT_HEAD = "transition"
-HEAD_COMPONENT = "ner"
 
 
 class Regime(NamedTuple):
@@ -105,7 +105,7 @@ def write_regime_meta(model_dir: Path, regime: Regime, encoder: str, extra: Opti
     """Record regime and encoder in the saved pipeline's meta.json (read by the report and `package`)."""
     meta_path = Path(model_dir) / "meta.json"
     meta = srsly.read_json(meta_path)
-    meta[REGIME_META_KEY] = {"regime": regime.name, "regime_description": regime.description, "encoder": encoder,
+    meta[META_KEY] = {"regime": regime.name, "regime_description": regime.description, "encoder": encoder,
                              "encoder_origin": encoder_origin(encoder), **(extra or {})}
     srsly.write_json(meta_path, meta)
 

@@ -8,7 +8,7 @@ from spacy.training.initialize import init_nlp
 from spacy.util import fix_random_seed, load_config
 from thinc.api import Config, require_gpu, set_gpu_allocator
 
-from .lexical import apply_features, feature_names, feature_paths
+from ...encoders.lexical import apply_features, feature_names, feature_paths
 from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_overrides, split_blocks,
                       write_regime_meta)
 
@@ -60,7 +60,7 @@ def train_regime(
     extra = {"train_seconds": round(seconds, 2), "head": head, "budget": budget, "features": feature_names(features),
              "artifact_bytes": sum(p.stat().st_size for p in (output / "model-best").rglob("*") if p.is_file())}
     if config["components"]["transformer"]["model"].get("@architectures") == "spacy_maize_ner.PeftEncoder.v1":
-        from ..peft.export import peft_meta  # PEFT regimes: trainable parameters and artifact size
+        from ...peft.export import peft_meta  # PEFT regimes: trainable parameters and artifact size
 
         extra["peft"] = peft_meta(output / "model-best")
     for name in ("model-best", "model-last"):

@@ -9,6 +9,7 @@ pipeline saved without training (regime `none`).
 from typing import Any, Dict
 
 from spacy.language import Language
+from ...components.defaults import META_KEY
 
 
 def _count_numbers(obj: Any) -> int:
@@ -76,7 +77,7 @@ def count_parameters(nlp: Language) -> Dict[str, Any]:
     """
     training = nlp.config.get("training", {}) or {}
     frozen = set(training.get("frozen_components") or [])
-    regime = (nlp.meta.get("maize_ner") or {}).get("regime")
+    regime = (nlp.meta.get(META_KEY) or {}).get("regime")
     components = {}
     for name, pipe in nlp.pipeline:
         try:

@@ -16,9 +16,9 @@ from typing import Any, Dict, Optional, Union
 
 from spacy.language import Language
 
-from ..cli_errors import MaizeNerError
-from ..evaluation.scoring import evaluate_pipeline
-from .cost import cost_summary
+from ...cli_errors import MaizeNerError
+from .scoring import evaluate_pipeline
+from ...llm.cost import cost_summary
 
 DEFAULT_MAX_FAILED_SHARE = 0.05
 

@@ -7,7 +7,7 @@ files; any other folder is read whole and split by document with a seeded shuffl
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
-from ..corpus.registry import CORPORA
+from .registry import CORPORA
 
 IOB_SUFFIXES = (".tsv", ".iob", ".iob2", ".conll", ".bio")
 PUBTATOR_SUFFIXES = (".pubtator", ".txt")
@@ -162,11 +162,11 @@ def build_corpus(
     import srsly
     from spacy.tokens import DocBin
 
-    from ..corpus.nlp import make_blank_nlp
-    from ..corpus.reader import CorpusReader, EmptyInputError, check_inputs
-    from ..corpus.report import ConversionReport
-    from ..corpus.split import split_docs
-    from ..corpus.textio import atomic_write_bytes, atomic_write_lines, check_output_path
+    from .nlp import make_blank_nlp
+    from .reader import CorpusReader, EmptyInputError, check_inputs
+    from .report import ConversionReport
+    from .split import split_docs
+    from .textio import atomic_write_bytes, atomic_write_lines, check_output_path
 
     fmt, files, official = find_split_files(name, Path(folder))
     provenance = corpus_provenance(name, Path(folder))

@@ -17,7 +17,7 @@ from spacy.scorer import Scorer, get_ner_prf
 from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 
-from ..corpus.stats import LENGTH_BUCKETS, length_bucket
+from ...corpus.stats import LENGTH_BUCKETS, length_bucket
 from .parameters import count_parameters
 from .predictions import doc_records, write_predictions
 

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..evaluation.predictions import predictions_path, read_predictions
 from .seeds import mean_std, seed_group
+from ...components.defaults import META_KEY
 
 REQUIRED_KEYS = ("ents_f", "ents_p", "ents_r", "data")
 DOMAIN_PAIRS = (("bert", "biobert"),)  # general -> domain encoder, besides <name> -> <name>_dapt
@@ -49,7 +50,7 @@ def family(row: Dict[str, Any]) -> str:
     if row.get("family"):
         return str(row["family"])
     name = seed_group(row["pipeline"])[0].lower()
-    info = row.get("maize_ner") or {}
+    info = row.get(META_KEY) or {}
     if info.get("llm") or name.startswith("llm") or "-llm" in name:
         return "llm"
     regime = str(info.get("regime") or "")
@@ -76,7 +77,7 @@ class Configuration:
 
     @property
     def info(self) -> Dict[str, Any]:
-        return self.runs[0].get("maize_ner") or {}
+        return self.runs[0].get(META_KEY) or {}
 
     @property
     def seeds(self) -> List[Optional[int]]:

@@ -12,11 +12,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import srsly
 
-from ..lexicon.genes import build_lexicon, lexicon_entries, read_gene_table, table_pmids, write_lexicon
-from ..pubtator3.client import PubTator3Client
-from ..pubtator3.pmids import read_pmids
-from ..pubtator3.species import KEPT, DROPPED, filter_documents
-from ..corpus.pubtator import write_pubtator
+from ...lexicon.genes import build_lexicon, lexicon_entries, read_gene_table, table_pmids, write_lexicon
+from ...pubtator3.client import PubTator3Client
+from ...pubtator3.pmids import read_pmids
+from ...pubtator3.species import KEPT, DROPPED, filter_documents
+from ...corpus.pubtator import write_pubtator
 
 SILVER_NOTE = (
     "machine annotations by PubTator3's taggers (silver): scores against them measure agreement "

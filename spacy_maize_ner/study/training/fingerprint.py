@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .resolve import looks_like_path
+from ...encoders.resolve import looks_like_path
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".h5", ".msgpack")
 DIGEST_CHARS = 16

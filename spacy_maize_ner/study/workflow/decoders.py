@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from ..cli_errors import MaizeNerError
+from ...cli_errors import MaizeNerError
 
 NOTE = ("Quantized community redistribution from the package index, dequantized to float32 by transformers: "
         "not the original hub checkpoint ({hub_id}), whose weights it approximates.")
@@ -97,7 +97,7 @@ SOURCES: Dict[str, DecoderSource] = {
 
 def source_for(name: str) -> DecoderSource:
     if name not in SOURCES:
-        raise ProvideError(f"Unknown decoder '{name}'. Known: {', '.join(SOURCES)} (spacy_maize_ner/decoders/provide.py).")
+        raise ProvideError(f"Unknown decoder '{name}'. Known: {', '.join(SOURCES)} (spacy_maize_ner/study/workflow/decoders.py).")
     return SOURCES[name]
 
 
@@ -272,7 +272,7 @@ def provide_decoder(
     force (bool): replace an existing output folder (otherwise it is an error).
     keep_gguf (bool): keep the assembled .gguf in output_root/gguf/ (for llama.cpp).
     """
-    from .tokenizer import read_gguf_vocab, tokenizer_from_vocab
+    from ...decoders.tokenizer import read_gguf_vocab, tokenizer_from_vocab
 
     source = source_for(name)
     output = Path(output_root) / name

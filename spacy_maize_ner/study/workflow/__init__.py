@@ -1,0 +1,1 @@
+"""Workflow steps that provide assets: corpora, encoders, decoders, GGUF files, maize texts."""
