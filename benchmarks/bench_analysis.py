@@ -1,8 +1,9 @@
 """Seeds, paired bootstrap CIs and the HTML report over the benchmark runs (BC2GM train -> devel).
 
-The benchmark scripts train under their own run names (`trf-minilm_dapt-full-transition-s1`,
-`peft-minilm-lora-r8-transition-s0`); the analysis reads the workflow's names (`minilm_dapt-full-s1`,
-`minilm-lora_r8`) to know what to compare. This script takes the runs of the shipped settings
+The benchmark scripts name their runs with the family and head (`trf-minilm_dapt-full-transition-s1`,
+`peft-minilm-lora-r8-transition-s0`); the workflow leaves both out (`minilm_dapt-full-s1`,
+`minilm-lora-r8-s0`), and the analysis compares the workflow's names: `RunId`
+(spacy_maize_ner/study/runs.py) parses one and writes the other. This script takes the runs of the shipped settings
 (transition head, no `--tag`, full budget) from the rows files, links them under the workflow's
 names in training/benchmarks/bc2gm/analysis-runs, scores each with the evaluate command's code
 (per-document predictions; a run already scored after its model was written is not rescored),
@@ -14,7 +15,6 @@ benchmarks/results/analysis.json.
 """
 import datetime
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -28,8 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks" / "bc2gm"
 # Runs of the shipped settings only: the transition head, no variant tag.
-TRANSFORMER_RUN = re.compile(r"^trf-(?P<encoder>[a-z0-9_]+)-(?P<regime>full|none|probe|freeze)-transition$")
-PEFT_RUN = re.compile(r"^peft-(?P<encoder>[a-z0-9_]+)-(?P<method>lora|prompt|prefix)-(?P<size>[rn]\d+)-transition$")
+SHIPPED_SETTINGS = {"trf": ("full", "none", "probe", "freeze"), "peft": ("lora", "prompt", "prefix")}
 CLASSIC = ("crf", "hmm", "dictionary")
 
 app = typer.Typer(add_completion=False)
@@ -37,18 +36,24 @@ app = typer.Typer(add_completion=False)
 
 def workflow_name(row: Dict) -> str:
     """The workflow's name of a benchmark row's pipeline ('' when it is not a run of the shipped settings)."""
-    match = TRANSFORMER_RUN.match(row["pipeline"])
-    if match:
-        return f"{match['encoder']}-{match['regime']}"
-    match = PEFT_RUN.match(row["pipeline"])
-    if match and (row.get("params") or {}).get("budget", "full") == "full":
-        return f"{match['encoder']}-{match['method']}_{match['size']}"
-    return ""
+    from dataclasses import replace
+
+    from spacy_maize_ner.study.runs import RunId
+
+    try:
+        run = RunId.parse(row["pipeline"])
+    except ValueError:
+        return ""
+    if run.head != "transition" or run.tag or run.setting.split("-")[0] not in SHIPPED_SETTINGS.get(run.family, ()):
+        return ""
+    if run.family == "peft" and ((row.get("params") or {}).get("budget", "full") != "full" or "-" not in run.setting):
+        return ""
+    return replace(run, family="", head="", seed=None).name
 
 
 def staged_runs(results: List[Path]) -> List[Tuple[str, Path]]:
     """(workflow name with seed suffix, model-best) of every finished run in the rows files."""
-    from spacy_maize_ner.study.analysis.seeds import seed_suffix
+    from spacy_maize_ner.study.runs import seed_suffix
 
     seeds: Dict[Tuple[str, int], Path] = {}
     for path in results:
@@ -58,8 +63,7 @@ def staged_runs(results: List[Path]) -> List[Tuple[str, Path]]:
                 seeds[(name, int(row["seed"]))] = Path(model)
     runs = []
     for (name, seed), model in sorted(seeds.items()):
-        all_seeds = sorted(s for n, s in seeds if n == name)
-        runs.append((name + seed_suffix(seed, all_seeds), model))
+        runs.append((name + seed_suffix(seed), model))
     return runs
 
 

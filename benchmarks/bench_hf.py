@@ -98,7 +98,7 @@ def finetune(
     from transformers import AutoModelForTokenClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
     from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
-    from spacy_maize_ner.study.runs import benchmark_run_name, seeded
+    from spacy_maize_ner.study.runs import RunId, encoder_short_name
 
     torch.manual_seed(seed)
     train = _docs("train")[: limit or None]
@@ -127,7 +127,8 @@ def finetune(
                 bar.set_postfix(loss=f"{loss.item():.3f}")
     train_seconds = time.perf_counter() - start
     model.eval()
-    out = WORK / "bc2gm" / seeded(benchmark_run_name("hf", encoder), seed)
+    run = RunId(family="hf", encoder=encoder_short_name(encoder), seed=seed)
+    out = WORK / "bc2gm" / run.folder
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "spacy_maize_ner.BioTokenizer.v1"}}})
@@ -136,7 +137,7 @@ def finetune(
     values = {"ents_p": metrics["ents_p"], "ents_r": metrics["ents_r"], "ents_f": metrics["ents_f"],
               "train_seconds": train_seconds, "seconds_per_epoch": train_seconds / epochs,
               "peak_rss_mb": peak_rss_mb()}
-    common = {"pipeline": benchmark_run_name("hf", encoder), "encoder": encoder.name, "regime": "hf-full",
+    common = {"pipeline": run.name, "encoder": run.encoder, "regime": "hf-full",
               "params": {"epochs": epochs, "batch_size": batch_size, "learn_rate": lr, "labels": "first subword"},
               "data": "bc2gm", "split": "dev", "seed": seed, "machine": machine_description(),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -158,9 +159,8 @@ def speed(
     import torch
     from transformers import AutoModelForTokenClassification, pipeline
 
-    from spacy_maize_ner.study.analysis.seeds import seed_group
     from spacy_maize_ner.study.evaluation.scoring import machine_description
-    from spacy_maize_ner.study.runs import pipeline_name_from_path
+    from spacy_maize_ner.study.runs import encoder_short_name, pipeline_name_from_path, seed_group
 
     nlp = spacy.load(model)
     trf = nlp.get_pipe("transformer").model
@@ -194,7 +194,7 @@ def speed(
     values = {"spacy_words_per_second": best["spacy"], "hf_words_per_second": best["hf"],
               "speed_ratio_vs_hf": best["spacy"] / best["hf"]}
     name = seed_group(pipeline_name_from_path(model))[0]
-    common = {"pipeline": name, "encoder": Path(meta.get("encoder", "?")).name, "regime": meta.get("regime"),
+    common = {"pipeline": name, "encoder": encoder_short_name(meta.get("encoder", "?")), "regime": meta.get("regime"),
               "params": {"texts": len(texts), "words": n_words, "batch_size": batch_size, "rounds": rounds,
                          "torch_threads": torch.get_num_threads(), "hf": "pipeline('token-classification', aggregation_strategy='simple')"},
               "data": "bc2gm", "split": "dev", "seed": 0, "machine": machine_description(),

@@ -69,9 +69,7 @@ def job(
     Transformer points get the updates of one epoch of the whole split
     (`equal_updates_overrides`), whatever their sample's size.
     """
-    from spacy_maize_ner.study.analysis.learning_curve import (
-        CurveSpec, curve_encoder_fingerprint, curve_encoder_recipe, equal_updates_overrides, parse_sizes, point_rows, run_point,
-    )
+    from spacy_maize_ner.study.training.curves import CurveSpec, curve_encoder_fingerprint, curve_encoder_recipe, equal_updates_overrides, parse_sizes, point_rows, run_point
 
     corpus_dir = _prepare_corpus(corpus, shared, work)
     config, regime, head = PIPELINES[pipeline]
@@ -121,10 +119,8 @@ def run(
     keep_models: bool = typer.Option(False, help="Keep each point's model-best in training/benchmarks/<corpus>/lc-models/ "
                                      "(for benchmarks/bench_paired.py and bench_throughput.py)"),
 ) -> None:
-    from spacy_maize_ner.study.analysis.learning_curve import (
-        CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, curve_encoder_recipe, parse_sizes, size_name,
-    )
-    from spacy_maize_ner.study.runs import transformer_pipeline_name
+    from spacy_maize_ner.study.training.curves import CurveSpec, EncoderChangedError, check_same_encoder, curve_encoder_fingerprint, curve_encoder_recipe, parse_sizes, size_name
+    from spacy_maize_ner.study.runs import RunId, encoder_short_name
 
     measured = json.loads(results.read_text()) if results.exists() else []
     done = {(r["pipeline"], r["seed"]) for r in measured if r["metric"] == "ents_f"} if skip_done else set()
@@ -135,7 +131,7 @@ def run(
             raise typer.BadParameter(f"--pipeline {p}: choose from {', '.join(PIPELINES)}")
         if PIPELINES[p][1] and not encoder:
             raise typer.BadParameter(f"--pipeline {p} trains a transformer: give --encoder (e.g. assets/encoders/minilm)")
-        name = curve or (transformer_pipeline_name(encoder, p) if PIPELINES[p][1] else p)
+        name = curve or (RunId(encoder=encoder_short_name(encoder), setting=p).name if PIPELINES[p][1] else p)
         if PIPELINES[p][1]:
             try:
                 spec = CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder})

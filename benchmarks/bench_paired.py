@@ -46,7 +46,7 @@ def kept_models(name: str, rows_dir: Path, data: str = "bc2gm") -> Dict[int, Pat
 
 
 def train_missing(name: str, work: Path, seed: int) -> Path:
-    from spacy_maize_ner.study.analysis.learning_curve import train_pipeline
+    from spacy_maize_ner.study.training.curves import train_pipeline
 
     if name not in TRAINABLE:
         raise typer.BadParameter(f"No kept model of '{name}' in benchmarks/results/*.json (params.model), and the script "

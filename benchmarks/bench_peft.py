@@ -34,12 +34,11 @@ import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from spacy_maize_ner.study.training.sweep import PEFT_KEY  # noqa: E402  (light: no torch)
-from rows import allocator_description, dispatch, merge_rows, offline_encoders, peak_rss_mb, render, run_job  # noqa: E402
+from rows import allocator_description, dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
-ENCODERS = offline_encoders()
 METHODS = ("full", "lora", "prompt", "prefix")
 
 app = typer.Typer(add_completion=False)
@@ -110,7 +109,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     from spacy_maize_ner.study.training.regimes import group_rate, read_regime
     from spacy_maize_ner.study.training.train import train_regime
     from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
-    from spacy_maize_ner.study.runs import benchmark_run_name, seeded
+    from spacy_maize_ner.study.runs import RunId, encoder_short_name, resolve_encoder
     from spacy_maize_ner.peft.export import export_adapter, export_merged, folder_size, trainable_parameters
     from spacy_maize_ner.corpus.build import build_corpus, parse_labels
 
@@ -121,9 +120,9 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     if method == "lora" and lora_dropout >= 0:  # else the regime file's
         params["dropout"] = lora_dropout
         peft_overrides[f"{PEFT_KEY}.dropout"] = lora_dropout
-    encoder_path = ENCODERS.get(encoder) or Path(encoder)  # a short name, or any encoder folder
-    base = benchmark_run_name("peft", encoder_path, f"{method}{suffix}", head=head, tag=tag)
-    name = seeded(base, seed)
+    encoder_path = resolve_encoder(encoder, ROOT)  # a short name, or any encoder folder
+    run = RunId(family="peft", encoder=encoder_short_name(encoder_path), setting=f"{method}{suffix}", head=head, tag=tag, seed=seed)
+    base, name = run.name, run.folder
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{method}.cfg")
     per_epoch = steps_per_epoch(corpus_dir / "train.spacy", train_limit, batch_words)
@@ -175,7 +174,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     allocator = allocator_description()
     common = {
         "pipeline": base,
-        "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
+        "encoder": run.encoder,
         "regime": method,
         "params": {**params, "head": head, "epochs": epochs, "train_limit": train_limit, "max_steps": max_steps,
                    "dev_limit": dev_limit, "budget": budget, "steps": done_steps, "steps_per_epoch": per_epoch, "learn_rate": lr,

@@ -1,7 +1,7 @@
 """Throughput of the pipelines through `annotate`, long documents, spaCy vs HF vs bare encoder, Ray.
 
     python benchmarks/bench_throughput.py \\
-        --crf training/crf/model-best --hmm training/hmm/model-best \\
+        --crf training/crf/crf-s0/model-best --hmm training/hmm/hmm-s0/model-best \\
         --dictionary training/dictionary/model-best --transformer training/trf-minilm-none/model-best \\
         --encoder assets/encoders/minilm --dev ../shared/data/bc2gm/devel.tsv
 
@@ -25,7 +25,7 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
 - f1: strict entity F1 (the project's scorer) of the six spaCy settings on the dev
   DocBin, its documents joined --f1-per-doc to a document (10: abstract-like texts, where
   sentence spans differ from windows; 1: the official one-sentence dev documents). Give a
-  trained pipeline (e.g. training/transformers/minilm-full/model-best) for this section.
+  trained pipeline (e.g. training/transformers/minilm-full-s0/model-best) for this section.
 - ray: `annotate --ray` with the CRF pipeline on a local Ray instance, 1 worker then
   2 workers, over the same shards; wall time of the Ray job (actor start and model
   load included) and the words/s inside the actors.
@@ -36,7 +36,7 @@ for the f1 section's).
 CPU inference at the encoder's limit (issue 25), trained MiniLM pipeline, one core:
 
     python benchmarks/bench_throughput.py --sections trf,f1 \
-        --transformer training/transformers/minilm-full/model-best \
+        --transformer training/transformers/minilm-full-s0/model-best \
         --encoder assets/encoders/minilm --dev ../shared/data/bc2gm/devel.tsv --dev-docbin corpus/dev.spacy
 """
 import json
@@ -74,8 +74,7 @@ def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
 
 def run_label(model: Path) -> str:
     """.../peft-minilm-lora-r8-transition-s0/model-best -> peft-minilm-lora-r8-transition; export-merged adds -merged."""
-    from spacy_maize_ner.study.analysis.seeds import seed_group
-    from spacy_maize_ner.study.runs import pipeline_name_from_path
+    from spacy_maize_ner.study.runs import pipeline_name_from_path, seed_group
 
     model = Path(model)
     export = model.name[len("export-"):] if model.name.startswith("export-") else ""
@@ -122,8 +121,8 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALL
 
 @app.command("run")
 def run(
-    crf: Path = typer.Option(Path("training/crf/model-best"), help="CRF pipeline"),
-    hmm: Optional[Path] = typer.Option(Path("training/hmm/model-best"), help="HMM pipeline"),
+    crf: Path = typer.Option(Path("training/crf/crf-s0/model-best"), help="CRF pipeline"),
+    hmm: Optional[Path] = typer.Option(Path("training/hmm/hmm-s0/model-best"), help="HMM pipeline"),
     dictionary: Optional[Path] = typer.Option(Path("training/dictionary/model-best"), help="Dictionary pipeline"),
     transformer: Optional[Path] = typer.Option(None, help="spaCy transformer pipeline (e.g. MiniLM, regime none)"),
     peft: List[Path] = typer.Option([], help="PEFT pipelines (adapter-only or merged), annotated like the transformer"),
@@ -304,6 +303,7 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str
     from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer, pipeline
 
     from spacy_maize_ner.corpus.iob import read_iob_sentences
+    from spacy_maize_ner.study.runs import encoder_short_name
 
     torch.set_num_threads(1)
     repeats = int(repeats)
@@ -343,7 +343,7 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str
     with torch.no_grad():
         bare(input_ids=padded[0][0][:2], attention_mask=padded[0][1][:2])
         bare_s = best_seconds(forward, repeats)
-    params = {"texts": len(texts), "words": n_words, "batch_size": 32, "torch_threads": 1, "encoder": Path(encoder).name,
+    params = {"texts": len(texts), "words": n_words, "batch_size": 32, "torch_threads": 1, "encoder": encoder_short_name(encoder),
               "model": transformer, "repeats": repeats, "timing": "best of repeats, after a warm-up"}
     wps = {name: n_words / s for name, s in seconds.items()}
     wps_hf, wps_bare = n_words / hf_s, n_words / bare_s

@@ -32,14 +32,13 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, job_machine, offline_encoders, peak_rss_mb, render, run_lanes  # noqa: E402
+from rows import dispatch, job_machine, peak_rss_mb, render, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks"
-ENCODERS = offline_encoders()
+CONFIG = ROOT / "configs" / "transformer.cfg"
 REGIMES = ("full", "probe", "none", "freeze")
-STEPS_PER_EPOCH = 245  # BC2GM train with batch_by_padded size 2000 (measured)
 
 app = typer.Typer(add_completion=False)
 
@@ -48,7 +47,9 @@ def overrides_for(corpus_dir: Path, encoder: Path, seed: int, epochs: int, lr: f
                   head_lr: float = 1e-3, total_steps: int = 0) -> Dict[str, object]:
     """The flags as config overrides. `total_steps` (0: the epoch budget's) ends the rate's
     schedule elsewhere than the budget, for A/B runs of the schedule alone."""
-    total = round(STEPS_PER_EPOCH * 2000 / batch_words) * epochs
+    from spacy_maize_ner.study.training.epochs import schedule_steps_per_epoch
+
+    total = schedule_steps_per_epoch(CONFIG, batch_words) * epochs  # the shipped schedule's length per epoch
     schedule = total_steps or total
     return {
         "paths.train": str(corpus_dir / "train.spacy"),
@@ -91,15 +92,17 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2
     from spacy_maize_ner.study.training.regimes import read_regime
     from spacy_maize_ner.study.training.train import train_regime
     from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
-    from spacy_maize_ner.study.runs import benchmark_run_name, seeded
+    from spacy_maize_ner.study.runs import RunId, encoder_short_name, resolve_encoder
+    from spacy_maize_ner.study.training.epochs import batcher_from_config, steps_per_epoch
 
     corpus_dir = _build_corpus(shared)
     feature_sets = feature_names(features)
-    base = benchmark_run_name("trf", ENCODERS[encoder], regime, head=head, tag="-".join([*filter(None, [tag]), *feature_sets]))
-    name = seeded(base, seed)
+    run = RunId(family="trf", encoder=encoder_short_name(encoder), setting=regime, head=head,
+                tag="-".join([*filter(None, [tag]), *feature_sets]), seed=seed)
+    base, name = run.name, run.folder
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
-    overrides = overrides_for(corpus_dir, ENCODERS[encoder], seed, epochs, lr, batch_words, head_lr, total_steps)
+    overrides = overrides_for(corpus_dir, resolve_encoder(encoder, ROOT), seed, epochs, lr, batch_words, head_lr, total_steps)
     for key in list(overrides):  # a regime's own rates (probe's head rate) win over the flags
         if key.endswith(("initial_rate", "final_rate")) and key in spec.overrides:
             overrides.pop(key)
@@ -125,12 +128,12 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2
         values[f"ents_by_length.{bucket}.f"] = scores["f"]
     common = {
         "pipeline": base,
-        "encoder": encoder if encoder != "minilm-dapt" else "minilm+dapt",
+        "encoder": run.encoder,
         "regime": regime,
         "params": {"epochs": epochs, "head": head, **({"features": feature_sets} if feature_sets else {}),
                    "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")),
                    "head_learn_rate": overrides.get("training.optimizer.groups.head.learn_rate.initial_rate", spec.overrides.get("training.optimizer.groups.head.learn_rate.initial_rate")),
-                   "steps_per_epoch": round(STEPS_PER_EPOCH * 2000 / batch_words),
+                   "steps_per_epoch": steps_per_epoch(corpus_dir / "train.spacy", batcher_from_config(CONFIG, overrides)),
                    "total_steps": overrides["training.optimizer.learn_rate.total_steps"],
                    "batch": f"batch_by_padded {batch_words} words", "model": str(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f")},

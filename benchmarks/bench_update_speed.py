@@ -57,6 +57,7 @@ def job(
     from spacy_maize_ner.study.training.regimes import read_regime
     from spacy_maize_ner.study.training.train import regime_config
     from spacy_maize_ner.study.evaluation.scoring import machine_description
+    from spacy_maize_ner.study.runs import encoder_short_name
 
     overrides = {"paths.train": str(corpus_dir / "train.spacy"), "paths.dev": str(corpus_dir / "dev.spacy"), "paths.encoder": encoder}
     WORK.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,7 @@ def job(
     cores = len(os.sched_getaffinity(0))
     params = {"updates": updates, "batch_docs": [len(b) for b in batches[1:]], "dev_docs": len(texts), "dev_words": words,
               "torch_threads": torch.get_num_threads(), "encoder_sha256": encoder_fingerprint(encoder)}
-    base = {"pipeline": f"update-speed-{regime}", "encoder": Path(encoder).name, "regime": regime, "params": params,
+    base = {"pipeline": f"update-speed-{regime}", "encoder": encoder_short_name(encoder), "regime": regime, "params": params,
             "data": data, "split": "speed", "seed": round_index,
             "machine": machine_description() + f" (this job allowed {cores} core(s))",
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "command": command}

@@ -10,20 +10,9 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-import srsly
 import typer
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def offline_encoders() -> Dict[str, Path]:
-    """The workflow's encoders (project.yml `vars.encoders`) by folder name, e.g. `minilm-dapt`.
-
-    Benchmarks take these short names on their command lines; project.yml stays the one
-    place that says where each encoder lives.
-    """
-    folders = srsly.read_yaml(ROOT / "project.yml")["vars"]["encoders"].split(",")
-    return {Path(folder).name: ROOT / folder for folder in folders}
 
 
 def peak_rss_mb() -> float:

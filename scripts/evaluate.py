@@ -5,22 +5,20 @@ from typing import List
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.study.analysis.seeds import parse_seeds
 from spacy_maize_ner.study.evaluation.discovery import discover_pipelines, evaluate_all
 from spacy_maize_ner.corpus.build import evaluation_split
 from spacy_maize_ner.cli_errors import run_script
 
 
 def main(
-    models: List[Path] = typer.Argument(None, help="Pipeline folders, e.g. training/crf/model-best"),
-    models_dir: List[Path] = typer.Option([], "--models-dir", help="Also every <dir>/*/model-best (e.g. training/transformers)"),
+    models: List[Path] = typer.Argument(None, help="Pipeline folders, e.g. training/crf/crf-s0/model-best"),
+    models_dir: List[Path] = typer.Option([], "--models-dir", help="Also every <dir>/*/model-best (e.g. training/transformers: one run folder per seed)"),
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Folder with dev.spacy (and test.spacy)"),
     output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
     batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
-    seeds: str = typer.Option("", "--seeds", help="vars.seeds: also the runs of the further seeds, <folder>-s<seed> beside each pipeline or models dir"),
 ) -> None:
     try:
-        pipelines = discover_pipelines(models or [], models_dir, seeds=parse_seeds(seeds) if seeds else None)
+        pipelines = discover_pipelines(models or [], models_dir)
         split, data_path = evaluation_split(corpus_dir)
     except (FileNotFoundError, ValueError) as err:
         msg.fail(str(err), exits=1)

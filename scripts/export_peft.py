@@ -1,7 +1,7 @@
 """Export a trained PEFT pipeline adapter-only (adapter + base reference) or merged (LoRA into the encoder).
 
-    python scripts/export_peft.py training/peft/minilm-lora-r8/model-best packages/minilm-lora-adapter --mode adapter
-    python scripts/export_peft.py training/peft/minilm-lora-r8/model-best packages/minilm-lora-merged --mode merged
+    python scripts/export_peft.py training/peft/minilm-lora-r8-s0/model-best packages/minilm-lora-adapter --mode adapter
+    python scripts/export_peft.py training/peft/minilm-lora-r8-s0/model-best packages/minilm-lora-merged --mode merged
 
 Both outputs are pipeline folders for spacy.load, `spacy evaluate` and scripts/package.py.
 """

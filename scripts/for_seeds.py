@@ -1,8 +1,8 @@
-"""Run a command once per seed: `{seed}` becomes the seed, `{suffix}` '' for the first seed
-and '-s<seed>' for the others (so the first seed keeps the usual output folder).
+"""Run a command once per seed: `{seed}` becomes the seed and `{suffix}` '-s<seed>', the end of
+every seeded run's folder (spacy_maize_ner/study/runs.py).
 
     python scripts/for_seeds.py 0,1,2 -- python -m spacy train configs/crf.cfg \
-        --output training/crf{suffix} --system.seed {seed} ...
+        --output training/crf/crf{suffix} --system.seed {seed} ...
 """
 import subprocess
 from typing import List
@@ -10,7 +10,7 @@ from typing import List
 import typer
 from wasabi import msg
 
-from spacy_maize_ner.study.analysis.seeds import parse_seeds, run_for_seeds
+from spacy_maize_ner.study.runs import parse_seeds, run_for_seeds
 from spacy_maize_ner.cli_errors import run_script
 
 

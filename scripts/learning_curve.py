@@ -14,9 +14,9 @@ from spacy.cli._util import parse_config_overrides
 
 from spacy_maize_ner.study.training.train import budget_overrides
 
-from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, EncoderChangedError, equal_updates_overrides, parse_sizes, run_curves
-from spacy_maize_ner.study.analysis.seeds import parse_seeds
-from spacy_maize_ner.study.runs import transformer_pipeline_name
+from spacy_maize_ner.study.training.curves import CurveSpec, EncoderChangedError, equal_updates_overrides, parse_sizes, run_curves
+from spacy_maize_ner.study.runs import parse_seeds
+from spacy_maize_ner.study.runs import RunId, encoder_short_name
 from spacy_maize_ner.cli_errors import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def main(
         overrides = {**equal_updates_overrides(trf_config, corpus_dir / "train.spacy", overrides), **overrides}
     for encoder in (e.strip() for e in encoders.split(",") if e.strip()):
         for regime in (r.strip() for r in regimes.split(",") if r.strip()):
-            specs.append(CurveSpec(transformer_pipeline_name(encoder, regime), trf_config, ROOT / "configs" / "regimes" / f"{regime}.cfg",
+            specs.append(CurveSpec(RunId(encoder=encoder_short_name(encoder), setting=regime).name, trf_config, ROOT / "configs" / "regimes" / f"{regime}.cfg",
                                    {**overrides, "paths.encoder": encoder}))
     for spec in specs:
         if not spec.config.exists():

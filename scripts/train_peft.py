@@ -4,7 +4,7 @@
         --ranks 4,8,16,32,64 --lengths 10,20,30,40,50,60 --prefix-lengths 20 \
         --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy
 
-Writes training/peft/<encoder>-lora-r8/model-best etc. Extra `--section.key value` options
+Writes training/peft/<encoder>-lora-r8-s<seed>/model-best etc. (`RunId` in spacy_maize_ner/study/runs.py). Extra `--section.key value` options
 override configs/transformer.cfg for every run (as scripts/train_transformers.py).
 """
 from pathlib import Path
@@ -15,7 +15,7 @@ from wasabi import msg
 
 from spacy_maize_ner.study.training.regimes import read_regime
 from spacy_maize_ner.study.training.train import budget_overrides, train_regime
-from spacy_maize_ner.study.runs import transformer_pipeline_name
+from spacy_maize_ner.study.runs import RunId, encoder_short_name
 from spacy_maize_ner.study.training.sweep import sweep_runs
 from spacy_maize_ner.cli_errors import run_script
 
@@ -32,7 +32,8 @@ def int_list(value: str) -> list:
 def main(
     ctx: typer.Context,
     encoders: str = typer.Argument(..., help="Comma-separated hub ids or local folders"),
-    output: Path = typer.Argument(Path("training/peft"), help="Folder for <encoder>-<method>-<setting>/"),
+    output: Path = typer.Argument(Path("training/peft"), help="Folder for <encoder>-<method>-<setting>-s<seed>/"),
+    seed: int = typer.Option(0, "--seed", help="The runs' seed: [system] seed and the folders' -s<seed>"),
     ranks: str = typer.Option("8", "--ranks", help="LoRA ranks, comma-separated ('' for none)"),
     lengths: str = typer.Option("50", "--lengths", help="Prompt-tuning lengths (virtual tokens), comma-separated"),
     prefix_lengths: str = typer.Option("", "--prefix-lengths", help="Prefix-tuning lengths, comma-separated"),
@@ -45,13 +46,14 @@ def main(
     eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency; 0 keeps the config's (or the budget's)"),
 ) -> None:
     overrides = budget_overrides(Path(budget) if budget else None, max_steps, eval_frequency, parse_config_overrides(ctx.args))
+    overrides["system.seed"] = seed
     runs = sweep_runs(int_list(ranks), int_list(lengths), int_list(prefix_lengths))
     if not runs:
         msg.fail("Nothing to train: give --ranks, --lengths or --prefix-lengths.", exits=1)
     encoder_list = [e.strip() for e in encoders.split(",") if e.strip() and e.strip().lower() != "none"]
     for encoder in encoder_list:
         for run in runs:
-            target = output / transformer_pipeline_name(encoder, run.name)
+            target = output / RunId(encoder=encoder_short_name(encoder), setting=run.name, seed=seed).folder
             msg.divider(f"{encoder} / {run.name} -> {target}")
             values = {**overrides, **run.overrides, "paths.encoder": encoder}
             train_regime(config, read_regime(regimes_dir / f"{run.regime}.cfg"), target, overrides=values, gpu_id=gpu_id, head=head)

@@ -15,7 +15,7 @@ pytest.importorskip("sklearn")
 from spacy_maize_ner.study.analysis.bootstrap import counts_matrix, f1_from_counts, paired_bootstrap  # noqa: E402
 from spacy_maize_ner.study.analysis.errors import classify_doc, error_analysis  # noqa: E402
 from spacy_maize_ner.study.analysis.pipelines import MetricsError, comparison_pairs, load_configurations  # noqa: E402
-from spacy_maize_ner.study.analysis.seeds import parse_seeds, seed_group, seed_suffix, seed_variant  # noqa: E402
+from spacy_maize_ner.study.runs import parse_seeds, seed_group, seed_suffix  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TRF_OVERRIDES = [
@@ -38,11 +38,9 @@ def run(*args, cwd=ROOT):
 def test_seed_names_round_trip():
     seeds = parse_seeds("0, 1,2,1")
     assert seeds == [0, 1, 2]
-    assert seed_suffix(0, seeds) == "" and seed_suffix(2, seeds) == "-s2"
-    assert seed_variant(Path("training/crf/model-best"), "-s1") == Path("training/crf-s1/model-best")
-    assert seed_variant(Path("training/transformers"), "-s2") == Path("training/transformers-s2")
+    assert seed_suffix(0) == "-s0" and seed_suffix(2) == "-s2"  # the first seed too: one convention
     assert seed_group("minilm-full-s2") == ("minilm-full", 2) and seed_group("crf") == ("crf", None)
-    with pytest.raises(ValueError, match="not an integer"):
+    with pytest.raises(ValueError, match="not a whole number"):
         parse_seeds("0,x")
 
 
@@ -211,7 +209,7 @@ def test_cooccurrence_counts_documents():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, gene_corpus, tiny_bert):
-    """training/{crf,crf-s1,hmm,transformers/{minilm,minilm_dapt}-{full,none}} on the tiny corpus, evaluated."""
+    """training/{crf/crf-s{0,1},hmm/hmm-s0,transformers/{minilm,minilm_dapt}-{full,none}-s0} on the tiny corpus, evaluated."""
     base = tmp_path_factory.mktemp("analysis-project")
     corpus = base / "corpus"
     corpus.mkdir()
@@ -220,9 +218,9 @@ def project(tmp_path_factory, gene_corpus, tiny_bert):
     srsly.write_json(corpus / "meta.json", {"corpus": "synthetic", "eval_split": "dev"})
     paths = ["--paths.train", corpus / "train.spacy", "--paths.dev", corpus / "dev.spacy"]
     run("scripts/for_seeds.py", "0,1", "--", sys.executable, "-m", "spacy", "train", ROOT / "configs/crf.cfg",
-        "--output", f"{base}/training/crf{{suffix}}", *paths, "--system.seed", "{seed}",
+        "--output", f"{base}/training/crf/crf{{suffix}}", *paths, "--system.seed", "{seed}",
         "--components.crf_ner.max_iterations", "20")
-    run("-m", "spacy", "train", ROOT / "configs/hmm.cfg", "--output", base / "training/hmm", *paths)
+    run("-m", "spacy", "train", ROOT / "configs/hmm.cfg", "--output", base / "training/hmm/hmm-s0", *paths)
     encoders = f"{tiny_bert},{tiny_bert}"
     # Two copies of the tiny BERT stand in for the general and the DAPT encoder.
     dapt = base / "encoders" / "minilm-dapt"
@@ -233,8 +231,8 @@ def project(tmp_path_factory, gene_corpus, tiny_bert):
     shutil.copytree(tiny_bert, general)
     encoders = f"{general},{dapt}"
     run("scripts/train_transformers.py", encoders, "full,none", base / "training/transformers", *paths, *TRF_OVERRIDES)
-    run("scripts/evaluate.py", base / "training/crf/model-best", base / "training/hmm/model-best",
-        "--models-dir", base / "training/transformers", "--corpus-dir", corpus, "--output", base / "training/metrics", "--seeds", "0,1")
+    run("scripts/evaluate.py", "--models-dir", base / "training/crf", "--models-dir", base / "training/hmm",
+        "--models-dir", base / "training/transformers", "--corpus-dir", corpus, "--output", base / "training/metrics")
     return base
 
 
@@ -242,7 +240,7 @@ def project(tmp_path_factory, gene_corpus, tiny_bert):
 def test_evaluate_writes_predictions_that_sum_to_the_metrics(project):
     metrics_dir = project / "training/metrics"
     names = sorted(p.stem for p in metrics_dir.glob("*.json"))
-    assert names == ["crf", "crf-s1", "hmm", "minilm-full", "minilm-none", "minilm_dapt-full", "minilm_dapt-none"]
+    assert names == ["crf-s0", "crf-s1", "hmm-s0", "minilm-full-s0", "minilm-none-s0", "minilm_dapt-full-s0", "minilm_dapt-none-s0"]
     for name in names:
         metrics = srsly.read_json(metrics_dir / f"{name}.json")
         records = list(srsly.read_jsonl(metrics_dir / f"{name}.docs.jsonl"))
@@ -251,8 +249,8 @@ def test_evaluate_writes_predictions_that_sum_to_the_metrics(project):
         assert f1 == pytest.approx(metrics["ents_f"] or 0.0, abs=1e-9), name
         assert metrics["parameters"]["total"] > 0, name
     assert srsly.read_json(metrics_dir / "crf-s1.json")["seed"] == 1
-    full = srsly.read_json(metrics_dir / "minilm-full.json")["parameters"]
-    none = srsly.read_json(metrics_dir / "minilm-none.json")["parameters"]
+    full = srsly.read_json(metrics_dir / "minilm-full-s0.json")["parameters"]
+    none = srsly.read_json(metrics_dir / "minilm-none-s0.json")["parameters"]
     assert full["trainable"] == full["total"] and none["trainable"] == 0
 
 
@@ -274,7 +272,7 @@ def test_tsne_deterministic_and_scored(project):
 
     from spacy_maize_ner.study.analysis.representations import representation_panel, sample_tokens
 
-    nlp = spacy.load(project / "training/transformers/minilm-full/model-best")
+    nlp = spacy.load(project / "training/transformers/minilm-full-s0/model-best")
     docs = list(DocBin().from_disk(project / "corpus/dev.spacy").get_docs(nlp.vocab))
     positions = sample_tokens(docs, 90, seed=1)
     assert positions == sample_tokens(docs, 90, seed=1) and len(positions) == 90
@@ -334,9 +332,9 @@ def test_report_fails_naming_a_malformed_or_missing_metrics_file(project, tmp_pa
     proc = subprocess.run([sys.executable, "scripts/analysis.py", metrics, project / "corpus", tmp_path / "out"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and "broken.json" in proc.stdout and "Malformed" in proc.stdout
     (metrics / "broken.json").unlink()
-    (metrics / "hmm.docs.jsonl").unlink()
+    (metrics / "hmm-s0.docs.jsonl").unlink()
     proc = subprocess.run([sys.executable, "scripts/analysis.py", metrics, project / "corpus", tmp_path / "out"], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 1 and "hmm.docs.jsonl" in proc.stdout and "evaluate" in proc.stdout
+    assert proc.returncode == 1 and "hmm-s0.docs.jsonl" in proc.stdout and "evaluate" in proc.stdout
     with pytest.raises(MetricsError, match="not found"):
         load_configurations(tmp_path / "nowhere")
 
@@ -429,7 +427,7 @@ def test_subsample_is_seeded_and_counts_sentences(gene_corpus):
     from spacy.tokens import DocBin
     from spacy.vocab import Vocab
 
-    from spacy_maize_ner.study.analysis.learning_curve import parse_sizes, subsample
+    from spacy_maize_ner.study.training.curves import parse_sizes, subsample
 
     docs = list(DocBin().from_disk(gene_corpus / "train.spacy").get_docs(Vocab()))
     assert parse_sizes("100, 250,all") == [100, 250, None]
@@ -460,7 +458,7 @@ def test_learning_curve_hmm_and_tiny_bert_full_three_seeds(gene_corpus, tiny_ber
 
 
 def test_transformer_points_get_the_updates_of_one_whole_epoch(gene_corpus, tmp_path):
-    from spacy_maize_ner.study.analysis.learning_curve import equal_updates_overrides, write_subsample
+    from spacy_maize_ner.study.training.curves import equal_updates_overrides, write_subsample
     from spacy_maize_ner.study.training.epochs import batcher_from_config, steps_per_epoch
 
     config, train = ROOT / "configs" / "transformer.cfg", gene_corpus / "train.spacy"
@@ -502,7 +500,7 @@ def test_learning_curve_small_sample_trains_for_the_whole_epochs_updates(gene_co
 def test_learning_curve_rows_record_the_lora_rank_they_trained_with():
     """A curve's rows name its PEFT settings (regime file, then overrides), so points measured
     at another rank are never averaged into it."""
-    from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, point_rows
+    from spacy_maize_ner.study.training.curves import CurveSpec, point_rows
 
     point = {"size": "100", "seed": 0, "train_sentences": 100, "train_docs": 100, "available_sentences": 500,
              "ents_p": 0.5, "ents_r": 0.5, "ents_f": 0.5, "train_seconds": 1.0}
@@ -525,7 +523,7 @@ def test_a_curve_refuses_points_from_other_encoder_weights(gene_corpus, tiny_ber
     """Curves are measured over sessions; a DAPT rerun rewrites training/encoders/minilm-dapt with
     other weights. Points record the weights' digest, and a point from other weights (or from
     rows that recorded none) is refused before any training, naming the curve and the rows file."""
-    from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, check_same_encoder, curve_encoder_fingerprint, point_rows
+    from spacy_maize_ner.study.training.curves import CurveSpec, check_same_encoder, curve_encoder_fingerprint, point_rows
 
     name = f"{Path(tiny_bert).name.replace('-', '_')}-full"
     spec = CurveSpec(name, ROOT / "configs" / "transformer.cfg", None, {"paths.encoder": str(tiny_bert)})

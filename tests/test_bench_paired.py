@@ -15,7 +15,7 @@ def test_paired_rows_average_the_seeds_and_train_the_missing_side(gene_corpus, t
     import spacy
     from spacy.tokens import DocBin
 
-    from spacy_maize_ner.study.analysis.learning_curve import train_pipeline
+    from spacy_maize_ner.study.training.curves import train_pipeline
 
     work, rows_dir = tmp_path / "work", tmp_path / "rows"
     shutil.copytree(gene_corpus, work / "corpus")

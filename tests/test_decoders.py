@@ -515,7 +515,7 @@ def test_a_decoder_curve_point_selects_on_a_dev_sample_and_records_its_cost(tiny
     the cost beside the score: inference words/s, peak memory, total and trained parameters."""
     from spacy.tokens import DocBin
 
-    from spacy_maize_ner.study.analysis.learning_curve import CurveSpec, point_rows, run_point
+    from spacy_maize_ner.study.training.curves import CurveSpec, point_rows, run_point
 
     overrides = {k: v for k, v in train_overrides(gene_corpus, tiny_decoder).items() if not k.startswith("paths.")}
     overrides["paths.encoder"] = str(tiny_decoder)

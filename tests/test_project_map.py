@@ -33,7 +33,7 @@ import srsly
 from weasel.util import parse_config_overrides
 from weasel.util.config import substitute_project_variables
 
-from spacy_maize_ner.study.analysis.seeds import parse_seeds, seed_suffix
+from spacy_maize_ner.study.runs import parse_seeds, seed_suffix
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "spacy_maize_ner"
@@ -222,7 +222,7 @@ def seeded_outputs(command: Dict, seeds: List[int]) -> List[str]:
     for tokens in script_tokens(command):
         if "scripts/for_seeds.py" in tokens:
             for token in (t for t in tokens if "{suffix}" in t):
-                found += [token.replace("{suffix}", seed_suffix(seed, seeds)) for seed in seeds]
+                found += [token.replace("{suffix}", seed_suffix(seed)) for seed in seeds]
     return found
 
 
@@ -250,8 +250,8 @@ def test_seeded_runs_declare_every_seed_folder():
 
 
 def test_seeded_outputs_are_found():
-    command = {"script": ["python scripts/for_seeds.py 0,1 -- python -m spacy train configs/crf.cfg --output training/crf{suffix}"]}
-    assert seeded_outputs(command, [0, 1]) == ["training/crf", "training/crf-s1"]
+    command = {"script": ["python scripts/for_seeds.py 0,1 -- python -m spacy train configs/crf.cfg --output training/crf/crf{suffix}"]}
+    assert seeded_outputs(command, [0, 1]) == ["training/crf/crf-s0", "training/crf/crf-s1"]
 
 
 def test_a_command_without_outputs_says_why():

@@ -10,7 +10,7 @@ from .formats import READERS, WRITERS
 
 
 def annotate_cli(
-    pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Installed pipeline package, or a pipeline folder (e.g. training/crf/model-best)"),
+    pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Installed pipeline package, or a pipeline folder (e.g. training/crf/crf-s0/model-best)"),
     inputs: List[Path] = typer.Argument(..., metavar="INPUT...", help="Input files, read in order (with --ray: JSONL or PubTator shards)"),
     output: Path = typer.Argument(..., metavar="OUTPUT", help="Output file (with --ray: a folder for one output per shard and manifest.json)"),
     input_format: Optional[str] = typer.Option(

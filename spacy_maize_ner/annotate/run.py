@@ -77,7 +77,7 @@ def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
     except OSError as err:
         raise OSError(
             f"Cannot load the pipeline {pipeline!r}: give an installed package name (pip install it first), "
-            f"or the folder of a trained pipeline such as training/crf/model-best. ({err})"
+            f"or the folder of a trained pipeline such as training/crf/crf-s0/model-best. ({err})"
         ) from None
 
 

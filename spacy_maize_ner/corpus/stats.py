@@ -11,6 +11,13 @@ from ..tags import sentences
 LENGTH_BUCKETS = ("1", "2", ">=3")
 
 
+def count_sentences(doc: Doc) -> int:
+    """Sentences of a gold doc (1 when it has no sentence boundaries: BC2GM docs are sentences)."""
+    if doc.has_annotation("SENT_START"):
+        return sum(1 for _ in doc.sents)
+    return 1
+
+
 def length_bucket(n_tokens: int) -> str:
     """n_tokens (int): an entity's length in tokens. RETURNS (str): "1", "2" or ">=3"."""
     return "1" if n_tokens <= 1 else "2" if n_tokens == 2 else ">=3"

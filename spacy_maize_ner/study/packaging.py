@@ -14,23 +14,20 @@ from typing import Any, Dict, List, Optional
 
 import srsly
 
-from . import runs as naming
+from .runs import encoder_short_name, package_name  # noqa: F401 (package_name: the one naming of packages)
 from ..corpus.registry import CORPORA
 from ..about import __version__ as CODE_VERSION
 from ..components.defaults import META_KEY
 
 HUB_URL = "https://huggingface.co/{}"
 CORPUS_SOURCES = {n: {"name": c.title, "url": c.url, "license": c.license} for n, c in CORPORA.items()}  # corpus/registry.py
+# by encoder short name (runs.encoder_short_name): a DAPT encoder carries its source's licence
 ENCODER_LICENSES = {
-    "bert-base-cased": "Apache-2.0",
-    "dmis-lab/biobert-base-cased-v1.1": "Apache-2.0",
+    "bert": "Apache-2.0",
+    "biobert": "Apache-2.0",
     "minilm": "Apache-2.0",
+    "all_minilm_l6_v2": "Apache-2.0",
 }
-
-
-def package_name(encoder: str) -> str:
-    """encoder (str): hub id or folder. RETURNS (str): the name after `en_`, e.g. 'maize_biobert' (`naming`)."""
-    return naming.package_name(encoder)
 
 
 def encoder_source(encoder: str) -> Dict[str, str]:
@@ -39,9 +36,9 @@ def encoder_source(encoder: str) -> Dict[str, str]:
         dapt = folder / "dapt.json"
         origin = srsly.read_json(dapt)["source_encoder"] if dapt.exists() else None
         name = f"{folder.name} (local encoder folder" + (f", DAPT of {origin})" if origin else ")")
-        key = "minilm" if "minilm" in folder.name.lower() else folder.name
+        key = encoder_short_name(origin or folder)
         return {"name": name, "url": "", "license": ENCODER_LICENSES.get(key, "see the encoder's model card")}
-    return {"name": encoder, "url": HUB_URL.format(encoder), "license": ENCODER_LICENSES.get(encoder, "see the model card")}
+    return {"name": encoder, "url": HUB_URL.format(encoder), "license": ENCODER_LICENSES.get(encoder_short_name(encoder), "see the model card")}
 
 
 def build_meta(

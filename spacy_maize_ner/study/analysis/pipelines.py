@@ -7,13 +7,14 @@ metrics files.
 """
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..evaluation.predictions import predictions_path, read_predictions
-from .seeds import mean_std, seed_group
 from ...components.defaults import META_KEY
+from ..evaluation.predictions import predictions_path, read_predictions
+from ..runs import CLASSIC_PIPELINES, RunId, seed_group
+from .seeds import mean_std
 
 REQUIRED_KEYS = ("ents_f", "ents_p", "ents_r", "data")
 DOMAIN_PAIRS = (("bert", "biobert"),)  # general -> domain encoder, besides <name> -> <name>_dapt
@@ -130,15 +131,21 @@ def _best(confs: List[Configuration]) -> Optional[Configuration]:
     return max(scored, key=lambda c: c.stat("ents_f")["mean"]) if scored else None
 
 
+def run_id(conf: Configuration) -> Optional[RunId]:
+    """The configuration's run (runs.RunId), or None for a name that is not one (an LLM's)."""
+    try:
+        return RunId.parse(conf.name)
+    except ValueError:
+        return None
+
+
 def peft_encoder_and_setting(conf: Configuration) -> Tuple[str, str]:
     """('minilm', 'lora-r8') for the workflow's `minilm-lora-r8` (training/peft/), ('minilm',
-    'lora') for `minilm-lora`: the name's part before its regime names the encoder."""
-    regime = str(conf.info.get("regime") or "")
-    head, found, tail = conf.name.partition(f"-{regime}") if regime else ("", "", "")
-    if found and head:
-        return head, regime + tail
-    encoder, _, setting = conf.name.rpartition("-")
-    return encoder, setting
+    'lora') for `minilm-lora`: `RunId.parse`."""
+    run = run_id(conf)
+    if run is None:
+        return conf.name, ""
+    return run.encoder, "-".join(part for part in (run.setting, run.head, run.tag) if part)
 
 
 def comparison_pairs(confs: List[Configuration]) -> List[Tuple[str, Configuration, Configuration]]:
@@ -151,18 +158,18 @@ def comparison_pairs(confs: List[Configuration]) -> List[Tuple[str, Configuratio
     trf = [c for c in confs if c.family == "transformer"]
     pairs: List[Tuple[str, Configuration, Configuration]] = []
     for conf in trf:
-        encoder, _, regime = conf.name.rpartition("-")
-        if not encoder:
+        run = run_id(conf)
+        if run is None or run.family in CLASSIC_PIPELINES:
             continue
-        domains = [f"{encoder}_dapt"] + [d for g, d in DOMAIN_PAIRS if g == encoder]
+        domains = [f"{run.encoder}_dapt"] + [d for g, d in DOMAIN_PAIRS if g == run.encoder]
         for domain in domains:
-            other = by_name.get(f"{domain}-{regime}")
+            other = by_name.get(replace(run, encoder=domain, seed=None).name)
             if other is not None:
-                pairs.append((f"domain vs general encoder ({regime})", other, conf))
+                pairs.append((f"domain vs general encoder ({run.setting})", other, conf))
     for conf in confs:
         if conf.family == "peft":
             encoder, setting = peft_encoder_and_setting(conf)
-            full = by_name.get(f"{encoder}-full")
+            full = by_name.get(RunId(encoder=encoder, setting="full").name)
             if full is not None:
                 pairs.append((f"full vs {setting} ({encoder})", full, conf))
     best_encoder = _best([c for c in confs if c.family in ("transformer", "peft")])

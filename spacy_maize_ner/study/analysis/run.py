@@ -7,7 +7,7 @@ files it came from) and `<output>/figures/*.svg`.
 """
 import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 import srsly
 from spacy.tokens import DocBin
@@ -23,8 +23,9 @@ from .encoders_vs_llms import (
 )
 from .errors import error_analysis
 from .figures import caption
-from .learning_curve import count_sentences, curve_points, plot_curves, read_rows
-from .pipelines import Configuration, MetricsError, comparison_pairs, load_configurations
+from ...corpus.stats import count_sentences
+from .learning_curve import curve_points, plot_curves, read_rows
+from .pipelines import Configuration, MetricsError, comparison_pairs, load_configurations, run_id
 from .topics import corpus_topics, plot_topic_weights
 
 DEFAULT_TRAINED_REGIMES = ("full", "lora", "freeze", "probe")
@@ -80,7 +81,8 @@ def representation_targets(confs: Sequence[Configuration]) -> List[Dict[str, Any
     for conf in confs:
         if conf.family not in ("transformer", "peft") or not conf.info.get("regime"):
             continue
-        encoder = conf.name.rpartition("-")[0] or conf.name
+        run = run_id(conf)
+        encoder = run.encoder if run is not None and run.encoder else conf.name
         by_encoder.setdefault(encoder, {})[conf.info["regime"]] = conf
     targets = []
     for encoder, regimes in sorted(by_encoder.items()):

@@ -7,7 +7,7 @@ A text's topic weights are its absolute SVD coordinates normalised to sum to 1; 
 of a topic in a group (corpus/split) is the mean over the group's texts.
 """
 from collections import defaultdict
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence
 
 import numpy
 from spacy.tokens import Doc

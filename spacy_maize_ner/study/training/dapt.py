@@ -120,7 +120,7 @@ def save_encoder(mlm_model, source: str, output: Path) -> None:
 
 
 def dapt_recipe(source: str, texts: Sequence[str], **settings: Any) -> Dict[str, Any]:
-    """What makes a DAPT encoder what it is, for encoders/fingerprint.py: the source encoder's
+    """What makes a DAPT encoder what it is, for training/fingerprint.py: the source encoder's
     weights (or hub id), a digest of the texts in order, the settings and the package version."""
     import hashlib
 

@@ -52,7 +52,7 @@ def recipe_digest(recipe: Dict[str, Any]) -> str:
 
 
 def encoder_recipe(name: str) -> Optional[str]:
-    """RETURNS (Optional[str]): the recipe digest in the folder's dapt.json (encoders/dapt.py),
+    """RETURNS (Optional[str]): the recipe digest in the folder's dapt.json (training/dapt.py),
     or None for encoders DAPT did not make (or made before recipes were recorded) and hub ids."""
     report = Path(name).expanduser() / "dapt.json"
     if not report.is_file():

@@ -90,7 +90,7 @@ def regime_overrides(regime: Regime, overrides: Optional[Dict[str, Any]] = None)
 
 def encoder_origin(encoder: str) -> Dict[str, Optional[str]]:
     """Provenance of the encoder a pipeline was trained from: its name as configured, and the
-    digest of its weight files (encoders/fingerprint.py; None for a hub id). For the record
+    digest of its weight files (training/fingerprint.py; None for a hub id). For the record
     only: a saved pipeline carries its weights and never needs the encoder to load."""
     from .fingerprint import encoder_fingerprint
 

