@@ -135,7 +135,7 @@ def built(tiny_bert, gene_corpus, tmp_path_factory):
         models["llm"] = project / "llm"
         from spacy_maize_ner.encoders.quantize import write_cpu_pipeline
 
-        # what `scripts/package.py --int8 --sentence-spans` packages, loaded here for the expected output
+        # what `scripts/package.py --int8 --spans sentences` packages, loaded here for the expected output
         cpu = write_cpu_pipeline(models["trf_transition"], project / "training/trf-cpu")
         expected = {}
         for family, folder in models.items():
@@ -149,7 +149,7 @@ def built(tiny_bert, gene_corpus, tmp_path_factory):
         for family, folder in models.items():
             wheels += package_pipeline(folder, packages, metrics_path=metrics, name=f"maize_load_{family}")
         wheels += package_pipeline(models["trf_transition"], packages, metrics_path=metrics, name="maize_load_trf_cpu",
-                                   int8=True, sentence_spans=True)
+                                   int8=True, spans="sentences")
     finally:
         os.chdir(here)
     base = tmp_path_factory.mktemp("models") / "tiny"

@@ -54,6 +54,9 @@ def test_meta_has_scores_labels_sources_and_licence(wheels):
     assert meta["labels"]["ner"] == ["GENE"]
     assert meta["license"] and len(meta["sources"]) == 2 and "BC2GM" in meta["sources"][0]["name"]
     assert meta["maize_ner"]["regime"] == "none"
+    # shipped default: packed sentence spans, the sentencizer packaged in front of the transformer
+    assert meta["maize_ner"]["inference"]["sentence_spans"] and meta["maize_ner"]["inference"]["pack"]
+    assert meta["pipeline"][:2] == ["maize_sentencizer", "transformer"]
     assert any("spacy-maize-ner" in line or "spacy_maize_ner" in line for line in requires), requires
     assert any("spacy-transformers" in line for line in requires), requires
 
@@ -72,4 +75,23 @@ def test_wheel_loads_in_fresh_environment(wheels, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     module_file, pipes = result.stdout.strip().splitlines()[-2:]
     assert module_file.startswith(str(venv)), module_file
-    assert pipes.startswith("['transformer', 'ner']")
+    assert pipes.startswith("['maize_sentencizer', 'transformer', 'ner']")
+
+
+@pytest.mark.parametrize("architecture,changes", [
+    ("spacy_maize_ner.Encoder.v1", True), ("spacy_maize_ner.PeftEncoder.v1", False), ("spacy_maize_ner.Decoder.v1", False),
+])
+def test_packaging_changes_the_spans_of_plain_encoder_pipelines_only(tmp_path, architecture, changes):
+    from spacy_maize_ner.study.packaging import reads_spans
+
+    (tmp_path / "config.cfg").write_text(
+        f'[components]\n\n[components.transformer]\nfactory = "transformer"\n\n[components.transformer.model]\n@architectures = "{architecture}"\n')
+    assert reads_spans(tmp_path) is changes
+    (tmp_path / "config.cfg").write_text('[components]\n\n[components.crf_ner]\nfactory = "maize_crf_ner"\n')
+    assert reads_spans(tmp_path) is False
+
+
+def test_an_unknown_spans_choice_fails_naming_the_choices(tmp_path):
+    with pytest.raises(ValueError, match="packed, sentences, strided"):
+        package_pipeline(tmp_path, tmp_path / "out", spans="windows")
+    assert not (tmp_path / "out").exists()  # refused before any work

@@ -10,7 +10,7 @@ Three ways in:
 - `quantize_pipeline(nlp)`: a loaded pipeline, in place (`annotate --int8`, benchmarks).
 - the `maize_int8` component: a pipeline saved with it quantizes itself when loaded, so a
   package of it is int8 for every `spacy.load` while its files keep the float weights.
-- `write_cpu_pipeline(model_dir, output_dir, int8=True, sentence_spans=True)`: a copy of a
+- `write_cpu_pipeline(model_dir, output_dir, int8=True, sentence_spans=True, pack=True)`: a copy of a
   trained pipeline with that component (and sentence spans, encoders/spans.py), to package.
 
 A quantized pipeline cannot be saved (its weights would not load into the float encoder that
