@@ -111,7 +111,7 @@ def encoders_vs_llms_section(section: Optional[Dict[str, Any]]) -> List[str]:
 
 
 def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List[Dict[str, Any]]]] = None, results_md: Optional[str] = None) -> str:
-    """The whole report as one HTML string.
+    """The whole report as one HTML string, one section function per heading.
 
     analysis: what `run_analysis` returned (analysis.json).
     examples: {pipeline: [{"doc", "text", "gold", "pred"}]} for the displaCy section.
@@ -129,6 +129,18 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
     ]
     if results_md:
         out.append(f"<p class='note'>Markdown tables: <a href='{_esc(results_md)}'>{_esc(results_md)}</a>.</p>")
+    out += pipelines_section(a) + comparisons_section(a) + errors_section(a) + tables_section(a) + learning_curve_section(a)
+    out += encoders_vs_llms_section(a.get("encoders_vs_llms"))
+    out += figures_section(a, examples)
+    out += ["<h2 id='sources'>Sources</h2><p class='note'>Every number above comes from these metrics files:</p><ul>"]
+    out += [f"<li><code>{_esc(p)}</code></li>" for p in a["metrics_files"]]
+    out += ["</ul></body></html>", ""]
+    return "\n".join(out)
+
+
+def pipelines_section(a: Dict[str, Any]) -> List[str]:
+    """Every configuration's P/R/F1 and speed, and F1 by entity length."""
+    out: List[str] = []
     rows = [[p["pipeline"], p["family"], p["regime"] or "–", ", ".join(str(s) for s in p["seeds"]), _pct(p["ents_p"]), _pct(p["ents_r"]), _pct(p["ents_f"]),
              f"{p['words_per_second']['mean']:,.0f}" if p["words_per_second"]["mean"] else "–"] for p in a["pipelines"]]
     out += ["<h2 id='pipelines'>Pipelines</h2>",
@@ -138,6 +150,12 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
         out += ["<h3>F1 by entity length (tokens)</h3>",
                 table(["Pipeline"] + buckets, [[p["pipeline"]] + [_pct(p["by_length"].get(b)) for b in buckets] for p in a["pipelines"]])]
 
+    return out
+
+
+def comparisons_section(a: Dict[str, Any]) -> List[str]:
+    """The paired bootstrap of every compared pair."""
+    out: List[str] = []
     boot = a.get("bootstrap", {})
     out.append("<h2 id='comparisons'>Comparisons: paired bootstrap</h2>")
     if a.get("comparisons"):
@@ -153,6 +171,12 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
     else:
         out.append("<p class='note'>No compared pair is present among the pipelines found (needs e.g. minilm-full and minilm_dapt-full, or a transformer and the CRF).</p>")
 
+    return out
+
+
+def errors_section(a: Dict[str, Any]) -> List[str]:
+    """Error categories per pipeline and the most frequent false positives and misses."""
+    out: List[str] = []
     out.append("<h2 id='errors'>Error analysis</h2>")
     erows = [[name] + [e["counts"].get(c, 0) for c in CATEGORIES] for name, e in a.get("errors", {}).items()]
     out.append(table(["Pipeline"] + list(CATEGORIES), erows))
@@ -168,6 +192,12 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
                 table(["False positive (predicted, not exact)", "count", "Miss (gold, not exactly predicted)", "count"],
                       [[f[0], f[1], g[0], g[1]] for f, g in zip(fp, fn)])]
 
+    return out
+
+
+def tables_section(a: Dict[str, Any]) -> List[str]:
+    """Parameters and cost, representations, SVD topics (where measured)."""
+    out: List[str] = []
     if a.get("cost"):
         out += ["<h2 id='cost'>Parameters and inference cost</h2>",
                 table(["Pipeline", "Family", "Trained parameters", "Total parameters", "F1", "s / 1k words"],
@@ -186,6 +216,12 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
                     table(["Topic", "Explained variance", "Top terms"] + [f"weight: {g}" for g in groups],
                           [[tp["topic"], f"{tp['explained_variance']:.3f}", " ".join(tp["terms"])] + [f"{t['weights'][g][tp['topic']]:.3f}" for g in groups]
                            for tp in t["topics"]])]
+    return out
+
+
+def learning_curve_section(a: Dict[str, Any]) -> List[str]:
+    """Learning curves and the gaps between them (where measured)."""
+    out: List[str] = []
     lc = (a.get("learning_curve") or {}).get("curves") or {}
     if lc:
         sizes = sorted({p["size"] for pts in lc.values() for p in pts}, key=lambda s: (s == "all", int(s) if s.isdigit() else 0))
@@ -212,7 +248,12 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
                     "(curve points keep no pipeline to bootstrap documents of): paired over the per-seed differences where both "
                     "curves have the same seeds (a seed draws the same subsample for every curve), Welch otherwise. "
                     "Highlighted rows: the interval excludes zero.</p>"]
-    out += encoders_vs_llms_section(a.get("encoders_vs_llms"))
+    return out
+
+
+def figures_section(a: Dict[str, Any], examples: Optional[Dict[str, List[Dict[str, Any]]]]) -> List[str]:
+    """The figures, then displaCy examples of gold vs predicted entities."""
+    out: List[str] = []
     if a.get("figures"):
         out.append("<h2 id='figures'>Figures</h2>")
         for f in a["figures"]:
@@ -222,10 +263,7 @@ def render_report(analysis: Dict[str, Any], *, examples: Optional[Dict[str, List
         for name, docs in examples.items():
             out.append(f"<h3>{_esc(name)}</h3>")
             out += [displacy_pair(d["text"], d["gold"], d["pred"], f"{a['split']} document {d['doc']}") for d in docs]
-    out += ["<h2 id='sources'>Sources</h2><p class='note'>Every number above comes from these metrics files:</p><ul>"]
-    out += [f"<li><code>{_esc(p)}</code></li>" for p in a["metrics_files"]]
-    out += ["</ul></body></html>", ""]
-    return "\n".join(out)
+    return out
 
 
 def example_docs(analysis: Dict[str, Any], confs: Sequence[Any], eval_texts: Sequence[str], *, n_docs: int = 3) -> Dict[str, List[Dict[str, Any]]]:

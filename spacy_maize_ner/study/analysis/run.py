@@ -6,8 +6,9 @@ writes `<output>/analysis.json` (every number the HTML report shows, with the me
 files it came from) and `<output>/figures/*.svg`.
 """
 import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import srsly
 from spacy.tokens import DocBin
@@ -114,6 +115,23 @@ def run_representations(targets, docs, *, n_tokens: int, seed: int, progress: bo
     return panels
 
 
+@dataclass
+class Figures:
+    """Where the figures go and what the report lists of them; one caption convention."""
+
+    folder: Path
+    data: str
+    split: str
+    date: str
+    listed: List[Dict[str, str]] = field(default_factory=list)
+
+    def add(self, name: str, title: str, text: str, draw: Callable[[Path, str], Any]) -> None:
+        path = self.folder / f"{name}.svg"
+        draw(path, text)
+        self.listed.append({"file": f"figures/{name}.svg", "title": title, "caption": text})
+        msg.good(f"Figure: {path}")
+
+
 def run_analysis(
     metrics_dir: Path,
     corpus_dir: Path,
@@ -139,28 +157,18 @@ def run_analysis(
     RETURNS (Dict[str, Any]): what analysis.json holds.
     """
     metrics_dir, corpus_dir, output = Path(metrics_dir), Path(corpus_dir), Path(output)
-    figures_dir = output / "figures"
-    figures_dir.mkdir(parents=True, exist_ok=True)
+    (output / "figures").mkdir(parents=True, exist_ok=True)
     confs = load_configurations(metrics_dir)
     meta_path = corpus_dir / "meta.json"
     meta = srsly.read_json(meta_path) if meta_path.exists() else {}
     first = confs[0].runs[0]
-    data_name = meta.get("corpus") or Path(first["data"]).parent.name
-    split = first.get("split") or meta.get("eval_split") or Path(first["data"]).stem
-    all_seeds = sorted({s for c in confs for s in c.seeds if s is not None})
-    today = datetime.date.today().isoformat()
-    figures: List[Dict[str, str]] = []
-
-    def add_figure(name: str, title: str, text: str, draw) -> None:
-        path = figures_dir / f"{name}.svg"
-        draw(path, text)
-        figures.append({"file": f"figures/{name}.svg", "title": title, "caption": text})
-        msg.good(f"Figure: {path}")
-
+    figures = Figures(output / "figures", data=meta.get("corpus") or Path(first["data"]).parent.name,
+                      split=first.get("split") or meta.get("eval_split") or Path(first["data"]).stem,
+                      date=datetime.date.today().isoformat())
     result: Dict[str, Any] = {
-        "date": today,
-        "data": data_name,
-        "split": split,
+        "date": figures.date,
+        "data": figures.data,
+        "split": figures.split,
         "eval_data": first["data"],
         "metrics_files": sorted(r["_path"] for c in confs for r in c.runs),
         "pipelines": pipeline_table(confs),
@@ -168,82 +176,111 @@ def run_analysis(
     msg.info(f"{len(confs)} configuration(s), {len(result['metrics_files'])} metrics file(s) in {metrics_dir}")
     result["comparisons"] = comparisons(confs, n_resamples=n_resamples, seed=seed)
     result["bootstrap"] = {"n_resamples": n_resamples, "seed": seed, "level": 0.95}
-    result["errors"] = {}
+    result["errors"] = pipeline_errors(confs)
+    result["cost"] = cost_section(confs, figures)
+    splits = {s: read_docs(corpus_dir / f"{s}.spacy") for s in ("train", "dev", "test") if (corpus_dir / f"{s}.spacy").exists()}
+    if splits:
+        result.update(corpus_sections(splits, figures, n_topics=n_topics, top_n=top_n, seed=seed))
+    result["representations"] = representations_section(confs, figures, tsne_tokens=tsne_tokens, seed=seed, progress=progress)
+    result["learning_curve"] = learning_curve_section(learning_curves, figures)
+    train_sentences = sum(count_sentences(d) for d in splits["train"]) if "train" in splits else None
+    result["encoders_vs_llms"] = encoders_vs_llms_section(confs, figures, result["learning_curve"]["curves"], learning_curves,
+                                                          result_rows, decoders_dir, train_sentences)
+    result["figures"] = figures.listed
+    srsly.write_json(output / "analysis.json", result)
+    msg.good(f"Wrote {output / 'analysis.json'} ({len(figures.listed)} figure(s))")
+    return result
+
+
+def pipeline_errors(confs: Sequence[Configuration]) -> Dict[str, Any]:
+    """Error analysis of each configuration's first run (a missing predictions file names itself)."""
+    errors = {}
     for conf in confs:
         try:
             preds = conf.predictions()[0]
         except FileNotFoundError as err:
             raise MetricsError(str(err)) from None
-        result["errors"][conf.name] = error_analysis(preds)
+        errors[conf.name] = error_analysis(preds)
+    return errors
+
+
+def cost_section(confs: Sequence[Configuration], figures: Figures) -> List[Dict[str, Any]]:
     points = cost_points(confs)
-    result["cost"] = points
-    add_figure("cost_bubbles", "Parameters vs F1 vs inference cost",
-               caption("Trained parameters vs strict F1 (mean over seeds, bars ±1 std); bubble area = seconds per 1,000 words in the evaluation run on this machine",
-                       data=data_name, split=split, seeds=all_seeds, date=today),
-               lambda p, t: plot_cost(points, p, t))
+    seeds = sorted({s for c in confs for s in c.seeds if s is not None})
+    figures.add("cost_bubbles", "Parameters vs F1 vs inference cost",
+                caption("Trained parameters vs strict F1 (mean over seeds, bars ±1 std); bubble area = seconds per 1,000 words in the evaluation run on this machine",
+                        data=figures.data, split=figures.split, seeds=seeds, date=figures.date),
+                lambda p, t: plot_cost(points, p, t))
+    return points
 
-    splits = {s: read_docs(corpus_dir / f"{s}.spacy") for s in ("train", "dev", "test") if (corpus_dir / f"{s}.spacy").exists()}
-    if splits:
-        topics = corpus_topics({f"{data_name}/{s}": d for s, d in splits.items()}, n_topics=n_topics, seed=seed)
-        result["topics"] = topics
-        add_figure("svd_topics", "SVD topics of mention contexts and documents",
-                   caption(f"TF-IDF + truncated SVD ({n_topics} topics, seed {seed}) over ±5-token contexts of gold mentions and over documents; weight = mean share of |topic coordinate|",
-                           data=data_name, split="+".join(splits), seeds=[seed], date=today),
-                   lambda p, t: plot_topic_weights(topics, p, t))
-        all_docs = [d for docs in splits.values() for d in docs]
-        cooc = cooccurrence(all_docs, top_n=top_n)
-        result["cooccurrence"] = cooc
-        if len(cooc["names"]) >= 2:
-            add_figure("cooccurrence", "Gene mention co-occurrence",
-                       caption(f"Documents co-mentioning the {len(cooc['names'])} most frequent gold gene mentions (normalised surface form or identifier); {cooc['docs_with_pairs']} of {cooc['documents']} documents mention two or more",
-                               data=data_name, split="+".join(splits), seeds=None, date=today),
-                       lambda p, t: plot_cooccurrence(cooc, p, t))
 
+def corpus_sections(splits: Dict[str, list], figures: Figures, *, n_topics: int, top_n: int, seed: int) -> Dict[str, Any]:
+    """SVD topics and gene co-occurrence of the corpus's gold annotations."""
+    out: Dict[str, Any] = {}
+    topics = corpus_topics({f"{figures.data}/{s}": d for s, d in splits.items()}, n_topics=n_topics, seed=seed)
+    out["topics"] = topics
+    figures.add("svd_topics", "SVD topics of mention contexts and documents",
+                caption(f"TF-IDF + truncated SVD ({n_topics} topics, seed {seed}) over ±5-token contexts of gold mentions and over documents; weight = mean share of |topic coordinate|",
+                        data=figures.data, split="+".join(splits), seeds=[seed], date=figures.date),
+                lambda p, t: plot_topic_weights(topics, p, t))
+    cooc = cooccurrence([d for docs in splits.values() for d in docs], top_n=top_n)
+    out["cooccurrence"] = cooc
+    if len(cooc["names"]) >= 2:
+        figures.add("cooccurrence", "Gene mention co-occurrence",
+                    caption(f"Documents co-mentioning the {len(cooc['names'])} most frequent gold gene mentions (normalised surface form or identifier); {cooc['docs_with_pairs']} of {cooc['documents']} documents mention two or more",
+                            data=figures.data, split="+".join(splits), seeds=None, date=figures.date),
+                    lambda p, t: plot_cooccurrence(cooc, p, t))
+    return out
+
+
+def representations_section(confs: Sequence[Configuration], figures: Figures, *, tsne_tokens: int, seed: int,
+                            progress: bool) -> List[Dict[str, Any]]:
+    """t-SNE panels of each encoder before and after fine-tuning (the panels' numbers, not their points)."""
     targets = representation_targets(confs)
-    eval_docs = read_docs(Path(first["data"])) if targets else []
-    panels = run_representations(targets, eval_docs, n_tokens=tsne_tokens, seed=seed, progress=progress) if targets else []
-    result["representations"] = [
-        {k: v for k, v in p.items() if k not in ("embedding", "labels")} for p in panels
-    ]
+    if not targets:
+        return []
+    eval_docs = read_docs(Path(confs[0].runs[0]["data"]))
+    panels = run_representations(targets, eval_docs, n_tokens=tsne_tokens, seed=seed, progress=progress)
     if panels:
         from .representations import plot_panels
 
-        add_figure("tsne", "t-SNE of contextual token vectors",
-                   caption(f"t-SNE (PCA init, seed {seed}) of {len(panels[0]['labels'])} sampled {split} tokens, transformer output mean-pooled per token as the NER head sees it, coloured by gold tag; kNN purity (k=10) and silhouette computed in the full space",
-                           data=data_name, split=split, seeds=[seed], date=today),
-                   lambda p, t: plot_panels([(f"{q['pipeline']} ({q['stage']})", q) for q in panels], p, t))
+        figures.add("tsne", "t-SNE of contextual token vectors",
+                    caption(f"t-SNE (PCA init, seed {seed}) of {len(panels[0]['labels'])} sampled {figures.split} tokens, transformer output mean-pooled per token as the NER head sees it, coloured by gold tag; kNN purity (k=10) and silhouette computed in the full space",
+                            data=figures.data, split=figures.split, seeds=[seed], date=figures.date),
+                    lambda p, t: plot_panels([(f"{q['pipeline']} ({q['stage']})", q) for q in panels], p, t))
+    return [{k: v for k, v in p.items() if k not in ("embedding", "labels")} for p in panels]
 
-    # Only curves measured on this corpus (benchmark rows of another corpus would mislead).
-    rows = [r for r in read_rows(learning_curves) if r.get("data") == data_name]
+
+def learning_curve_section(learning_curves: Sequence[Path], figures: Figures) -> Dict[str, Any]:
+    """Curves measured on this corpus only (benchmark rows of another corpus would mislead), and their gaps."""
+    rows = [r for r in read_rows(learning_curves) if r.get("data") == figures.data]
     curves = curve_points(rows)
-    result["learning_curve"] = {"curves": curves, "gaps": curve_gaps(curves), "files": [str(p) for p in learning_curves if Path(p).exists()]}
     if curves:
-        lc_seeds = sorted({r["seed"] for r in rows})
-        lc_data = sorted({r["data"] for r in rows})
-        add_figure("learning_curve", "Learning curves",
-                   caption("Strict F1 on dev vs training sentences (seeded subsamples of the training split), mean over seeds with ±1 std band",
-                           data=", ".join(lc_data), split="dev", seeds=lc_seeds, date=today),
-                   lambda p, t: plot_curves(curves, p, t))
+        figures.add("learning_curve", "Learning curves",
+                    caption("Strict F1 on dev vs training sentences (seeded subsamples of the training split), mean over seeds with ±1 std band",
+                            data=", ".join(sorted({r["data"] for r in rows})), split="dev", seeds=sorted({r["seed"] for r in rows}),
+                            date=figures.date),
+                    lambda p, t: plot_curves(curves, p, t))
+    return {"curves": curves, "gaps": curve_gaps(curves), "files": [str(p) for p in learning_curves if Path(p).exists()]}
 
-    # Encoders vs LLMs (issue 26): every pipeline with F1 and inference cost, F1 by entity
-    # length, decoder taggers vs MiniLM full and bidirectional vs causal at each size.
+
+def encoders_vs_llms_section(confs: Sequence[Configuration], figures: Figures, curves: Dict[str, Any],
+                             learning_curves: Sequence[Path], result_rows: Sequence[Path], decoders_dir: Path,
+                             train_sentences: Optional[int]) -> Dict[str, Any]:
+    """Encoders vs LLMs (issue 26): every pipeline with F1 and inference cost, F1 by entity
+    length, decoder taggers vs MiniLM full and bidirectional vs causal at each size."""
     bench = read_result_rows(list(result_rows) + list(learning_curves))
-    train_sentences = sum(count_sentences(d) for d in splits["train"]) if "train" in splits else None
-    entries = row_entries(bench, data=data_name) + metrics_entries(confs, train_sentences=train_sentences)
+    entries = row_entries(bench, data=figures.data) + metrics_entries(confs, train_sentences=train_sentences)
     used = {e.get("encoder") for e in entries if e["kind"] == "decoder"}
     section = encoders_vs_llms(entries, curves, decoders=decoder_provenance(used, decoders_dir))
     section["files"] = [str(p) for p in list(result_rows) + list(learning_curves) if Path(p).exists()]
     if section["points"]:
-        ev_seeds = sorted({s for p in section["points"] for s in p["seeds"] if s is not None})
+        seeds = sorted({s for p in section["points"] for s in p["seeds"] if s is not None})
         text = caption("Strict F1 (mean over seeds, bars ±1 std) against inference cost in seconds per 1,000 words (log scale), "
                        "each from its own row's run; label: point number (see the table) · training sentences when not the whole "
                        "training split, or shots for LLMs (hollow: zero-shot). " + section["provenance"].rstrip("."),
-                       data=data_name, split="dev", seeds=ev_seeds, date=today)
-        plot_f1_vs_cost(section["points"], figures_dir / "encoders_vs_llms.svg", text)
-        section["figure"] = {"file": "figures/encoders_vs_llms.svg", "title": "Encoders vs LLMs: F1 against inference cost", "caption": text}
-        msg.good(f"Figure: {figures_dir / 'encoders_vs_llms.svg'}")
-    result["encoders_vs_llms"] = section
-    result["figures"] = figures
-    srsly.write_json(output / "analysis.json", result)
-    msg.good(f"Wrote {output / 'analysis.json'} ({len(figures)} figure(s))")
-    return result
+                       data=figures.data, split="dev", seeds=seeds, date=figures.date)
+        figures.add("encoders_vs_llms", "Encoders vs LLMs: F1 against inference cost", text,
+                    lambda p, t: plot_f1_vs_cost(section["points"], p, t))
+        section["figure"] = figures.listed.pop()  # shown in its own section, not in the figure list
+    return section
