@@ -29,7 +29,6 @@ ROOT = HERE.parent
 WORK = ROOT / "training" / "benchmarks" / "bc2gm"
 # Runs of the shipped settings only: the transition head, no variant tag.
 SHIPPED_SETTINGS = {"trf": ("full", "none", "probe", "freeze"), "peft": ("lora", "prompt", "prefix")}
-CLASSIC = ("crf", "hmm", "dictionary")
 
 app = typer.Typer(add_completion=False)
 
@@ -101,7 +100,11 @@ def main(
 
     corpus, metrics_dir, staging = WORK / "corpus", WORK / "metrics", WORK / "analysis-runs"
     runs = staged_runs([HERE / "results" / "transformers.json", HERE / "results" / "peft.json"])
-    runs += [(name, WORK / name / "model-best") for name in CLASSIC if (WORK / name / "model-best").exists()]
+    from spacy_maize_ner.study.runs import CLASSIC_PIPELINES, RunId
+
+    # the baselines' runs (benchmarks/bench_baselines.py --keep-models: crf-s0, hmm-s1, ...)
+    runs += [(m.parent.name, m) for m in sorted(WORK.glob("*-s*/model-best"))
+             if m.parent.name.split("-")[0] in CLASSIC_PIPELINES and RunId.parse(m.parent.name).folder == m.parent.name]
     runs = link(runs, staging)
     todo = [(n, m) for n, m in runs if rescore or stale(n, m, metrics_dir)]
     typer.echo(f"{len(runs)} runs staged in {staging}; scoring {len(todo)}", err=True)

@@ -69,10 +69,11 @@ def job(corpus: str, pipeline: str, shared: Path = typer.Option(ROOT.parent / "s
     from spacy.tokens import DocBin
 
     from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline, machine_description
+    from spacy_maize_ner.study.runs import seed_suffix
 
     _pin_to_one_core()
     corpus_dir = _prepare_corpus(corpus, shared)
-    output = WORK / corpus / pipeline
+    output = WORK / corpus / f"{pipeline}{seed_suffix(seed)}"  # crf-s0: the one seed convention (study/runs.py)
     start = time.perf_counter()
     if PIPELINES[pipeline]:
         train(

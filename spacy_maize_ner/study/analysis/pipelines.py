@@ -59,7 +59,7 @@ def family(row: Dict[str, Any]) -> str:
         return "peft"
     if info.get("encoder") or regime:
         return "transformer"
-    for known in ("crf", "hmm", "dictionary", "majority"):
+    for known in (*CLASSIC_PIPELINES, "majority"):
         if known in name:
             return known
     return "other"
