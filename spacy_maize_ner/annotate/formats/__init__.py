@@ -6,7 +6,7 @@ Output: pubtator, jsonl, bioc (XML), bioc-json.
 """
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Union
+from typing import Callable, Dict, Iterator, Optional, Union
 
 from .base import Item, Writer
 from .bioc import BioCJsonWriter, BioCXmlWriter, collection_info, read_bioc_json, read_bioc_xml
@@ -38,14 +38,10 @@ def guess_input_format(path: Union[str, Path]) -> str:
     or a first line like `PMID|t|...`, -> pubtator; anything else -> text.
     """
     path = Path(path)
-    name = path.name.lower()
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".xml"):
-        return "bioc"
-    if name.endswith(".json"):
-        return "bioc-json"
-    if "pubtator" in name:
+    by_suffix = format_from_suffix(path)
+    if by_suffix:
+        return by_suffix
+    if "pubtator" in path.name.lower():
         return "pubtator"
     try:
         with path.open("rb") as file_:
@@ -57,6 +53,11 @@ def guess_input_format(path: Union[str, Path]) -> str:
 
 def guess_output_format(path: Union[str, Path]) -> str:
     """The output format from the file name: .jsonl, .xml (BioC), .json (BioC JSON), else PubTator."""
+    return format_from_suffix(path) or "pubtator"
+
+
+def format_from_suffix(path: Union[str, Path]) -> Optional[str]:
+    """jsonl for .jsonl/.ndjson, bioc for .xml, bioc-json for .json; None for any other name."""
     name = Path(path).name.lower()
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
@@ -64,7 +65,7 @@ def guess_output_format(path: Union[str, Path]) -> str:
         return "bioc"
     if name.endswith(".json"):
         return "bioc-json"
-    return "pubtator"
+    return None
 
 
 def check_format(name: str, table: Dict, what: str) -> str:
