@@ -81,19 +81,19 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
         assert (project / output).exists(), output
     meta = srsly.read_json(project / "corpus/meta.json")
     assert meta["corpus"] == "bc2gm" and meta["eval_split"] == "dev"
-    for pipeline in ("crf", "hmm"):
+    for pipeline in ("crf-s0", "hmm-s0"):  # every seed's run is <run>-s<seed> (study/runs.py)
         metrics = srsly.read_json(project / f"training/metrics/{pipeline}.json")
         assert metrics["data"].endswith("dev.spacy")
         assert metrics["ents_f"] > 0.5, (pipeline, metrics["ents_f"])  # templated data is easy
     report = (project / "reports/results.md").read_text()
-    assert "| crf |" in report and "| hmm |" in report and "| dictionary |" in report and "**" in report
+    assert "| crf-s0 |" in report and "| hmm-s0 |" in report and "| dictionary |" in report and "**" in report
 
     assert (project / "training/encoders/minilm-dapt/dapt.json").exists()
     for encoder in ("minilm", "minilm_dapt"):
         for regime in ("full", "probe", "none", "freeze"):
-            metrics = srsly.read_json(project / f"training/metrics/{encoder}-{regime}.json")
+            metrics = srsly.read_json(project / f"training/metrics/{encoder}-{regime}-s0.json")
             assert metrics["maize_ner"]["regime"] == regime
-            assert f"| {encoder}-{regime} |" in report
+            assert f"| {encoder}-{regime}-s0 |" in report
     assert "## Transformer pipelines" in report
     # The analysis and the HTML report (issue 10) come out of the same workflow.
     analysis = srsly.read_json(project / "reports/analysis/analysis.json")
@@ -102,7 +102,7 @@ def test_workflow_all_end_to_end(root, tmp_path, tiny_bert):
     assert "minilm_dapt-full" in html and all((project / "reports" / f["file"]).exists() for f in analysis["figures"])
     for encoder in ("minilm", "minilm_dapt"):  # `all` trains LoRA r=8 and 16 and prompt tuning (50) for both encoders
         for name, method in (("lora-r8", "lora"), ("lora-r16", "lora"), ("prompt-n50", "prompt")):
-            metrics = srsly.read_json(project / f"training/metrics/{encoder}-{name}.json")
+            metrics = srsly.read_json(project / f"training/metrics/{encoder}-{name}-s0.json")
             assert metrics["maize_ner"]["regime"] == method and metrics["maize_ner"]["peft"]["trainable"] > 0
     assert "### Table 2: LoRA" in report and "### Table 3: prompt tuning" in report
 
