@@ -26,13 +26,13 @@ name -> folder) are project.yml's `vars.encoders` (`offline_encoders`).
 import re
 import shlex
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import srsly
 
-from ..outputs import pipeline_name_from_path  # noqa: F401 (one place for a pipeline folder's name)
+from ..outputs import pipeline_name_from_path
 
 CLASSIC_PIPELINES = ("crf", "hmm", "dictionary")
 ENCODER_FAMILIES = ("trf", "peft", "hf")
@@ -84,9 +84,6 @@ class RunId:
         if self.family:
             return self.family
         return "peft" if self.setting.split("-")[0] in PEFT_SETTINGS else "trf"
-
-    def with_seed(self, seed: Optional[int]) -> "RunId":
-        return replace(self, seed=seed)
 
     @classmethod
     def parse(cls, text: Union[str, Path]) -> "RunId":
