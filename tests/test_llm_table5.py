@@ -354,3 +354,14 @@ def test_a_run_stopped_with_sigterm_stops_its_server(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the server outlived the run that was stopped with SIGTERM")
+
+
+def test_local_server_bounds_prompt_reading_threads_too(tmp_path):
+    """--n_threads alone leaves prompt reading (--n_threads_batch) on every core, so a server
+    pinned to one core beside a training job fought it for the other (the 20-sentence Table 5
+    rows took 4x longer per token than the same model alone)."""
+    from spacy_maize_ner.study.evaluation.llm_server import LocalServer
+
+    command = LocalServer(tmp_path / "m.gguf", n_threads=1).command()
+    assert command[command.index("--n_threads") + 1] == "1"
+    assert command[command.index("--n_threads_batch") + 1] == "1"

@@ -68,7 +68,9 @@ class LocalServer:
 
     model_path (Path): the .gguf file. alias (str): the model name clients send.
     port (int): TCP port on 127.0.0.1. n_ctx (int): context length in tokens.
-    n_threads (Optional[int]): CPU threads (default: all cores).
+    n_threads (Optional[int]): CPU threads for generation and for reading the prompt (default:
+        all cores). Both are set: llama-cpp-python's --n_threads bounds only generation, and its
+        prompt reading (--n_threads_batch) would otherwise take every core, a job pinned beside it.
     log_path (Optional[Path]): where the server's output goes (default: beside the model).
     startup_timeout (float): seconds to wait for the server to answer.
     chat_format (Optional[str]): llama-cpp-python's --chat_format; GGUF_CHAT_FORMAT uses the
@@ -92,7 +94,7 @@ class LocalServer:
     def command(self) -> List[str]:
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
                 "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-                "--n_threads", str(self.n_threads)] + (["--chat_format", self.chat_format] if self.chat_format else [])
+                "--n_threads", str(self.n_threads), "--n_threads_batch", str(self.n_threads)] + (["--chat_format", self.chat_format] if self.chat_format else [])
 
     def chat_format_used(self) -> str:
         """How the server said it formats chat prompts, from this start's part of its log:
