@@ -200,6 +200,31 @@ def test_cooccurrence_counts_documents():
     assert normalise_mention("IL - 2  Receptor") == "il-2 receptor"
 
 
+def test_heatmaps_draw_their_names_and_bars(tmp_path, gene_corpus):
+    """Both heatmaps go through figures.heatmap: names on the axes, a colour bar, a saved SVG."""
+    pytest.importorskip("matplotlib")
+    from spacy.tokens import DocBin
+    from spacy.vocab import Vocab
+
+    from spacy_maize_ner.study.analysis.cooccurrence import plot_cooccurrence
+    from spacy_maize_ner.study.analysis.figures import heatmap, pyplot
+    from spacy_maize_ner.study.analysis.topics import corpus_topics, plot_topic_weights
+
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    heatmap(fig, ax, numpy.eye(2), columns=["a", "b"], rows=["x", "y"], labels=("cols", "rows"), title="T",
+            colour="share", cmap="viridis", rotation=90)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"] and ax.get_xticklabels()[0].get_rotation() == 90
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"] and ax.get_title() == "T"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("cols", "rows") and fig.axes[-1].get_ylabel() == "share"
+    plt.close(fig)
+    written = plot_cooccurrence({"names": ["tb1", "vgt1"], "matrix": [[3, 2], [2, 2]]}, tmp_path / "co.svg", "c")
+    assert "tb1 (3)" in Path(written).read_text()
+    splits = {s: list(DocBin().from_disk(gene_corpus / f"{s}.spacy").get_docs(Vocab())) for s in ("train", "dev")}
+    written = plot_topic_weights(corpus_topics(splits, n_topics=3, seed=0), tmp_path / "topics.svg", "t")
+    assert "Topic weight over contexts" in Path(written).read_text()
+
+
 # ---- trained pipelines --------------------------------------------------------------------
 # The `project` fixture trains CRF, HMM and four tiny transformers through the scripts and
 # evaluates them, each a fresh process; the tests that use it are `make test-slow`. The

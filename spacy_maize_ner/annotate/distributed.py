@@ -28,6 +28,7 @@ import srsly
 
 from ..corpus.reader import check_inputs
 from ..corpus.textio import atomic_write_lines
+from ..extras import require
 from ..outputs import check_outputs
 from .checkpoint import partial_path, progress_path
 from .run import default_report_path
@@ -38,13 +39,10 @@ MANIFEST = "manifest.json"
 
 
 def require_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            "annotate --ray needs Ray Data: pip install 'spacy-maize-ner[ray]' (or pip install 'ray[data]')."
-        ) from None
+    """Import Ray with Ray Data, or fail with the install command. RETURNS: the `ray` module."""
+    require("ray.data", feature="annotate --ray", extra="ray", package="ray[data]")
+    import ray
+
     return ray
 
 

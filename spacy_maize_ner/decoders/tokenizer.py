@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+from ..extras import require
+
 # llama.cpp's pre-tokenizer regexes (src/llama-vocab.cpp) for the `tokenizer.ggml.pre`
 # values of the decoders this project provides.
 QWEN2_REGEX = (
@@ -95,13 +97,7 @@ def _field_value(reader: Any, key: str, default: Any = None) -> Any:
 
 def read_gguf_vocab(path: Union[str, Path]) -> GGUFVocab:
     """Read the tokenizer metadata of the GGUF file `path` (needs the `gguf` package)."""
-    try:
-        from gguf import GGUFReader
-    except ImportError as error:
-        raise ImportError(
-            "Reading a GGUF file needs the `gguf` package: pip install -c constraints.txt 'spacy-maize-ner[decoders]'."
-        ) from error
-    reader = GGUFReader(str(path))
+    reader = require("gguf", feature="Reading a GGUF file", extra="decoders").GGUFReader(str(path))
     model = _field_value(reader, "tokenizer.ggml.model")
     if model is None:
         raise GGUFTokenizerError(f"{path} has no tokenizer (no tokenizer.ggml.model in its header): it cannot be used as a decoder.")

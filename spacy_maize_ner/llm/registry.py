@@ -7,17 +7,14 @@ those groups and finds the names in any process without importing this package; 
 this module registers them directly too (tests, notebooks). tests/test_entry_points.py
 checks every group.
 """
-try:
-    from spacy_llm.registry import registry
-except ImportError as err:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "The LLM pipelines need spacy-llm: pip install 'spacy-maize-ner[llm]' "
-        "(or pip install -c constraints.txt 'spacy-llm>=0.7,<0.8')."
-    ) from err
+from ..extras import require
 
-from .examples import make_fewshot_docbin
-from .model import make_openai_compatible
-from .task import make_exact_ner_task
+registry = require("spacy_llm.registry", feature="The LLM pipelines", extra="llm", package="spacy-llm>=0.7,<0.8").registry
+
+# after the check: these modules import spacy_llm themselves
+from .examples import make_fewshot_docbin  # noqa: E402
+from .model import make_openai_compatible  # noqa: E402
+from .task import make_exact_ner_task  # noqa: E402
 
 registry.llm_models.register("spacy_maize_ner.OpenAICompatible.v1", func=make_openai_compatible)
 registry.llm_tasks.register("spacy_maize_ner.ExactNER.v1", func=make_exact_ner_task)

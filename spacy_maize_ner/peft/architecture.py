@@ -25,7 +25,7 @@ from spacy_transformers.layers.transformer_model import _convert_transformer_inp
 from thinc.api import Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
-from ..encoders.architecture import transformer_model
+from ..encoders.architecture import create_encoder
 from .methods import PeftMethod, require_peft
 from .shim import PeftShim
 
@@ -70,15 +70,7 @@ def create_peft_encoder(
     # Nothing is resolved here (Encoder.v1 resolves in init): a self-contained or merged
     # pipeline loads without its base encoder; an adapter-only one finds its base in
     # PeftShim.from_bytes (peft/base.py), or fails there with the ways to provide it.
-    model = transformer_model(
-        name,
-        name,
-        get_spans=get_spans,
-        tokenizer_config=tokenizer_config,
-        transformer_config=transformer_config,
-        mixed_precision=mixed_precision,
-        grad_scaler_config=grad_scaler_config,
-    )
+    model = create_encoder(name, get_spans, tokenizer_config, transformer_config, mixed_precision, grad_scaler_config)
     shim = PeftShim(
         HFObjects(None, None, None, dict(tokenizer_config), dict(transformer_config)),
         method=peft,

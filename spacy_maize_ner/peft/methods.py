@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Literal, NamedTuple, Optional
 
 from spacy.util import registry
 
+from ..extras import require
+
 Method = Literal["lora", "prompt", "prefix"]
 # The torch parameter names of each method's trainable weights, for a GroupedAdam group
 # (`params` regex) and for the checks that nothing else trains.
@@ -36,14 +38,7 @@ class PeftMethod(NamedTuple):
 
 def require_peft():
     """Import peft, or fail with the install command."""
-    try:
-        import peft
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "spacy_maize_ner.PeftEncoder.v1 needs the `peft` package: "
-            "pip install -c constraints.txt 'spacy-maize-ner[transformers]' (or pip install peft)."
-        ) from error
-    return peft
+    return require("peft", feature="spacy_maize_ner.PeftEncoder.v1", extra="transformers")
 
 
 @registry.misc("spacy_maize_ner.lora.v1")

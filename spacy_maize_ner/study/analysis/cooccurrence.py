@@ -49,7 +49,7 @@ def cooccurrence(docs: Sequence[Doc], top_n: int = 20) -> Dict[str, Any]:
 
 def plot_cooccurrence(result: Dict[str, Any], path, caption_text: str):
     """Heatmap of co-mention counts (diagonal blanked: it is each mention's own frequency)."""
-    from .figures import pyplot, save
+    from .figures import heatmap, pyplot, save
 
     plt = pyplot()
     names = result["names"]
@@ -58,12 +58,10 @@ def plot_cooccurrence(result: Dict[str, Any], path, caption_text: str):
     numpy.fill_diagonal(shown, numpy.nan)
     size = max(4.5, 0.32 * len(names) + 2.5)
     fig, ax = plt.subplots(figsize=(size + 1.2, size))
-    image = ax.imshow(shown, cmap="magma_r")
-    ax.set_xticks(range(len(names)), [n[:24] for n in names], rotation=90, fontsize=7)
-    ax.set_yticks(range(len(names)), [f"{n[:24]} ({int(matrix[i, i])})" for i, n in enumerate(names)], fontsize=7)
-    ax.set_xlabel("gene mention (normalised)")
-    ax.set_ylabel("gene mention (documents mentioning it)")
-    ax.set_title(f"Co-mentions of the {len(names)} most frequent gene mentions")
-    fig.colorbar(image, ax=ax, label="documents mentioning both (count)")
+    heatmap(fig, ax, shown, columns=[n[:24] for n in names],
+            rows=[f"{n[:24]} ({int(matrix[i, i])})" for i, n in enumerate(names)],
+            labels=("gene mention (normalised)", "gene mention (documents mentioning it)"),
+            title=f"Co-mentions of the {len(names)} most frequent gene mentions",
+            colour="documents mentioning both (count)", cmap="magma_r", aspect="equal", tick_size=7, rotation=90)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return save(fig, path, caption_text)

@@ -7,21 +7,34 @@ import datetime
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from ...extras import require
+
 
 def pyplot() -> Any:
     """matplotlib.pyplot on the headless Agg backend, or an ImportError saying what to install."""
-    try:
-        import matplotlib
+    matplotlib = require("matplotlib", feature="The analysis figures", extra="analysis")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError(
-            "The analysis figures need matplotlib and scikit-learn: "
-            "pip install 'spacy-maize-ner[analysis]' (or pip install matplotlib scikit-learn)."
-        ) from None
     plt.rcParams.update({"svg.hashsalt": "spacy-maize-ner", "font.size": 9})
     return plt
+
+
+def heatmap(fig: Any, ax: Any, matrix: Any, *, columns: Sequence[str], rows: Sequence[str], labels: Sequence[str],
+            title: str, colour: str, cmap: str, aspect: str = "auto", tick_size: Optional[int] = None,
+            **column_ticks: Any) -> None:
+    """Draw `matrix` on `ax` with named columns and rows and a colour bar.
+
+    labels (Sequence[str]): the x and y axis labels. colour (str): the colour bar's label.
+    column_ticks: matplotlib text options of the column names (rotation=90, ha="right").
+    """
+    image = ax.imshow(matrix, cmap=cmap, aspect=aspect)
+    ax.set_xticks(range(len(columns)), list(columns), fontsize=tick_size or 7, **column_ticks)
+    ax.set_yticks(range(len(rows)), list(rows), **({"fontsize": tick_size} if tick_size else {}))
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label=colour)
 
 
 def caption(what: str, *, data: str, split: str, seeds: Optional[Sequence[Any]] = None, date: Optional[str] = None) -> str:

@@ -92,7 +92,7 @@ def corpus_topics(splits: Dict[str, Sequence[Doc]], *, window: int = 5, **kwargs
 
 def plot_topic_weights(result: Dict[str, Dict[str, Any]], path, caption_text: str):
     """Heatmaps of topic weight per group, one per kind (contexts, documents)."""
-    from .figures import pyplot, save
+    from .figures import heatmap, pyplot, save
 
     plt = pyplot()
     kinds = list(result)
@@ -101,13 +101,8 @@ def plot_topic_weights(result: Dict[str, Dict[str, Any]], path, caption_text: st
         weights = result[kind]["weights"]
         groups = list(weights)
         matrix = numpy.asarray([weights[g] for g in groups])
-        image = ax.imshow(matrix, aspect="auto", cmap="viridis")
-        labels = [f"{t['topic']}: {' '.join(t['terms'][:3])}" for t in result[kind]["topics"]]
-        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=7)
-        ax.set_yticks(range(len(groups)), groups)
-        ax.set_xlabel("SVD topic (top 3 terms)")
-        ax.set_ylabel("corpus / split")
-        ax.set_title(f"Topic weight over {kind}")
-        fig.colorbar(image, ax=ax, label="mean topic share (0-1)")
+        heatmap(fig, ax, matrix, columns=[f"{t['topic']}: {' '.join(t['terms'][:3])}" for t in result[kind]["topics"]],
+                rows=groups, labels=("SVD topic (top 3 terms)", "corpus / split"), title=f"Topic weight over {kind}",
+                colour="mean topic share (0-1)", cmap="viridis", rotation=45, ha="right")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return save(fig, path, caption_text)

