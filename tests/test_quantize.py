@@ -42,7 +42,10 @@ def test_linear_layers_become_int8_and_outputs_stay_close(pipeline):
     report = quantize_pipeline(nlp)
     assert report.linear_layers == n_linear > 0
     assert not any(type(m) is torch.nn.Linear for m in shim._model.modules())
-    assert sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in shim._model.modules()) == n_linear
+    quantized = [m for m in shim._model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    assert len(quantized) == n_linear
+    # one scale per output channel (per tensor lost 0.86 F1 more on the MiniLM pipeline)
+    assert {m.weight().qscheme() for m in quantized} == {torch.per_channel_affine}
     assert report.int8_bytes < report.float_bytes
     after = hidden(nlp)
     for a, b in zip(before, after):
