@@ -26,6 +26,8 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
   DocBin, its documents joined --f1-per-doc to a document (10: abstract-like texts, where
   sentence spans differ from windows; 1: the official one-sentence dev documents). Give a
   trained pipeline (e.g. training/transformers/minilm-full-s0/model-best) for this section.
+- int8: strict entity F1 of the packed-spans pipeline in float and in int8 with one weight
+  scale per output channel (the shipped `--int8`) and per matrix, on the same documents as f1.
 - ray: `annotate --ray` with the CRF pipeline on a local Ray instance, 1 worker then
   2 workers, over the same shards; wall time of the Ray job (actor start and model
   load included) and the words/s inside the actors.
@@ -131,7 +133,7 @@ def run(
     encoder: Optional[Path] = typer.Option(None, help="The transformer pipeline's encoder folder (for HF and the bare forward pass)"),
     dev: Path = typer.Option(Path("../shared/data/bc2gm/devel.tsv"), help="BC2GM development sentences (IOB)"),
     trf_sentences: int = typer.Option(400, help="Sentences for the transformer sections (they are slow on CPU)"),
-    sections: str = typer.Option("annotate,long,trf,ray", help="Comma-separated sections to run (annotate, long, trf, f1, ray)"),
+    sections: str = typer.Option("annotate,long,trf,ray", help="Comma-separated sections to run (annotate, long, trf, f1, int8, ray)"),
     trf_repeats: int = typer.Option(2, help="Timed passes per setting in the trf section (the best counts)"),
     dev_docbin: Path = typer.Option(Path("corpus/dev.spacy"), help="Dev DocBin for the f1 section (the project's conversion of BC2GM devel)"),
     f1_per_doc: int = typer.Option(10, help="f1 section: dev documents joined to one (10: abstract-like; 1: the official dev documents)"),
@@ -163,6 +165,8 @@ def run(
         rows += run_pinned(["job", "trf", str(transformer), str(encoder), str(dev), str(trf_sentences), str(trf_repeats)], ONE_THREAD)
     if "f1" in wanted and transformer is not None:
         rows += run_pinned(["job", "f1", str(transformer), str(dev_docbin), str(f1_per_doc)], ONE_THREAD)
+    if "int8" in wanted and transformer is not None:
+        rows += run_pinned(["job", "int8", str(transformer), str(dev_docbin), str(f1_per_doc)], ONE_THREAD)
     if "ray" in wanted:
         shards = []
         for i in range(4):  # four shards, each the dev texts ray_repeat // 4 times
@@ -201,7 +205,7 @@ def job(
     args: List[str] = typer.Argument(None),
 ) -> None:
     """One section in this process; prints its rows as JSON on the last line."""
-    rows = {"annotate": job_annotate, "long": job_long, "trf": job_trf, "f1": job_f1, "ray": job_ray}[section](*args)
+    rows = {"annotate": job_annotate, "long": job_long, "trf": job_trf, "f1": job_f1, "int8": job_int8, "ray": job_ray}[section](*args)
     print(json.dumps(rows))
 
 
@@ -410,6 +414,38 @@ def job_f1(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
             out.append(row(name, f"ents_f_delta_vs_shipped_{tag}", 100 * (m["ents_f"] - shipped), cmd, regime=regime, **params))
         if int8:
             out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - float_f[spans]), cmd, regime=regime, **params))
+    return out
+
+
+def job_int8(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
+    """Strict entity F1 of the packed-spans pipeline in float and in int8 with per-channel and
+    per-matrix weight scales (`quantize_pipeline(scales=...)`), on the dev DocBin joined per_doc."""
+    import torch
+
+    from spacy_maize_ner.encoders.quantize import quantize_pipeline
+    from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
+
+    torch.set_num_threads(1)
+    per_doc = int(per_doc)
+    scores = {}
+    with tempfile.TemporaryDirectory(prefix="bench-int8-") as tmp:
+        data = grouped_docbin(docbin, per_doc, Path(tmp) / "dev-grouped.spacy")
+        for scales in ("float", "per_channel", "per_tensor"):
+            nlp = load_setting(transformer, "packed", False)
+            if scales != "float":
+                quantize_pipeline(nlp, scales=scales)
+            scores[scales] = evaluate_pipeline(nlp, data, name=f"trf-spacy-packed-int8-{scales}", model_path=transformer)
+            del nlp
+    cmd, tag, out = COMMAND + " --sections int8", f"dev_per_doc{per_doc}", []
+    for scales, m in scores.items():
+        name = "trf-spacy-packed" if scales == "float" else f"trf-spacy-packed-int8-{scales}"
+        params = {"split": "dev", "model": transformer, "docbin": docbin, "per_doc": per_doc, "documents": m["documents"],
+                  "words": m["words"], "ents_p": m["ents_p"], "ents_r": m["ents_r"], "torch_threads": 1, "scales": scales}
+        regime = "packed-float" if scales == "float" else f"packed-int8-{scales}"
+        out.append(row(name, f"ents_f_{tag}", m["ents_f"], cmd, regime=regime, **params))
+        if scales != "float":
+            out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - scores["float"]["ents_f"]), cmd,
+                           regime=regime, **params))
     return out
 
 

@@ -63,6 +63,19 @@ def test_f1_section_scores_float_and_int8(pipeline, gene_corpus, one_thread):
             and ("trf-spacy-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by)
 
 
+def test_int8_section_scores_float_and_both_scales(pipeline, gene_corpus, one_thread):
+    from bench_throughput import job_int8
+
+    rows = job_int8(str(pipeline), str(gene_corpus / "dev.spacy"), "5")
+    by = {(r["pipeline"], r["metric"]): r for r in rows}
+    float_f = by["trf-spacy-packed", "ents_f_dev_per_doc5"]["value"]
+    for scales in ("per_channel", "per_tensor"):
+        name = f"trf-spacy-packed-int8-{scales}"
+        f = by[name, "ents_f_dev_per_doc5"]
+        assert f["params"]["scales"] == scales and f["regime"] == f"packed-int8-{scales}"
+        assert by[name, "ents_f_delta_int8_vs_float_dev_per_doc5"]["value"] == pytest.approx(100 * (f["value"] - float_f))
+
+
 def test_ratio_rows_divide_by_the_reference_measured_in_the_same_run():
     from bench_throughput import ratio_rows, row
 

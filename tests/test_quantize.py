@@ -56,6 +56,16 @@ def test_linear_layers_become_int8_and_outputs_stay_close(pipeline):
     assert quantize_pipeline(nlp).linear_layers == 0  # a second call is a no-op
 
 
+def test_per_matrix_scales_for_comparison_and_a_bad_value_refused(pipeline):
+    nlp = spacy.load(pipeline)
+    with pytest.raises(ValueError, match="per_channel"):
+        quantize_pipeline(nlp, scales="per_row")
+    quantize_pipeline(nlp, scales="per_tensor")
+    _, shim = encoder_module(nlp)
+    schemes = {m.weight().qscheme() for m in shim._model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)}
+    assert schemes == {torch.per_tensor_affine}
+
+
 def test_a_quantized_pipeline_refuses_to_be_saved(pipeline, tmp_path):
     nlp = spacy.load(pipeline)
     quantize_pipeline(nlp)
