@@ -9,7 +9,8 @@ import numpy  # noqa: E402
 import spacy  # noqa: E402
 import torch  # noqa: E402
 
-from spacy_maize_ner.encoders.quantize import (COMPONENT, encoder_module, inference_meta, is_quantized, load_int8,  # noqa: E402
+from spacy_maize_ner.annotate.run import load_int8  # noqa: E402
+from spacy_maize_ner.encoders.quantize import (COMPONENT, encoder_module, inference_meta, is_quantized,  # noqa: E402
                                                quantize_pipeline, write_cpu_pipeline)
 from spacy_maize_ner.study.training.regimes import read_regime  # noqa: E402
 from spacy_maize_ner.study.training.train import train_regime  # noqa: E402

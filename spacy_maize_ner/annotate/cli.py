@@ -70,8 +70,7 @@ def annotate_cli(
             return
         loaded, origin = pipeline, None
         if int8:  # spacy_maize_ner/encoders/quantize.py
-            from ..encoders.quantize import load_int8
-            from .run import pipeline_name
+            from .run import load_int8, pipeline_name
 
             loaded, origin = load_int8(pipeline, gpu_id=gpu_id), pipeline_name(pipeline, None)
         report = annotate_files(

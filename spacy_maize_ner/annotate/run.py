@@ -81,6 +81,17 @@ def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
         ) from None
 
 
+def load_int8(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
+    """`annotate --int8`: the pipeline loaded (`load_pipeline`) and its encoder quantized (encoders/quantize.py)."""
+    from ..encoders.quantize import quantize_pipeline
+
+    if gpu_id >= 0:
+        raise ValueError("--int8 runs on the CPU (dynamic int8 quantization has no GPU kernels): drop --gpu-id or --int8.")
+    nlp = load_pipeline(pipeline, gpu_id=-1)
+    quantize_pipeline(nlp)
+    return nlp
+
+
 def pipeline_name(pipeline: PipelineArg, nlp: Language) -> str:
     """The name predicted entities are credited to: the folder (model-best's parent) or package name."""
     if isinstance(pipeline, Language):

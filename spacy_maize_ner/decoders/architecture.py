@@ -33,18 +33,12 @@ from spacy_transformers.layers.transformer_model import _convert_transformer_out
 from thinc.api import Model, xp2torch
 from thinc.types import ArgsKwargs
 
-from ..encoders.resolve import loading_error, resolve_encoder
+# DECODER_TYPES, DecoderConfigError and is_decoder_config live with name resolution (Encoder.v1
+# refuses a decoder folder without `attention`); imported here, where decoders use them.
+from ..encoders.resolve import DECODER_TYPES, DecoderConfigError, is_decoder_config, loading_error, resolve_encoder  # noqa: F401
 from .alignment import align_spans, position_ids
 
 ATTENTION = ("causal", "bidirectional")
-# transformers model types of decoder-only LMs this module has been checked with.
-DECODER_TYPES = ("gemma3_text", "gemma3", "gemma2", "gemma", "qwen2", "qwen3", "llama", "mistral")
-
-
-class DecoderConfigError(ValueError):
-    """A decoder setting that cannot work (unknown attention, a flash-attention kernel that ignores masks)."""
-
-
 def check_attention(attention: str) -> str:
     if attention not in ATTENTION:
         raise DecoderConfigError(
@@ -74,33 +68,6 @@ def as_plain_fast_tokenizer(tokenizer: Any):
     if getattr(tokenizer, "chat_template", None):
         plain.chat_template = tokenizer.chat_template
     return plain
-
-
-def is_decoder_config(config: Any) -> bool:
-    """Whether a transformers config is a decoder-only LM this module handles."""
-    archs = getattr(config, "architectures", None) or []
-    return config.model_type in DECODER_TYPES or any(a.endswith("ForCausalLM") for a in archs)
-
-
-def refuse_decoder(location: str) -> None:
-    """Raise DecoderConfigError if the local folder `location` holds a decoder LM: Encoder.v1 and
-    PeftEncoder.v1 load it only with `attention` set (spacy-transformers' own loader would fail
-    on its tokenizer, or align it with BERT's conventions). Hub ids are not looked up here."""
-    from pathlib import Path
-
-    if not Path(location).is_dir():
-        return
-    try:
-        from transformers import AutoConfig
-
-        config = AutoConfig.from_pretrained(location)
-    except (OSError, ValueError, KeyError):
-        return
-    if is_decoder_config(config):
-        raise DecoderConfigError(
-            f"'{location}' is a decoder LM ({config.model_type}): set attention = \"causal\" or \"bidirectional\" in "
-            "[components.transformer.model] (Encoder.v1, PeftEncoder.v1), or train with a regime of configs/decoders/."
-        )
 
 
 def load_decoder(name: str, tokenizer_config: Dict, transformer_config: Dict) -> HFObjects:

@@ -18,7 +18,7 @@ from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers import TransformerModel
 from thinc.api import Model
 
-from .resolve import loading_error, resolve_encoder
+from .resolve import loading_error, refuse_decoder, resolve_encoder
 
 
 @registry.architectures("spacy_maize_ner.Encoder.v1")
@@ -37,8 +37,8 @@ def create_encoder(
         Qwen2, Llama, Mistral): the model is then spacy_maize_ner.Decoder.v1's (decoders/).
     """
     if attention is not None:  # issue 26: decoder LLMs own their loading, alignment and masks
-        from ..decoders.architecture import create_decoder
-
+        # By registered name, not by import: decoders build on this module (and on peft), not it on them.
+        create_decoder = registry.architectures.get("spacy_maize_ner.Decoder.v1")
         return create_decoder(name, get_spans, attention, tokenizer_config, transformer_config, mixed_precision,
                               grad_scaler_config)
     return transformer_model(
@@ -78,8 +78,6 @@ def transformer_model(
     def init(model: Model, X=None, Y=None):
         if not model.attrs["has_transformer"]:
             model.attrs["name"] = resolve_encoder(str(model.attrs["name"]))
-            from ..decoders.architecture import refuse_decoder  # issue 26: a decoder needs `attention`
-
             refuse_decoder(str(model.attrs["name"]))
         try:
             return load(model, X=X, Y=Y)

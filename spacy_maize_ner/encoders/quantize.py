@@ -224,17 +224,6 @@ def write_cpu_pipeline(
     return output_dir
 
 
-def load_int8(pipeline: Union[str, Path, Language], *, gpu_id: int = -1) -> Language:
-    """`annotate --int8`: the pipeline loaded (annotate's own loader) and its encoder quantized."""
-    from ..annotate.run import load_pipeline
-
-    if gpu_id >= 0:
-        raise ValueError("--int8 runs on the CPU (dynamic int8 quantization has no GPU kernels): drop --gpu-id or --int8.")
-    nlp = load_pipeline(pipeline, gpu_id=-1)
-    quantize_pipeline(nlp)
-    return nlp
-
-
 def inference_meta(model_dir: Union[str, Path]) -> Optional[Dict[str, Any]]:
     """The maize_ner.inference record of a pipeline folder written by write_cpu_pipeline, or None."""
     meta = srsly.read_json(Path(model_dir) / "meta.json")

@@ -54,9 +54,8 @@ def create_peft_encoder(
         then spacy_maize_ner.PeftDecoder.v1's (decoders/architecture.py; LoRA only).
     RETURNS (Model[List[Doc], FullTransformerBatch]): the transformer model.
     """
-    if attention is not None:  # issue 26: decoder LLMs
-        from ..decoders.architecture import create_peft_decoder
-
+    if attention is not None:  # issue 26: decoder LLMs, by registered name (decoders build on peft, not it on them)
+        create_peft_decoder = registry.architectures.get("spacy_maize_ner.PeftDecoder.v1")
         return create_peft_decoder(name=name, get_spans=get_spans, peft=peft, attention=attention, save_base=save_base,
                                    tokenizer_config=tokenizer_config, transformer_config=transformer_config,
                                    mixed_precision=mixed_precision, grad_scaler_config=grad_scaler_config)
