@@ -36,7 +36,15 @@ PIPELINES = {
     "lora": ("configs/transformer.cfg", "configs/regimes/lora.cfg", "transition"),
     "decoder-lora-causal": ("configs/transformer.cfg", "configs/decoders/decoder-lora-causal.cfg", "token"),
     "decoder-lora-bidirectional": ("configs/transformer.cfg", "configs/decoders/decoder-lora-bidirectional.cfg", "token"),
+    # The generative tagger (issue 26, item 3): its own config, no regime; the same step budget.
+    "decoder-generative": ("configs/generative.cfg", None, "transition"),
 }
+# Pipelines without a regime file that still train an encoder or decoder (--encoder) on a step budget.
+STANDALONE_ENCODER = {"decoder-generative"}
+
+
+def takes_encoder(pipeline: str) -> bool:
+    return bool(PIPELINES[pipeline][1]) or pipeline in STANDALONE_ENCODER
 
 app = typer.Typer(add_completion=False)
 
@@ -74,8 +82,12 @@ def job(
     corpus_dir = _prepare_corpus(corpus, shared, work)
     config, regime, head = PIPELINES[pipeline]
     overrides = {"paths.encoder": encoder} if encoder else {}
-    if regime:
+    if takes_encoder(pipeline):
         overrides.update(equal_updates_overrides(ROOT / config, corpus_dir / "train.spacy", overrides))
+    if not regime and overrides.get("training.max_steps"):  # a plain config: fit its schedule to the budget
+        steps = int(overrides["training.max_steps"])
+        overrides.update({"training.optimizer.learn_rate.total_steps": steps,
+                          "training.optimizer.learn_rate.warmup_steps": max(1, steps // 10)})
     (n,) = parse_sizes(size)
     spec = CurveSpec(curve or pipeline, Path(config), ROOT / regime if regime else None, overrides)
     fingerprint = curve_encoder_fingerprint(spec)
@@ -129,10 +141,10 @@ def run(
     for p in pipeline:
         if p not in PIPELINES:
             raise typer.BadParameter(f"--pipeline {p}: choose from {', '.join(PIPELINES)}")
-        if PIPELINES[p][1] and not encoder:
+        if takes_encoder(p) and not encoder:
             raise typer.BadParameter(f"--pipeline {p} trains a transformer: give --encoder (e.g. assets/encoders/minilm)")
-        name = curve or (RunId(encoder=encoder_short_name(encoder), setting=p).name if PIPELINES[p][1] else p)
-        if PIPELINES[p][1]:
+        name = curve or (RunId(encoder=encoder_short_name(encoder), setting=p).name if takes_encoder(p) else p)
+        if takes_encoder(p):
             try:
                 spec = CurveSpec(name, Path(PIPELINES[p][0]), overrides={"paths.encoder": encoder})
                 check_same_encoder(measured, spec, curve_encoder_fingerprint(spec), results, allow_unrecorded=allow_unrecorded_encoder,

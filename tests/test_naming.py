@@ -134,3 +134,9 @@ def test_a_corpus_outside_the_registry_is_read_whole_and_marked_unknown(tmp_path
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "meta.json").write_text('{"lang": "en", "name": "x"}')
     assert build_meta(tmp_path / "model", corpus="mine", name="maize_x")["sources"][0]["license"] == "unknown"
+
+
+def test_the_generative_tagger_is_a_setting_of_its_own():
+    run = runs.RunId.parse("gemma3_270m-decoder-generative-s1")
+    assert (run.encoder, run.setting, run.tag, run.seed) == ("gemma3_270m", "decoder-generative", "", 1)
+    assert run.folder == "gemma3_270m-decoder-generative-s1"

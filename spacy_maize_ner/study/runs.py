@@ -37,9 +37,11 @@ from ..outputs import pipeline_name_from_path
 CLASSIC_PIPELINES = ("crf", "hmm", "dictionary")
 ENCODER_FAMILIES = ("trf", "peft", "hf")
 FAMILIES = CLASSIC_PIPELINES + ENCODER_FAMILIES
-# regimes (configs/regimes/, configs/decoders/), longest first so that `decoder-lora-causal` wins
+# regimes (configs/regimes/, configs/decoders/) and the generative tagger (configs/generative.cfg),
+# longest first so that `decoder-lora-causal` wins
 SETTINGS = (
     "decoder-lora-bidirectional", "decoder-lora-causal", "decoder-full-bidirectional", "decoder-full-causal",
+    "decoder-generative",
     "full", "none", "probe", "freeze", "lora", "prompt", "prefix",
 )
 PEFT_SETTINGS = ("lora", "prompt", "prefix")
