@@ -90,6 +90,29 @@ def test_tag_texts_must_differ_in_their_first_token_and_cover_every_label(tokeni
         tag_vocabulary(tokenizer, TAGS, {"O": "O", "B-GENE": "B"})
 
 
+def test_a_bare_decoder_folder_keeps_its_weights_and_ties_the_head(tmp_path):
+    """provide-decoder writes the bare decoder (no `model.` prefix, no lm_head): loading it as a
+    causal LM must not initialise it at random (the smoke run on Gemma 3 caught exactly that)."""
+    import json
+
+    import torch
+    from tiny_decoder import write_tiny_decoder
+    from transformers import AutoModel
+
+    from spacy_maize_ner.generative.model import NoLMHeadError, load_causal_lm
+
+    bare = write_tiny_decoder(tmp_path / "bare", "qwen2")
+    with pytest.raises(NoLMHeadError, match="no LM head"):
+        load_causal_lm(str(bare))  # untied: no head to take
+    config = json.loads((bare / "config.json").read_text())
+    (bare / "config.json").write_text(json.dumps({**config, "tie_word_embeddings": True}))
+    lm = load_causal_lm(str(bare))
+    reference = AutoModel.from_pretrained(bare).state_dict()
+    loaded = lm.get_decoder().state_dict()
+    assert set(loaded) == set(reference) and all(torch.equal(loaded[k], reference[k]) for k in reference)
+    assert lm.get_output_embeddings().weight.data_ptr() == lm.get_input_embeddings().weight.data_ptr()
+
+
 # --- decoding -----------------------------------------------------------------------------
 
 def test_decoding_gives_one_valid_tag_per_word_and_matches_teacher_forcing(lm_folder, tokenizer):

@@ -41,7 +41,7 @@ from ..encoders.resolve import loading_error, resolve_encoder
 from ..peft.methods import PeftMethod, require_peft
 from ..tags import OUTSIDE, biluo_to_bio, constraints, id_spans, sentences, tag_names
 from .layout import INSTRUCTION, TagVocabulary, tag_vocabulary, teacher_forced
-from .model import decode, tag_logits
+from .model import decode, load_causal_lm, tag_logits
 
 FORMAT = "spacy_maize_ner.generative.v1"
 
@@ -110,13 +110,12 @@ class GenerativeNER(TrainablePipe):
 
     # --- loading the decoder ----------------------------------------------------------------
     def _load(self, location: str, adapter: Optional[Path] = None) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         peft = require_peft()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(adapter.parent / "tokenizer") if adapter else location)
-            lm = AutoModelForCausalLM.from_pretrained(location, torch_dtype=torch.float32)
+            lm = load_causal_lm(location)
         except OSError as error:
             raise loading_error(self.cfg["base"], error) from error
         from ..peft.shim import weights_fingerprint

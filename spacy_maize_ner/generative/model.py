@@ -90,3 +90,34 @@ def decode(lm, tokenizer, words: Sequence[str], tag_ids: Sequence[int], allowed:
             if i + 1 < len(words):
                 feed = [tag_ids[chosen[-1]]] + word_ids(tokenizer, words[i + 1], cache)
     return chosen
+
+
+class NoLMHeadError(ValueError):
+    """A decoder folder without an LM head whose embeddings are not tied to one."""
+
+
+def load_causal_lm(location: str):
+    """The decoder at `location` with its LM head, in float32.
+
+    provide-decoder (and any `AutoModel.save_pretrained`) writes the bare decoder: its weights
+    have no `model.` prefix and no `lm_head`, which AutoModelForCausalLM would silently
+    initialise at random. Then the bare weights are loaded into the causal LM's decoder and
+    the head is the tied input embedding (Gemma 3 and Qwen2.5 0.5B/1.5B tie them). RAISES
+    (NoLMHeadError): a bare decoder whose config does not tie the embeddings.
+    """
+    import torch
+    from transformers import AutoModel, AutoModelForCausalLM
+
+    lm, info = AutoModelForCausalLM.from_pretrained(location, torch_dtype=torch.float32, output_loading_info=True)
+    missing = set(info.get("missing_keys") or ())
+    if missing - {"lm_head.weight"}:  # a bare decoder: nothing of it reached the causal LM
+        bare = AutoModel.from_pretrained(location, torch_dtype=torch.float32)
+        lm.get_decoder().load_state_dict(bare.state_dict(), strict=True)
+    if "lm_head.weight" in missing:
+        if not getattr(lm.config, "tie_word_embeddings", False):
+            raise NoLMHeadError(
+                f"The decoder at {location} has no LM head (lm_head.weight) and its config does not tie it to the "
+                "input embeddings: the generative tagger needs the head's rows for the tag tokens. Save the model "
+                "with AutoModelForCausalLM.save_pretrained, or use a decoder with tied embeddings.")
+        lm.tie_weights()
+    return lm
