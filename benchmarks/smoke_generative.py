@@ -60,7 +60,7 @@ def main(decoder: Path = typer.Option(...), corpus: Path = typer.Option(...), st
     total = sum(p.numel() for p in ner.lm.parameters())
     result = {
         "what": "generative tagger smoke run (issue 26 item 3): cost only, not a score",
-        "decoder": str(decoder), "provenance": json.loads((decoder / "provenance.json").read_text()).get("source", {})
+        "decoder": str(decoder), "provenance": {k: v for k, v in json.loads((decoder / "provenance.json").read_text()).items() if k in ("decoder", "hub_id", "gguf", "note")}
         if (decoder / "provenance.json").exists() else None,
         "tag_pieces": tag_pieces, "load_seconds": load_seconds,
         "steps": len(step_seconds), "batch_words": [sum(len(eg.reference) for eg in b) for b in batches],

@@ -179,8 +179,8 @@ class GenerativeNER(TrainablePipe):
         index = {tag: i for i, tag in enumerate(self.tags)}
         layouts, gold = [], []
         for eg in examples:
-            aligned = [t or OUTSIDE for t in eg.get_aligned_ner()]  # missing annotation counts as outside
-            bio = biluo_to_bio(["O" if t == "-" else t for t in aligned])
+            # unaligned (None) and missing ("-") annotation count as outside
+            bio = biluo_to_bio([OUTSIDE if t in (None, "-") else t for t in eg.get_aligned_ner()])
             for start, words in self._sentence_words(eg.predicted):
                 ids = [index.get(tag, 0) for tag in bio[start:start + len(words)]]
                 layouts.append(teacher_forced(self.tokenizer, words, [self.vocabulary.ids[i] for i in ids],
