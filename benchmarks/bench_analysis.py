@@ -22,7 +22,7 @@ from typing import Dict, List, Tuple
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import merge_rows, render  # noqa: E402
+from rows import merge_rows, render, resolve_repo_path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,8 +58,8 @@ def staged_runs(results: List[Path]) -> List[Tuple[str, Path]]:
     for path in results:
         for row in json.loads(path.read_text()) if path.exists() else []:
             name, model = workflow_name(row), (row.get("params") or {}).get("model")
-            if name and model and Path(model, "meta.json").exists() and row["data"] == "bc2gm":
-                seeds[(name, int(row["seed"]))] = Path(model)
+            if name and model and (resolve_repo_path(model) / "meta.json").exists() and row["data"] == "bc2gm":
+                seeds[(name, int(row["seed"]))] = resolve_repo_path(model)
     runs = []
     for (name, seed), model in sorted(seeds.items()):
         runs.append((name + seed_suffix(seed), model))

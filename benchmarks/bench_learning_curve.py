@@ -22,7 +22,7 @@ from typing import List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, job_machine, run_lanes  # noqa: E402
+from rows import dispatch, job_machine, repo_path, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -109,7 +109,7 @@ def job(
     rows = point_rows(point, spec, data=corpus, command=command or f"python benchmarks/bench_learning_curve.py --pipeline {pipeline}",
                       machine=machine, encoder_sha256=fingerprint, encoder_recipe=curve_encoder_recipe(spec))
     for row in rows if kept else ():
-        row["params"]["model"] = str(kept)
+        row["params"]["model"] = repo_path(kept)
     print(json.dumps(rows))
 
 
@@ -156,7 +156,7 @@ def run(
                 if (f"lc-{name}-n{size}", seed) in done:
                     typer.echo(f"== {name} n={size} seed={seed}: already measured, skipped")
                     continue
-                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {encoder}" if encoder else "") + (f" --curve {curve}" if curve else "") + (f" --select-sentences {select_sentences}" if select_sentences else "")
+                cmd = f"python benchmarks/bench_learning_curve.py --pipeline {p} --sizes {sizes} --seeds {seeds}" + (f" --encoder {repo_path(encoder)}" if encoder else "") + (f" --curve {curve}" if curve else "") + (f" --select-sentences {select_sentences}" if select_sentences else "")
                 args = [__file__, "job", corpus, p, size, str(seed), "--shared", str(shared), "--curve", name, "--command", cmd,
                         "--select-sentences", str(select_sentences), "--keep-model" if keep_models else "--no-keep-model"]
                 if encoder:

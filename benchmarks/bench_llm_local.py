@@ -7,7 +7,8 @@ through /v1/completions. Each model runs zero- and few-shot on the SAME seeded s
 devel sentences (its SHA-256 is in every row), with an empty response cache, in a job process
 of its own; its rows (strict P/R/F, share of answers parsed, tokens, seconds, words per second,
 seconds per sentence, and the ratio to MiniLM's seconds per 1,000 words when a MiniLM pipeline
-is given) are merged into benchmarks/results/llm.json as soon as it ends, and RESULTS.md is
+is given, with F1(LLM) - F1(MiniLM) on the same sentences and its paired bootstrap interval) are
+merged into benchmarks/results/llm.json as soon as it ends, and RESULTS.md is
 re-rendered. Each row's `encoder` is its label, e.g. "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF,
 community redistribution, dequantized by llama.cpp"; `params.provenance` has the packages,
 the GGUF's SHA-256 and the chat template's.
@@ -42,8 +43,9 @@ MODELS = ["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct", "gemma3-
 app = typer.Typer(add_completion=False)
 
 
-def time_minilm(model: Path, data: Path) -> Optional[dict]:
-    """Seconds and words of the MiniLM pipeline on `data` after a warm-up; None without the model."""
+def time_minilm(model: Path, data: Path, predictions: Optional[Path] = None) -> Optional[dict]:
+    """Seconds and words of the MiniLM pipeline on `data` after a warm-up (which writes its
+    per-document predictions to `predictions`, for the paired intervals); None without the model."""
     if not (Path(model) / "config.cfg").exists():
         return None
     import spacy
@@ -51,9 +53,23 @@ def time_minilm(model: Path, data: Path) -> Optional[dict]:
     from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
     nlp = spacy.load(model)
-    evaluate_pipeline(nlp, data, name="trf-minilm-none", batch_size=64)
-    m = evaluate_pipeline(nlp, data, name="trf-minilm-none", batch_size=64)
-    return {"seconds": m["seconds"], "words": m["words"]}
+    evaluate_pipeline(nlp, data, name="minilm", batch_size=64, predictions_path=predictions)
+    m = evaluate_pipeline(nlp, data, name="minilm", batch_size=64)
+    return {"seconds": m["seconds"], "words": m["words"], "f1": m["ents_f"], "predictions": str(predictions) if predictions else None}
+
+
+def paired_vs_minilm(llm_predictions: Path, minilm_predictions: Path, *, resamples: int = 1000) -> Optional[dict]:
+    """F1(LLM) - F1(MiniLM) on the same sample with its paired bootstrap interval over the
+    sentences (`analysis.bootstrap`); None when either side's predictions are missing."""
+    from spacy_maize_ner.study.analysis.bootstrap import counts_matrix, paired_bootstrap, same_documents
+    from spacy_maize_ner.study.evaluation.predictions import read_predictions
+
+    if not (Path(llm_predictions).exists() and Path(minilm_predictions).exists()):
+        return None
+    a, b = read_predictions(llm_predictions), read_predictions(minilm_predictions)
+    if not same_documents(a, b):
+        raise ValueError(f"{llm_predictions} and {minilm_predictions} hold different documents: both must score the same sample.")
+    return paired_bootstrap(counts_matrix(a), counts_matrix(b), n_resamples=resamples).to_dict()
 
 
 @app.command("job")
@@ -70,7 +86,7 @@ def job(model: str = typer.Option(...), sample: int = 300, seed: int = 0, shots:
     if not (corpus / "dev.spacy").exists():
         build_corpus("bc2gm", shared / "bc2gm", corpus, label_map=parse_labels(""), seed=0)
     data = sample_docbin(corpus / "dev.spacy", WORK / f"dev-sample{sample}-s{seed}.spacy", n=sample, seed=seed)
-    before = time_minilm(minilm, data)
+    before = time_minilm(minilm, data, predictions=WORK / "metrics" / f"minilm-sample{sample}-s{seed}.docs.jsonl")
     start = time.perf_counter()
     results = run_local(ROOT / "configs" / "llm_local.cfg", data, corpus / "train.spacy", WORK / "metrics",
                         model=model, sample=0, seed=seed, apis=api or None, shots=shots, model_dir=ROOT / "assets" / "llm",
@@ -80,21 +96,24 @@ def job(model: str = typer.Option(...), sample: int = 300, seed: int = 0, shots:
     print(f"{model}: LLM runs took {time.perf_counter() - start:.0f} s", file=sys.stderr)
     after = time_minilm(minilm, data) if before else None
     print(json.dumps(build_rows(results, before, after, sample=sample, seed=seed, threads=threads,
-                                minilm_model=str(minilm), command=command)))
+                                minilm_model=str(minilm), command=command, metrics_dir=WORK / "metrics")))
 
 
-def build_rows(results, before, after, *, sample, seed, threads, minilm_model, command) -> List[dict]:
-    """Rows in the shared schema for the runs of one model (and the MiniLM timing around them)."""
+def build_rows(results, before, after, *, sample, seed, threads, minilm_model, command, metrics_dir=None) -> List[dict]:
+    """Rows in the shared schema for the runs of one model (and the MiniLM timing around them);
+    with the per-document predictions of both in `metrics_dir`, each run's F1 difference to
+    MiniLM on the same sentences with its paired bootstrap interval (`f1_delta_vs_minilm`)."""
     from spacy_maize_ner.study.evaluation.llm import row_name
     from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     common = {"data": "bc2gm", "split": f"dev-sample{sample}", "seed": seed, "machine": machine_description(),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "command": command}
-    minilm_s_per_1k = None
+    minilm_s_per_1k = minilm_predictions = None
     rows = []
     if before and after:
         seconds = statistics.fmean([before["seconds"], after["seconds"]])
         minilm_s_per_1k = seconds * 1000 / before["words"]
+        minilm_predictions = before.get("predictions")
         from spacy_maize_ner.study.runs import RunId
 
         run = RunId.parse(minilm_model)  # the pipeline timed, e.g. trf-minilm-full-transition-ep3 (every regime reads alike)
@@ -130,6 +149,12 @@ def build_rows(results, before, after, *, sample, seed, threads, minilm_model, c
         if minilm_s_per_1k:
             values["cost_ratio_vs_minilm"] = cost["seconds_per_1k_words"] / minilm_s_per_1k
         rows += [dict(base, metric=k, value=v) for k, v in values.items()]
+        paired = paired_vs_minilm(Path(metrics_dir) / m["predictions"], Path(minilm_predictions)) \
+            if minilm_predictions and metrics_dir and m.get("predictions") else None
+        if paired:
+            rows.append(dict(base, metric="f1_delta_vs_minilm", value=paired["delta"],
+                             params={**base["params"], **paired, "minilm": minilm_model, "minilm_f1": before.get("f1"),
+                                     "method": "paired bootstrap over the sample's sentences, F1(LLM) - F1(MiniLM)"}))
     return rows
 
 

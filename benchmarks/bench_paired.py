@@ -23,7 +23,7 @@ from typing import Dict, List, Tuple
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import job_machine, merge_rows, render  # noqa: E402
+from rows import job_machine, merge_rows, render, resolve_repo_path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -40,8 +40,8 @@ def kept_models(name: str, rows_dir: Path, data: str = "bc2gm") -> Dict[int, Pat
     for path in sorted(Path(rows_dir).glob("*.json")):
         for row in json.loads(path.read_text()):
             model = (row.get("params") or {}).get("model")
-            if row.get("pipeline") == name and row.get("data") == data and model and Path(model, "meta.json").exists():
-                models[int(row["seed"])] = Path(model)
+            if row.get("pipeline") == name and row.get("data") == data and model and (resolve_repo_path(model) / "meta.json").exists():
+                models[int(row["seed"])] = resolve_repo_path(model)
     return models
 
 

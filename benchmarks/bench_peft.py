@@ -34,7 +34,7 @@ import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from spacy_maize_ner.study.training.sweep import PEFT_KEY  # noqa: E402  (light: no torch)
-from rows import allocator_description, dispatch, merge_rows, peak_rss_mb, render, run_job  # noqa: E402
+from rows import allocator_description, dispatch, merge_rows, peak_rss_mb, render, repo_path, run_job  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -179,7 +179,7 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
         "params": {**params, "head": head, "epochs": epochs, "train_limit": train_limit, "max_steps": max_steps,
                    "dev_limit": dev_limit, "budget": budget, "steps": done_steps, "steps_per_epoch": per_epoch, "learn_rate": lr,
                    "adapter_learn_rate": rate if method != "full" else None, "head_learn_rate": head_lr,
-                   "batch": f"batch_by_padded {batch_words} words", "model": str(best),
+                   "batch": f"batch_by_padded {batch_words} words", "model": repo_path(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f"), "allocator": allocator},
         "data": "bc2gm" + (f" (train limit {train_limit}, dev limit {dev_limit})" if (train_limit or dev_limit) else ""),
         "split": "dev",

@@ -32,7 +32,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, job_machine, peak_rss_mb, render, run_lanes  # noqa: E402
+from rows import dispatch, job_machine, peak_rss_mb, render, repo_path, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -135,7 +135,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2
                    "head_learn_rate": overrides.get("training.optimizer.groups.head.learn_rate.initial_rate", spec.overrides.get("training.optimizer.groups.head.learn_rate.initial_rate")),
                    "steps_per_epoch": steps_per_epoch(corpus_dir / "train.spacy", batcher_from_config(CONFIG, overrides)),
                    "total_steps": overrides["training.optimizer.learn_rate.total_steps"],
-                   "batch": f"batch_by_padded {batch_words} words", "model": str(best),
+                   "batch": f"batch_by_padded {batch_words} words", "model": repo_path(best),
                    "best_step_score": meta.get("performance", {}).get("ents_f")},
         "data": "bc2gm",
         "split": "dev",

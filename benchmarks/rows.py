@@ -15,6 +15,22 @@ import typer
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def repo_path(path) -> str:
+    """`path` as rows record it: relative to the repository root when it lies inside, so that a
+    row's command and model folder read the same from any clone or worktree; as given otherwise."""
+    absolute = Path(path).absolute()
+    try:
+        return str(absolute.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def resolve_repo_path(recorded: str) -> Path:
+    """The folder a row's recorded path names: relative paths are under the repository root."""
+    path = Path(recorded)
+    return path if path.is_absolute() else ROOT / path
+
+
 def peak_rss_mb() -> float:
     """This process's resident-memory high-water mark so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

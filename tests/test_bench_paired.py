@@ -73,5 +73,5 @@ def test_a_learning_curve_point_can_keep_its_model_for_paired_comparisons(gene_c
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(proc.stdout.strip().splitlines()[-1])
     model = Path(rows[0]["params"]["model"])
-    assert model == work / "bc2gm" / "lc-models" / "lc-hmm-n20-s1" and {r["params"]["model"] for r in rows} == {str(model)}
+    assert model == work / "bc2gm" / "lc-models" / "lc-hmm-n20-s1" and {r["params"]["model"] for r in rows} == {str(model)}  # outside the root: as given
     assert spacy.load(model).pipe_names and not [p for p in work.iterdir() if p.name.startswith("tmp")]

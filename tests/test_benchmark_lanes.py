@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from rows import run_lanes  # noqa: E402
+from rows import ROOT, repo_path, resolve_repo_path, run_lanes  # noqa: E402
 
 JOB = """
 import json, os, sys, time
@@ -37,3 +37,16 @@ def test_lanes_run_jobs_side_by_side_each_on_a_core_of_its_own(tmp_path):
     assert rows["a"]["start"] < rows["b"]["end"] and rows["b"]["start"] < rows["a"]["end"]
     with pytest.raises(Exception, match="at most"):
         run_lanes([[job, "a"]], results, lanes=len(os.sched_getaffinity(0)) + 1)
+
+
+def test_rows_record_paths_inside_the_repository_relative_to_it(tmp_path, monkeypatch):
+    """A kept model or encoder under the root (also of a worktree) is recorded relative to it, so
+    the row reads the same from every clone; bench_paired and bench_analysis resolve it back."""
+    kept = ROOT / "training" / "benchmarks" / "bc2gm" / "lc-models" / "lc-x-n2500-s1"
+    assert repo_path(kept) == "training/benchmarks/bc2gm/lc-models/lc-x-n2500-s1"
+    assert resolve_repo_path(repo_path(kept)) == kept
+    monkeypatch.chdir(tmp_path)  # the recorded path does not depend on the working folder
+    assert repo_path(kept) == "training/benchmarks/bc2gm/lc-models/lc-x-n2500-s1"
+    assert resolve_repo_path(repo_path(kept)) == kept
+    outside = tmp_path / "elsewhere"
+    assert repo_path(outside) == str(outside) and resolve_repo_path(str(outside)) == outside

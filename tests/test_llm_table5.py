@@ -235,6 +235,42 @@ def test_benchmark_rows_carry_label_cost_and_sample(tiny_models, gene_corpus, tm
     assert {r["metric"]: r["value"] for r in minilm}["seconds_per_1k_words"] == pytest.approx(4.0)
 
 
+def test_each_run_keeps_its_predictions_and_gets_a_paired_interval_against_minilm(tiny_models, gene_corpus, tmp_path, root):
+    """The per-sentence predictions of an LLM run are written beside its metrics; with MiniLM's on
+    the same sample, the rows carry F1(LLM) - F1(MiniLM) and its paired bootstrap interval."""
+    import srsly
+
+    sys.path.insert(0, str(root / "benchmarks"))
+    import bench_llm_local
+    from spacy_maize_ner.study.evaluation.llm_local import run_local
+
+    metrics = tmp_path / "metrics"
+    results = run_local(root / "configs" / "llm_local.cfg", gene_corpus / "dev.spacy", gene_corpus / "train.spacy",
+                        metrics, model="tiny-chat", sample=0, seed=0, shots=(0,), model_dir=tmp_path / "llm",
+                        wheels=tiny_models, work_dir=tmp_path / "work", server_factory=FakeServer)
+    llm_docs = metrics / results[0]["predictions"]
+    records = list(srsly.read_jsonl(llm_docs))
+    assert llm_docs.name == "llm-tiny-chat-chat-0shot.docs.jsonl" and len(records) == results[0]["documents"]
+    # A "MiniLM" that finds nothing on the same sentences: the difference is the LLM's whole F1.
+    nothing = tmp_path / "minilm.docs.jsonl"
+    srsly.write_jsonl(nothing, [dict(r, tp=0, fp=0, fn=r["tp"] + r["fn"], pred=[]) for r in records])
+    rows = bench_llm_local.build_rows(results, {"seconds": 1.0, "words": 500, "f1": 0.0, "predictions": str(nothing)},
+                                      {"seconds": 1.0, "words": 500}, sample=0, seed=0, threads=1, command="c",
+                                      minilm_model="training/trf-minilm-full-transition-ep3-s0/model-best", metrics_dir=metrics)
+    (delta,) = [r for r in rows if r["metric"] == "f1_delta_vs_minilm"]
+    assert results[0]["ents_f"] > 0 and delta["value"] == pytest.approx(results[0]["ents_f"])
+    assert delta["params"]["low"] <= delta["value"] <= delta["params"]["high"] and delta["params"]["n_docs"] == len(records)
+    assert delta["params"]["minilm"].endswith("model-best") and delta["params"]["minilm_f1"] == 0.0
+    # Without MiniLM's predictions no interval is claimed; with other sentences it is an error.
+    assert not [r for r in bench_llm_local.build_rows(results, {"seconds": 1.0, "words": 500}, {"seconds": 1.0, "words": 500},
+                                                      sample=0, seed=0, threads=1, command="c", minilm_model="training/trf-minilm-full-transition-ep3-s0/model-best",
+                                                      metrics_dir=metrics) if r["metric"] == "f1_delta_vs_minilm"]
+    srsly.write_jsonl(nothing, records[:-1])
+    with pytest.raises(ValueError, match="different documents"):
+        bench_llm_local.build_rows(results, {"seconds": 1.0, "words": 500, "predictions": str(nothing)}, {"seconds": 1.0, "words": 500},
+                                   sample=0, seed=0, threads=1, command="c", minilm_model="training/trf-minilm-full-transition-ep3-s0/model-best", metrics_dir=metrics)
+
+
 @pytest.mark.parametrize("log,given,expected", [
     ("Available chat formats from metadata: chat_template.default\nUsing gguf chat template: {% for %}\n", None,
      "gguf template"),

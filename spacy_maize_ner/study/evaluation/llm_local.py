@@ -20,6 +20,7 @@ import srsly
 
 from .llm import DEFAULT_MAX_FAILED_SHARE, check_answers, evaluate_llm, load_llm_pipeline, sample_docbin
 from .llm import row_name
+from .predictions import PREDICTIONS_SUFFIX
 from ..workflow.gguf import local_model, provide_gguf, row_label
 from .llm_server import GGUF_CHAT_FORMAT, LocalServer
 
@@ -80,7 +81,8 @@ def run_local(
     max_failed_share (float): a run with more documents without an answer stops here with
         TooManyFailuresError, writing no row (see `check_answers`).
     server_factory (Callable): builds the server (`LocalServer`; a fake in tests).
-    RETURNS (List[Dict[str, Any]]): the metrics of each run (also written to `output`).
+    RETURNS (List[Dict[str, Any]]): the metrics of each run (also written to `output`, with
+        its per-document predictions beside it as `<row name>.docs.jsonl`, for paired intervals).
     """
     work_dir, output = Path(work_dir), Path(output)
     spec = local_model(model)
@@ -109,7 +111,8 @@ def run_local(
                     **({"components.llm.model.stop": ["\n\n"]} if api == "chat" else {}),
                     **(overrides or {}),
                 })
-                metrics = evaluate_llm(nlp, data, name=name, model_path=str(config))
+                metrics = evaluate_llm(nlp, data, name=name, model_path=str(config),
+                                       predictions_path=output / f"{name}{PREDICTIONS_SUFFIX}")
                 metrics["split"] = "dev"
                 metrics["llm"].update({
                     "sample": sample, "sample_seed": seed, "sample_sha256": fingerprint, "shots": k,
