@@ -17,12 +17,13 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
 - trf: one process, side by side on the same texts: the spaCy transformer pipeline
   (`nlp.pipe`) as shipped (strided windows), with int8 (encoders/quantize.py), with
   sentence spans (encoders/spans.py: one span per sentence, or `packed`: whole sentences
-  packed up to the window, less padding), each also with int8; the Hugging Face
+  packed up to the window, less padding), each also with int8, and read in length-sorted
+  chunks (encoders/batching.py, `-chunked`: the default since 2026-12-04); the Hugging Face
   token-classification pipeline with the same encoder; and the bare encoder's forward
   pass, pre-tokenized and batched by length. Each is timed after a warm-up, best of
   --trf-repeats passes. The transformer pipeline may be untrained (regime `none`): speed
   does not depend on the weights, and the HF head is freshly initialised for the same reason.
-- f1: strict entity F1 (the project's scorer) of the six spaCy settings on the dev
+- f1: strict entity F1 (the project's scorer) of every spaCy setting on the dev
   DocBin, its documents joined --f1-per-doc to a document (10: abstract-like texts, where
   sentence spans differ from windows; 1: the official one-sentence dev documents). Give a
   trained pipeline (e.g. training/transformers/minilm-full-s0/model-best) for this section.
@@ -266,25 +267,39 @@ def job_long(crf: str, dev: str) -> List[Dict]:
     return out
 
 
-SETTINGS = {  # name -> (spans, int8); the first is the pipeline as shipped (its config's strided windows)
-    "trf-spacy-pipeline": ("strided", False),
-    "trf-spacy-int8": ("strided", True),
-    "trf-spacy-sentences": ("sentences", False),
-    "trf-spacy-sentences-int8": ("sentences", True),
-    "trf-spacy-packed": ("packed", False),
-    "trf-spacy-packed-int8": ("packed", True),
+SETTINGS = {  # name -> (spans, int8, chunk rows); the first is the pipeline as shipped until 2026-12-04
+    # (its config's strided windows, one tensor padded to the batch's longest span)
+    "trf-spacy-pipeline": ("strided", False, 0),
+    "trf-spacy-int8": ("strided", True, 0),
+    "trf-spacy-sentences": ("sentences", False, 0),
+    "trf-spacy-sentences-int8": ("sentences", True, 0),
+    "trf-spacy-packed": ("packed", False, 0),
+    "trf-spacy-packed-int8": ("packed", True, 0),
+    # inference in length-sorted chunks (encoders/batching.py, Encoder.v1's default since 2026-12-04)
+    "trf-spacy-chunked": ("strided", False, 16),
+    "trf-spacy-sentences-chunked": ("sentences", False, 16),
+    "trf-spacy-packed-chunked": ("packed", False, 16),
+    "trf-spacy-sentences-chunked-int8": ("sentences", True, 16),
 }
 
 
-def load_setting(transformer: str, spans: str, int8: bool):
+def setting_regime(spans: str, int8: bool, chunks: int) -> str:
+    """A setting as rows record it: 'strided-float', 'sentences-int8-chunks16'."""
+    return f"{spans}-{'int8' if int8 else 'float'}" + (f"-chunks{chunks}" if chunks else "")
+
+
+def load_setting(transformer: str, spans: str, int8: bool, chunks: int = 0):
     """The pipeline at `transformer` with its spans (strided: as saved; sentences: one span per
-    sentence; packed: whole sentences packed up to the window) and its encoder in int8 or not."""
+    sentence; packed: whole sentences packed up to the window), its encoder in int8 or not, and
+    inference in length-sorted chunks of `chunks` rows (0: one padded tensor per batch)."""
     import spacy
 
+    from spacy_maize_ner.encoders.batching import use_sorted_chunks
     from spacy_maize_ner.encoders.quantize import quantize_pipeline
     from spacy_maize_ner.encoders.spans import use_sentence_spans
 
     nlp = spacy.load(transformer)
+    use_sorted_chunks(nlp.get_pipe("transformer").model, chunks)
     if spans != "strided":
         use_sentence_spans(nlp, pack=spans == "packed")
     if int8:
@@ -315,8 +330,8 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str
     texts = [" ".join(sents[i:i + 10]) for i in range(0, len(sents), 10)]
     n_words: Optional[int] = None  # the pipeline's own tokens, the same in every setting
     seconds: Dict[str, float] = {}
-    for name, (spans, int8) in SETTINGS.items():
-        nlp = load_setting(transformer, spans, int8)
+    for name, (spans, int8, chunks) in SETTINGS.items():
+        nlp = load_setting(transformer, spans, int8, chunks)
         n_words = n_words or sum(len(nlp.make_doc(t)) for t in texts)
         list(nlp.pipe(texts[:2]))  # warm-up (and, with int8, the first quantized calls)
         seconds[name] = best_seconds(lambda: [None for _ in nlp.pipe(texts, batch_size=32)], repeats)
@@ -353,7 +368,7 @@ def job_trf(transformer: str, encoder: str, dev: str, n_sents: str, repeats: str
     wps_hf, wps_bare = n_words / hf_s, n_words / bare_s
     shipped = wps["trf-spacy-pipeline"]
     cmd = COMMAND + " --sections trf"
-    regimes = {name: f"{spans}-{'int8' if int8 else 'float'}" for name, (spans, int8) in SETTINGS.items()}
+    regimes = {name: setting_regime(*setting) for name, setting in SETTINGS.items()}
     out = []
     for name, value in wps.items():
         out.append(row(name, "words_per_second", value, cmd, regime=regimes[name], **params, seconds=seconds[name]))
@@ -394,26 +409,26 @@ def job_f1(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
     with tempfile.TemporaryDirectory(prefix="bench-f1-") as tmp:
         data = grouped_docbin(docbin, per_doc, Path(tmp) / "dev-grouped.spacy")
         scores = {}
-        for name, (spans, int8) in SETTINGS.items():
-            nlp = load_setting(transformer, spans, int8)
+        for name, (spans, int8, chunks) in SETTINGS.items():
+            nlp = load_setting(transformer, spans, int8, chunks)
             scores[name] = evaluate_pipeline(nlp, data, name=name, model_path=transformer)
             del nlp
     cmd = COMMAND + " --sections f1"
-    float_f = {spans: scores[name]["ents_f"] for name, (spans, int8) in SETTINGS.items() if not int8}
+    float_f = {(spans, chunks): scores[name]["ents_f"] for name, (spans, int8, chunks) in SETTINGS.items() if not int8}
     shipped = scores["trf-spacy-pipeline"]["ents_f"]
     out = []
-    for name, (spans, int8) in SETTINGS.items():
+    for name, (spans, int8, chunks) in SETTINGS.items():
         m = scores[name]
         params = {"split": "dev", "model": transformer, "docbin": docbin, "per_doc": per_doc, "documents": m["documents"],
                   "words": m["words"], "ents_p": m["ents_p"], "ents_r": m["ents_r"], "eval_words_per_second": m["words_per_second"],
                   "torch_threads": 1}
         tag = f"dev_per_doc{per_doc}"
-        regime = f"{spans}-{'int8' if int8 else 'float'}"
+        regime = setting_regime(spans, int8, chunks)
         out.append(row(name, f"ents_f_{tag}", m["ents_f"], cmd, regime=regime, **params))
         if name != "trf-spacy-pipeline":  # F1 points
             out.append(row(name, f"ents_f_delta_vs_shipped_{tag}", 100 * (m["ents_f"] - shipped), cmd, regime=regime, **params))
         if int8:
-            out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - float_f[spans]), cmd, regime=regime, **params))
+            out.append(row(name, f"ents_f_delta_int8_vs_float_{tag}", 100 * (m["ents_f"] - float_f[spans, chunks]), cmd, regime=regime, **params))
     return out
 
 
@@ -431,7 +446,7 @@ def job_int8(transformer: str, docbin: str, per_doc: str = "10") -> List[Dict]:
     with tempfile.TemporaryDirectory(prefix="bench-int8-") as tmp:
         data = grouped_docbin(docbin, per_doc, Path(tmp) / "dev-grouped.spacy")
         for scales in ("float", "per_channel", "per_tensor"):
-            nlp = load_setting(transformer, "packed", False)
+            nlp = load_setting(transformer, "packed", False, 0)
             if scales != "float":
                 quantize_pipeline(nlp, scales=scales)
             scores[scales] = evaluate_pipeline(nlp, data, name=f"trf-spacy-packed-int8-{scales}", model_path=transformer)

@@ -48,6 +48,8 @@ def test_trf_section_measures_every_setting_on_the_same_texts(pipeline, tiny_ber
     for name in SETTINGS:
         assert (name, "share_of_bare_forward") in by
     assert {n for n, m in by if m == "speedup_vs_shipped"} == set(SETTINGS) - {"trf-spacy-pipeline"}
+    assert by["trf-spacy-pipeline", "words_per_second"]["regime"] == "strided-float"  # the baseline reads unchunked
+    assert by["trf-spacy-sentences-chunked", "words_per_second"]["regime"] == "sentences-float-chunks16"
 
 
 def test_f1_section_scores_float_and_int8(pipeline, gene_corpus, one_thread):
@@ -61,6 +63,10 @@ def test_f1_section_scores_float_and_int8(pipeline, gene_corpus, one_thread):
         assert f["params"]["documents"] == 4  # 20 dev sentences, 5 to a document
     assert (("trf-spacy-sentences-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by
             and ("trf-spacy-int8", "ents_f_delta_int8_vs_float_dev_per_doc5") in by)
+    # 20 sentence spans per batch: read in chunks, with the same entities as one padded tensor
+    for spans in ("sentences", "packed"):
+        assert by[f"trf-spacy-{spans}-chunked", "ents_f_dev_per_doc5"]["params"]["ents_p"] == \
+            by[f"trf-spacy-{spans}", "ents_f_dev_per_doc5"]["params"]["ents_p"]
 
 
 def test_int8_section_scores_float_and_both_scales(pipeline, gene_corpus, one_thread):

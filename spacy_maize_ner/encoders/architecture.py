@@ -1,8 +1,9 @@
 """`spacy_maize_ner.Encoder.v1`: spacy-transformers' TransformerModel with name resolution.
 
-The only difference from `spacy-transformers.TransformerModel.v3` is that a local folder
-is accepted wherever a hub id is, and that an encoder that cannot be loaded fails with an
-error that says how to work offline instead of a bare hub traceback.
+The differences from `spacy-transformers.TransformerModel.v3`: a local folder is accepted
+wherever a hub id is; an encoder that cannot be loaded fails with an error that says how to
+work offline instead of a bare hub traceback; and inference runs in length-sorted chunks
+(`inference_chunk_rows`, batching.py), so the encoder reads little padding.
 
 The name is resolved in `initialize()`, when the weights are first loaded for training,
 never when the model is constructed: spaCy builds every component from the config before
@@ -18,6 +19,7 @@ from spacy_transformers.data_classes import FullTransformerBatch
 from spacy_transformers.layers import TransformerModel
 from thinc.api import Model
 
+from .batching import DEFAULT_CHUNK_ROWS, use_sorted_chunks
 from .resolve import loading_error, refuse_decoder, resolve_encoder
 
 
@@ -30,9 +32,13 @@ def create_encoder(
     mixed_precision: bool = False,
     grad_scaler_config: Dict = {},
     attention: Optional[str] = None,
+    inference_chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """name (str): a hub id or a local folder (see resolve.py); the rest as in TransformerModel.v3.
 
+    inference_chunk_rows (int): at inference the spans of a batch are sorted by length and read
+        in chunks of this many rows, each padded only to its own longest (batching.py; 0: one
+        tensor padded to the batch's longest span, as spacy-transformers does).
     attention (Optional[str]): set ("causal" or "bidirectional") for a decoder LLM (Gemma 3,
         Qwen2, Llama, Mistral): the model is then spacy_maize_ner.Decoder.v1's (decoders/).
     """
@@ -49,6 +55,7 @@ def create_encoder(
         transformer_config=transformer_config,
         mixed_precision=mixed_precision,
         grad_scaler_config=grad_scaler_config,
+        inference_chunk_rows=inference_chunk_rows,
     )
 
 
@@ -61,6 +68,7 @@ def transformer_model(
     transformer_config: Dict,
     mixed_precision: bool,
     grad_scaler_config: Dict,
+    inference_chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """A TransformerModel of the encoder `resolved` (a hub id, or a folder resolved at init)
     whose init fails with the offline hint for `name`. Nothing is resolved or read before
@@ -73,6 +81,7 @@ def transformer_model(
         mixed_precision=mixed_precision,
         grad_scaler_config=dict(grad_scaler_config),
     )
+    use_sorted_chunks(model, inference_chunk_rows)
     load = model.init
 
     def init(model: Model, X=None, Y=None):

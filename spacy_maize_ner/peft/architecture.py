@@ -26,6 +26,7 @@ from thinc.api import Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
 from ..encoders.architecture import create_encoder
+from ..encoders.batching import DEFAULT_CHUNK_ROWS, use_sorted_chunks
 from .methods import PeftMethod, require_peft
 from .shim import PeftShim
 
@@ -42,6 +43,7 @@ def create_peft_encoder(
     mixed_precision: bool = False,
     grad_scaler_config: Dict = {},
     attention: Optional[str] = None,
+    inference_chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """A transformer whose encoder is tuned with LoRA, prompt or prefix tuning.
 
@@ -52,6 +54,7 @@ def create_peft_encoder(
         instead of a reference to it (adapter-only, the default).
     attention (Optional[str]): set ("causal" or "bidirectional") for a decoder LLM: the model is
         then spacy_maize_ner.PeftDecoder.v1's (decoders/architecture.py; LoRA only).
+    inference_chunk_rows (int): as for Encoder.v1 (encoders/batching.py).
     RETURNS (Model[List[Doc], FullTransformerBatch]): the transformer model.
     """
     if attention is not None:  # issue 26: decoder LLMs, by registered name (decoders build on peft, not it on them)
@@ -85,6 +88,7 @@ def create_peft_encoder(
         shims=[shim],
         dims={"nI": None, "nO": None},
     )
+    use_sorted_chunks(model, inference_chunk_rows)
     model.attrs["set_transformer"] = set_peft_transformer
     return model
 
