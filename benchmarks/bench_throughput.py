@@ -280,6 +280,8 @@ SETTINGS = {  # name -> (spans, int8, chunk rows); the first is the pipeline as 
     "trf-spacy-sentences-chunked": ("sentences", False, 16),
     "trf-spacy-packed-chunked": ("packed", False, 16),
     "trf-spacy-sentences-chunked-int8": ("sentences", True, 16),
+    "trf-spacy-sentences-chunked8": ("sentences", False, 8),
+    "trf-spacy-packed-chunked8": ("packed", False, 8),
 }
 
 
