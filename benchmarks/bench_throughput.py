@@ -18,7 +18,7 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
   (`nlp.pipe`) as shipped (strided windows), with int8 (encoders/quantize.py), with
   sentence spans (encoders/spans.py: one span per sentence, or `packed`: whole sentences
   packed up to the window, less padding), each also with int8, and read in length-sorted
-  chunks (encoders/batching.py, `-chunked`: the default since 2026-12-04); the Hugging Face
+  chunks (encoders/batching.py, `-chunked`: 16 rows, `-chunked8`: 8, the default since 2026-12-04); the Hugging Face
   token-classification pipeline with the same encoder; and the bare encoder's forward
   pass, pre-tokenized and batched by length. Each is timed after a warm-up, best of
   --trf-repeats passes. The transformer pipeline may be untrained (regime `none`): speed
@@ -275,7 +275,7 @@ SETTINGS = {  # name -> (spans, int8, chunk rows); the first is the pipeline as 
     "trf-spacy-sentences-int8": ("sentences", True, 0),
     "trf-spacy-packed": ("packed", False, 0),
     "trf-spacy-packed-int8": ("packed", True, 0),
-    # inference in length-sorted chunks (encoders/batching.py, Encoder.v1's default since 2026-12-04)
+    # inference in length-sorted chunks of 16 or 8 rows (encoders/batching.py; 8 is Encoder.v1's default since 2026-12-04)
     "trf-spacy-chunked": ("strided", False, 16),
     "trf-spacy-sentences-chunked": ("sentences", False, 16),
     "trf-spacy-packed-chunked": ("packed", False, 16),

@@ -4,7 +4,7 @@
         --metrics training/metrics/trf-biobert-full.json --corpus bc2gm
     pip install packages/*.whl && python -c "import spacy; spacy.load('en_maize_biobert')"
     python scripts/package.py MODEL packages --name maize_minilm_int8 --int8   # int8 encoder on CPU
-    python scripts/package.py MODEL packages --spans strided   # the training windows (default: packed sentences)
+    python scripts/package.py MODEL packages --spans strided   # the training windows (default: one span per sentence)
 """
 from pathlib import Path
 from typing import Optional
@@ -26,7 +26,7 @@ def main(
     name: Optional[str] = typer.Option(None, "--name", help="Package name after 'en_' (default: from the encoder)"),
     code_wheel: bool = typer.Option(True, "--code-wheel/--no-code-wheel", help="Also build the spacy-maize-ner wheel"),
     int8: bool = typer.Option(False, "--int8", help="Transformer pipelines: quantize the encoder to int8 when loaded (CPU inference)"),
-    spans: str = typer.Option(DEFAULT_SPANS, "--spans", help=f"Transformer pipelines: what the encoder reads, one of {', '.join(SPANS)} (packed: whole sentences share a window, each read once)"),
+    spans: str = typer.Option(DEFAULT_SPANS, "--spans", help=f"Transformer pipelines: what the encoder reads, one of {', '.join(SPANS)} (sentences: one span per sentence; packed: whole sentences share a window, each read once)"),
 ) -> None:
     wheels = package_pipeline(model, output, metrics_path=metrics, corpus=corpus, name=name,
                               project_dir=ROOT if code_wheel else None, int8=int8, spans=spans)

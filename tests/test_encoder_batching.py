@@ -69,7 +69,7 @@ def test_a_loaded_pipeline_reads_chunks_of_its_own_width_with_the_same_vectors_a
     docs = [nlp.make_doc(t) for t in texts()]
     seen = widths_seen(nlp)
     chunked = trf.predict(docs)
-    assert len(seen) == 3 and [rows for rows, _ in seen] == [16, 16, 8]  # 40 spans in chunks of 16
+    assert DEFAULT_CHUNK_ROWS == 8 and [rows for rows, _ in seen] == [8] * 5  # 40 spans in chunks of 8
     assert seen[0][1] < seen[-1][1] == chunked.model_output.last_hidden_state.shape[1]  # short rows read short
     seen.clear()
     use_sorted_chunks(trf, 0)
@@ -93,8 +93,8 @@ def test_a_small_batch_and_training_run_as_spacy_transformers_does(pipeline):
 
     nlp = spacy.load(pipeline)
     seen = widths_seen(nlp)
-    list(nlp.pipe(texts(10), batch_size=64))  # 10 spans: one chunk, nothing to sort
-    assert [rows for rows, _ in seen] == [10]
+    list(nlp.pipe(texts(DEFAULT_CHUNK_ROWS), batch_size=64))  # one chunk's spans: nothing to sort
+    assert [rows for rows, _ in seen] == [DEFAULT_CHUNK_ROWS]
     seen.clear()
     examples = [Example(nlp.make_doc(t), nlp.make_doc(t)) for t in texts(40)]
     nlp.update(examples, sgd=Adam(1e-6))  # is_train: one tensor, with gradients

@@ -54,8 +54,8 @@ def test_meta_has_scores_labels_sources_and_licence(wheels):
     assert meta["labels"]["ner"] == ["GENE"]
     assert meta["license"] and len(meta["sources"]) == 2 and "BC2GM" in meta["sources"][0]["name"]
     assert meta["maize_ner"]["regime"] == "none"
-    # shipped default: packed sentence spans, the sentencizer packaged in front of the transformer
-    assert meta["maize_ner"]["inference"]["sentence_spans"] and meta["maize_ner"]["inference"]["pack"]
+    # shipped default: one span per sentence, the sentencizer packaged in front of the transformer
+    assert meta["maize_ner"]["inference"]["sentence_spans"] and not meta["maize_ner"]["inference"]["pack"]
     assert meta["pipeline"][:2] == ["maize_sentencizer", "transformer"]
     assert any("spacy-maize-ner" in line or "spacy_maize_ner" in line for line in requires), requires
     assert any("spacy-transformers" in line for line in requires), requires

@@ -8,8 +8,8 @@ with packed sentence spans and 23% with the strided windows (benchmarks/notes/th
 At inference, `sorted_forward` replaces the forward of the encoder's HFWrapper layer: the
 rows (spans) are sorted by length and cut into chunks of `chunk_rows`; each chunk is trimmed
 to its own longest row and run; the hidden states go back to their rows, padded with zeros to
-the batch's width (padding positions are never aligned to a spaCy token). Chunks of 16 leave
-7.6% padding with one span per sentence and 9% with packed spans. Training is unchanged: with
+the batch's width (padding positions are never aligned to a spaCy token). Chunks of 8 leave
+4% padding with one span per sentence and 5% with packed spans (16: 8% and 9%). Training is unchanged: with
 `is_train` the layer runs spacy-transformers' own forward, as it does for a batch that fits
 one chunk, for left-padded inputs, and for outputs other than hidden states (attentions).
 
@@ -21,7 +21,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from thinc.api import ArgsKwargs, Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
-DEFAULT_CHUNK_ROWS = 16
+DEFAULT_CHUNK_ROWS = 8  # measured against 16 and 0: benchmarks/notes/throughput.md
 
 
 def chunks_by_length(lengths: Sequence[int], chunk_rows: int) -> List[List[int]]:

@@ -109,11 +109,12 @@ def build_code_wheel(dest: Path, project_dir: Path) -> Path:
     return sorted(dest.glob("spacy_maize_ner-*.whl"))[-1]
 
 
-# What a packaged transformer pipeline's encoder reads. `packed` is the best measured on CPU:
-# 1.35x the words/s of the strided windows and +0.79 F1 on abstract-like text, the same F1 on
-# one-sentence documents (benchmarks/notes/throughput.md).
+# What a packaged transformer pipeline's encoder reads. `sentences` is the most accurate measured
+# on abstract-like text (+4.25 F1 over the strided windows, +3.47 over packed spans) and, read in
+# length-sorted chunks (encoders/batching.py), 1.39x the words/s of the strided windows as shipped
+# before; `packed` is the fastest that keeps float accuracy (1.59x) (benchmarks/notes/throughput.md).
 SPANS = ("packed", "sentences", "strided")
-DEFAULT_SPANS = "packed"
+DEFAULT_SPANS = "sentences"
 PLAIN_ENCODERS = ("spacy_maize_ner.Encoder.v1", "spacy-transformers.TransformerModel.v3")
 
 
@@ -140,9 +141,10 @@ def package_pipeline(
 
     int8 (bool): a transformer pipeline whose encoder is quantized to int8 whenever it is
         loaded (CPU inference; encoders/quantize.py). The wheel keeps the float weights.
-    spans (str): what the encoder of a transformer pipeline reads (SPANS): `packed` (the
-        default: consecutive whole sentences share a window, each read once; a sentencizer
-        goes before the transformer), `sentences` (one span per sentence) or `strided` (the
+    spans (str): what the encoder of a transformer pipeline reads (SPANS): `sentences` (the
+        default: one span per sentence, as the pipeline was trained; a sentencizer goes
+        before the transformer), `packed` (consecutive whole sentences share a window, each
+        read once: faster, less accurate on abstracts) or `strided` (the
         training config's overlapping windows, unchanged). Applies to pipelines of the plain
         encoder (`spacy_maize_ner.Encoder.v1`); others are packaged as trained.
     RETURNS (List[Path]): the wheels built.
