@@ -32,6 +32,20 @@ MAIN_METRICS = [
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}
 
 
+def other_format(metric: str):
+    """(scale, format) of a metric outside MAIN_METRICS: F1 and its differences in points,
+    ratios with two decimals, counts as they are."""
+    if metric.startswith("ents_") and "delta" in metric:  # already in F1 points
+        return 1, "+.2f"
+    if metric.startswith("ents_"):
+        return 100, ".2f"
+    if "f1_delta" in metric:  # paired differences of F1 as fractions
+        return 100, "+.2f"
+    if any(word in metric for word in ("ratio", "speedup", "share")):
+        return 1, ".2f"
+    return 1, ",.0f"
+
+
 def summarise(values, scale, fmt):
     values = [v * scale for v in values if v is not None]
     if not values:
@@ -74,12 +88,12 @@ def main() -> None:
             out.append(f"| {key[2]} | {key[3]} | {key[4]} | " + " | ".join(cells) + " |")
         extra = sorted({m for k in groups if k[:2] == (data, split) for m in groups[k]} - {m[0] for m in MAIN_METRICS})
         if extra:
-            out += ["", "Other metrics (F1 per label and by entity length in %, counts as they are):", ""]
+            out += ["", "Other metrics (F1, by label and entity length, and F1 differences in points; ratios; counts as they are):", ""]
             out.append("| pipeline | " + " | ".join(extra) + " |")
             out.append("|---|" + "---:|" * len(extra))
             for key in sorted(k for k in groups if k[:2] == (data, split)):
                 out.append(f"| {key[2]} | " + " | ".join(
-                    summarise(groups[key].get(m, []), *((100, ".2f") if m.startswith("ents_") else (1, ",.0f"))) for m in extra
+                    summarise(groups[key].get(m, []), *other_format(m)) for m in extra
                 ) + " |")
         out += ["", "Produced by:", ""]
         for line in sorted({f"- `{c}` on {m}, {d} ({f})" for k in groups if k[:2] == (data, split) for m, d, c, f in meta[k]}):
