@@ -33,6 +33,8 @@ from spacy_transformers.layers.transformer_model import _convert_transformer_out
 from thinc.api import Model, xp2torch
 from thinc.types import ArgsKwargs
 
+from ..encoders.batching import use_sorted_chunks
+
 # DECODER_TYPES, DecoderConfigError and is_decoder_config live with name resolution (Encoder.v1
 # refuses a decoder folder without `attention`); imported here, where decoders use them.
 from ..encoders.resolve import DECODER_TYPES, DecoderConfigError, is_decoder_config, loading_error, resolve_encoder  # noqa: F401
@@ -183,6 +185,7 @@ def make_decoder_model(model: TransformerModel, attention: str) -> TransformerMo
     """Turn a TransformerModel (plain or PEFT) into a decoder model: own init, forward and inputs."""
     model._func = decoder_forward
     model.init = decoder_init
+    use_sorted_chunks(model, 0)  # one padded tensor: decoders pad on either side and take mask inputs of their own
     model.attrs["decoder_attention"] = attention
     model.layers[0].attrs["decoder_attention"] = attention
     model.layers[0].attrs["convert_inputs"] = decoder_convert_inputs

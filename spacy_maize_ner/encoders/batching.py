@@ -76,11 +76,14 @@ def make_sorted_forward(chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Callable:
         mask = kwargs.get("attention_mask")
         if Xtorch.args or mask is None or mask.dim() != 2 or mask.shape[0] <= chunk_rows:
             return pytorch_forward(model, X, is_train)
+        import torch
+
+        if not all(isinstance(v, torch.Tensor) and v.dim() in (1, 2) and v.shape[0] == mask.shape[0]
+                   and (v.dim() == 1 or v.shape[1] == mask.shape[1]) for v in kwargs.values()):
+            return pytorch_forward(model, X, is_train)  # inputs other than per-row tensors: nothing to cut safely
         lengths = _right_padded_lengths(mask)
         if lengths is None:
             return pytorch_forward(model, X, is_train)
-        import torch
-
         rows, width = mask.shape
         chunks = chunks_by_length(lengths, chunk_rows)
         outputs = []
