@@ -48,17 +48,14 @@ def _place(parts: List[Any], chunks: List[List[int]], rows: int, width: int) -> 
     first = parts[0]
     if isinstance(first, tuple):
         return tuple(_place([p[i] for p in parts], chunks, rows, width) for i in range(len(first)))
-    if first.dim() == 3:  # (rows, length, hidden): pad each chunk's length to the batch's
-        out = first.new_zeros((rows, width, first.shape[2]))
-        for part, idx in zip(parts, chunks):
-            out[torch.tensor(idx, device=first.device), : part.shape[1]] = part
-        return out
-    if first.dim() == 2:  # (rows, hidden), e.g. the pooler's output
-        out = first.new_zeros((rows, first.shape[1]))
-        for part, idx in zip(parts, chunks):
-            out[torch.tensor(idx, device=first.device)] = part
-        return out
-    raise _Unsupported()
+    if first.dim() not in (2, 3):
+        raise _Unsupported()
+    # (rows, length, hidden): each chunk's length is padded to the batch's; (rows, hidden), e.g.
+    # the pooler's output, goes back row for row (the slice below then takes every column).
+    out = first.new_zeros((rows, width, first.shape[2]) if first.dim() == 3 else (rows, first.shape[1]))
+    for part, idx in zip(parts, chunks):
+        out[torch.tensor(idx, device=first.device), : part.shape[1]] = part
+    return out
 
 
 class _Unsupported(Exception):
