@@ -147,6 +147,8 @@ def test_malformed_records_are_reported_with_file_and_line_and_skipped(null_mode
     problems = " ".join(s["problem"] for s in report.skipped)
     assert "'text' must be a string" in problems and "not valid JSON" in problems and "outside the text" in problems
     assert "0xe9" in problems and "abstract without its title" in problems and "without an <id>" in problems
+    # the report names the place in source/line: the problem does not repeat it ("bad.jsonl:5: bad.jsonl:5: ...")
+    assert not any(s["problem"].startswith(s["source"]) for s in report.skipped)
     assert [w["line"] for w in report.warnings] == [11]  # the 5-column line of PMID 4, kept as read
     annotate_files(null_model, [pub], tmp_path / "o2.pubtator", progress=False)
     assert "4\t0\t5\tTitle\tGene\n" in (tmp_path / "o2.pubtator").read_text()

@@ -120,7 +120,8 @@ class PubTatorFormatError(ValueError):
     def __init__(self, source: str, line_no: int, line: str, problem: str, fix: str) -> None:
         self.source, self.line_no, self.line = source, line_no, line
         shown = line if len(line) <= 120 else line[:117] + "..."
-        super().__init__(f"{source}:{line_no}: {problem}: {shown!r}. {fix}")
+        self.problem = f"{problem}: {shown!r}. {fix}"  # without the place, for reports that name it themselves
+        super().__init__(f"{source}:{line_no}: {self.problem}")
 
 
 def read_pubtator(path: Union[str, Path]) -> Iterator[PubTatorDocument]:

@@ -30,7 +30,7 @@ class TextDecodeError(ValueError):
         self.source, self.line_no, self.column, self.byte = source, line_no, column, byte
         # 0xED 0xA0-0xBF starts a UTF-16 surrogate encoded on its own (CESU-8, Java, WTF-8)
         self.surrogate = byte == 0xED and next_byte is not None and 0xA0 <= next_byte <= 0xBF
-        where = f"{source}:{line_no}: not valid UTF-8 (byte 0x{byte:02x} at character {column} of the line)"
+        what = f"not valid UTF-8 (byte 0x{byte:02x} at character {column} of the line)"
         if self.surrogate:
             fix = (
                 f": the bytes 0xed 0x{next_byte:02x} start a UTF-16 surrogate (U+D800-U+DFFF) encoded on its own, "
@@ -40,7 +40,8 @@ class TextDecodeError(ValueError):
             )
         else:
             fix = ". Save the file as UTF-8, e.g. `iconv -f latin1 -t utf-8 IN > OUT` for a Latin-1 file."
-        super().__init__(where + fix)
+        self.problem = what + fix  # without the place, for reports that name it themselves
+        super().__init__(f"{source}:{line_no}: {self.problem}")
 
 
 def decode_line(raw: bytes, source: str, line_no: int) -> str:

@@ -63,7 +63,7 @@ def read_jsonl(path: Union[str, Path]) -> Iterator[Item]:
             continue
         default_id = f"{path.stem}:{line_no}"
         if error is not None:
-            yield Malformed(str(path), line_no, str(error), index, default_id)
+            yield Malformed(str(path), line_no, error.problem, index, default_id)
         else:
             obj = None
             try:

@@ -27,13 +27,13 @@ def read_pubtator_records(path: Union[str, Path]) -> Iterator[Item]:
     index = 0
     for start, lines, error in _blocks(path):
         if error is not None:
-            yield Malformed(source, error.line_no, str(error), index, _pmid(lines))
+            yield Malformed(source, error.line_no, error.problem, index, _pmid(lines))
             index += 1
             continue
         try:
             documents = list(parse_pubtator(lines, source=source, start_line=start))
         except PubTatorFormatError as err:
-            yield Malformed(source, err.line_no, str(err), index, _pmid(lines))
+            yield Malformed(source, err.line_no, err.problem, index, _pmid(lines))
             index += 1
             continue
         for document in documents:

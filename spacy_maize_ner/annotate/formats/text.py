@@ -16,7 +16,7 @@ def read_text(path: Union[str, Path]) -> Iterator[Item]:
     parts = []
     for line_no, line, error in iter_lines(path):
         if error is not None:
-            yield Malformed(str(path), line_no, str(error), 0, path.stem)
+            yield Malformed(str(path), line_no, error.problem, 0, path.stem)
             return
         parts.append(line)
     yield Record(path.stem, [Passage(0, "".join(parts))], source=str(path), line=1, format="text")
@@ -29,7 +29,7 @@ def read_lines(path: Union[str, Path]) -> Iterator[Item]:
     for line_no, line, error in iter_lines(path):
         line = line.rstrip("\n").rstrip("\r")
         if error is not None:
-            yield Malformed(str(path), line_no, str(error), index, f"{path.stem}:{line_no}")
+            yield Malformed(str(path), line_no, error.problem, index, f"{path.stem}:{line_no}")
         elif not is_blank(line):
             yield Record(f"{path.stem}:{line_no}", [Passage(0, line)], source=str(path), line=line_no, index=index, format="lines")
         else:
