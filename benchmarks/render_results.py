@@ -76,6 +76,7 @@ def main() -> None:
         "Rendered by `python benchmarks/render_results.py` from `benchmarks/results/*.json`; do not edit by hand.",
         "Scores are spaCy's strict entity scores on the dev split (test splits are withheld here).",
         "Speeds and memory come from one process per job (baselines pinned to one core; transformer jobs use both cores); compare speeds only within a table.",
+        "A cell of several seeds reads mean ± the half-width of its 95% t interval (n = seeds); README.md and the notes quote mean ± the sample standard deviation.",
         "",
     ]
     present = [m for m in MAIN_METRICS if any(m[0] in g for g in groups.values())]
