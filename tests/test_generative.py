@@ -3,6 +3,8 @@
 A tiny random Qwen2 or Llama causal LM (tests/tiny_decoder.py, with its LM head saved), never
 a download.
 """
+from pathlib import Path
+
 import numpy
 import pytest
 
@@ -17,28 +19,15 @@ from spacy_maize_ner.generative.component import GenerativeLoadError  # noqa: E4
 from spacy_maize_ner.generative.layout import TagVocabularyError, tag_vocabulary, teacher_forced  # noqa: E402
 from spacy_maize_ner.generative.model import decode, tag_logits  # noqa: E402
 from spacy_maize_ner.tags import constraints, is_valid, tag_names  # noqa: E402
+from tiny_decoder import write_tiny_causal_lm  # noqa: E402
 
 TAGS = tag_names(["GENE"], "BIO")
 TAG_TEXTS = {"O": "O", "B-GENE": "B", "I-GENE": "I"}  # single characters: one piece in both tiny vocabularies
 
 
-def causal_lm_folder(folder, kind, seed=0):
-    """A tiny decoder saved with its LM head (tiny_decoder writes the bare model)."""
-    import torch
-    from tiny_decoder import write_tiny_decoder
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    bare = write_tiny_decoder(folder / "bare", kind, seed=seed)
-    torch.manual_seed(seed)
-    lm = AutoModelForCausalLM.from_pretrained(bare)
-    lm.save_pretrained(folder / "lm")
-    AutoTokenizer.from_pretrained(bare).save_pretrained(folder / "lm")
-    return folder / "lm"
-
-
 @pytest.fixture(scope="module", params=["qwen2", "llama"])
 def lm_folder(request, tmp_path_factory):
-    return causal_lm_folder(tmp_path_factory.mktemp(f"gen-{request.param}"), request.param)
+    return write_tiny_causal_lm(tmp_path_factory.mktemp(f"gen-{request.param}"), request.param)
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +166,7 @@ def test_training_lowers_the_loss_and_moves_only_the_adapters(lm_folder, gene_co
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, gene_corpus):
-    folder = causal_lm_folder(tmp_path_factory.mktemp("gen-trained"), "qwen2")
+    folder = write_tiny_causal_lm(tmp_path_factory.mktemp("gen-trained"), "qwen2")
     nlp = pipeline(folder, max_words=6)
     train = examples(nlp, gene_corpus)
     optimizer = nlp.initialize(lambda: train)
@@ -211,23 +200,45 @@ def test_long_sentences_are_tagged_in_pieces_and_keep_every_token(trained):
 
 
 @pytest.mark.slow
-def test_loading_refuses_a_missing_or_different_base(trained, tmp_path):
+def test_loading_finds_the_base_as_adapter_only_pipelines_do_and_refuses_other_weights(trained, tiny_bert, tmp_path,
+                                                                                         monkeypatch):
     import shutil
 
     import srsly
 
-    _, base, saved, _ = trained
+    nlp, base, saved, texts = trained
+    expected = [[(e.start, e.end, e.label_) for e in d.ents] for d in nlp.pipe(texts[:3])]
     copy = tmp_path / "model"
     shutil.copytree(saved, copy)
     cfg_path = copy / "maize_generative_ner" / "cfg.json"
     cfg = srsly.read_json(cfg_path)
-    srsly.write_json(cfg_path, {**cfg, "base": str(tmp_path / "gone")})
-    with pytest.raises(GenerativeLoadError, match="not found here"):
+    assert cfg["base_path"] == str(Path(base).resolve()) and len(cfg["base_fingerprint"]) == 64
+    # as on another machine: neither the recorded name nor the recorded folder exists
+    srsly.write_json(cfg_path, {**cfg, "base": "assets/decoders/gone", "base_path": str(tmp_path / "gone")})
+    config = spacy.util.load_config(copy / "config.cfg")
+    config["components"]["maize_generative_ner"]["base"] = "assets/decoders/gone"
+    config.to_disk(copy / "config.cfg")
+    monkeypatch.delenv("MAIZE_NER_ENCODERS", raising=False)
+    with pytest.raises(GenerativeLoadError, match="was not found.*MAIZE_NER_ENCODERS"):
         spacy.load(copy)
-    other = causal_lm_folder(tmp_path / "other", "qwen2", seed=1)
-    srsly.write_json(cfg_path, {**cfg, "base": str(other)})
+    # a folder of decoder folders in $MAIZE_NER_ENCODERS: the one with the recorded weights is taken
+    other = write_tiny_causal_lm(tmp_path / "other", "qwen2", seed=1)
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    shutil.copytree(tiny_bert, shelf / "a-encoder")  # an encoder beside the decoders is skipped
+    shutil.copytree(other, shelf / "a-other")
+    shutil.copytree(base, shelf / "b-base")
+    monkeypatch.setenv("MAIZE_NER_ENCODERS", str(shelf))
+    loaded = spacy.load(copy)
+    assert [[(e.start, e.end, e.label_) for e in d.ents] for d in loaded.pipe(texts[:3])] == expected
+    # only other weights anywhere: refused, naming the weights it found
+    shutil.rmtree(shelf / "b-base")
     with pytest.raises(GenerativeLoadError, match="other weights"):
         spacy.load(copy)
+    # a base given at load time is tried first
+    monkeypatch.delenv("MAIZE_NER_ENCODERS")
+    loaded = spacy.load(copy, config={"components": {"maize_generative_ner": {"base": str(base)}}})
+    assert [[(e.start, e.end, e.label_) for e in d.ents] for d in loaded.pipe(texts[:3])] == expected
 
 
 def test_a_prompt_or_prefix_block_is_refused(lm_folder):
@@ -243,7 +254,7 @@ def test_spacy_train_and_evaluate_with_the_shipped_config(root, gene_corpus, tmp
     import subprocess
     import sys
 
-    base = causal_lm_folder(tmp_path / "lm", "qwen2")
+    base = write_tiny_causal_lm(tmp_path / "lm", "qwen2")
     out = tmp_path / "out"
     overrides = ["--paths.train", str(gene_corpus / "train.spacy"), "--paths.dev", str(gene_corpus / "dev.spacy"),
                  "--paths.encoder", str(base), "--training.max_steps", "4", "--training.eval_frequency", "2",

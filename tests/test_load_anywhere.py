@@ -6,8 +6,11 @@ What a user does: `spacy project run package`, `pip install` the wheels on anoth
 transformers were trained from (a relative path, as the workflow uses) is deleted before
 anything is loaded, and the project folder is not the working folder. The entities, and for
 transformers a digest of the encoder's output, must equal what the pipeline gave inside the
-project. An adapter-only LoRA package needs its base by design: without it, loading fails
-with the one-paragraph message; with MAIZE_NER_ENCODERS pointing at a copy, it loads.
+project. The families: CRF, HMM, dictionary, transformer (transition and token heads, int8),
+LoRA (adapter-only and merged), decoder taggers (a fully fine-tuned decoder and LoRA adapters
+on one), the generative tagger, and an LLM pipeline. Adapter-only packages need their base
+by design: without it, loading fails with the one-paragraph message; with MAIZE_NER_ENCODERS
+pointing at a folder of model folders, they load.
 """
 import json
 import os
@@ -40,6 +43,11 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = ["We cloned ZmCCT9 from the B73 inbred line .", "ZmMADS1 and ZmCCT9 were mapped on chromosome 2 ."]
 ENCODER = "assets/encoders/tiny"  # relative, as the workflow names its encoders
+DECODER = "assets/decoders/tinydec"  # a bare decoder, as provide-decoder writes one
+DECODER_LM = "assets/decoders/tinylm"  # a decoder with its LM head, for the generative tagger
+# Packages that carry adapters only, by design: each needs its base (MAIZE_NER_ENCODERS, or a name given at load time).
+ADAPTER_ONLY = {"en_maize_load_lora_adapter": ENCODER, "en_maize_load_decoder_adapter": DECODER,
+                "en_maize_load_generative": DECODER_LM}
 
 # Entities and a digest of the encoder's output for the texts, here and inside the fresh venv.
 PROBE_FN = r"""
@@ -84,6 +92,24 @@ def trf_overrides(corpus: Path, **extra):
     return values
 
 
+def generative(corpus: Path, project: Path) -> Path:
+    """A generative tagger (configs/generative.cfg's component) on the tiny causal LM, a few updates."""
+    from spacy.tokens import DocBin
+
+    nlp = make_blank_nlp()
+    nlp.add_pipe("maize_generative_ner", name="ner", config={
+        "base": DECODER_LM, "tag_texts": {"O": "O", "B-GENE": "B", "I-GENE": "I"}, "max_words": 16,
+        "peft": {"@misc": "spacy_maize_ner.lora.v1", "r": 4, "alpha": 8, "dropout": 0.0,
+                 "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "exclude_modules": []}})
+    docs = list(DocBin().from_disk(corpus / "train.spacy").get_docs(nlp.vocab))[:12]
+    train = [Example(nlp.make_doc(d.text), d) for d in docs]
+    optimizer = nlp.initialize(lambda: train)
+    for _ in range(3):
+        nlp.update(train, sgd=optimizer)
+    nlp.to_disk(project / "generative")
+    return project / "generative"
+
+
 def baseline(config_file: str, component: str, tmp: Path) -> Path:
     config = Config().from_disk(ROOT / "configs" / config_file)
     if component == "crf_ner":
@@ -102,8 +128,12 @@ def built(tiny_bert, gene_corpus, tmp_path_factory):
     RETURNS (dict): {"wheels": [...], "expected": {package: probe}, "base": a copy of the
     encoder outside the project, "project": the project folder}.
     """
+    from tiny_decoder import write_tiny_causal_lm, write_tiny_decoder
+
     project = tmp_path_factory.mktemp("project")
     shutil.copytree(tiny_bert, project / ENCODER)
+    write_tiny_decoder(project / DECODER, "qwen2")
+    shutil.copytree(write_tiny_causal_lm(tmp_path_factory.mktemp("lm"), "qwen2"), project / DECODER_LM)
     here = Path.cwd()
     os.chdir(project)
     try:
@@ -125,6 +155,11 @@ def built(tiny_bert, gene_corpus, tmp_path_factory):
         adapter = export_adapter(spacy.load(lora), project / "training/lora-adapter")
         models["lora_adapter"] = adapter
         models["lora_merged"] = export_merged(adapter, project / "training/lora-merged")
+        decoders = ROOT / "configs" / "decoders"
+        for family, regime in (("decoder_full", "decoder-full-bidirectional"), ("decoder_adapter", "decoder-lora-causal")):
+            models[family] = train_regime(base_cfg, read_regime(decoders / f"{regime}.cfg"), project / f"training/{family}",
+                                          trf_overrides(gene_corpus, **{"paths.encoder": DECODER}), head="token")
+        models["generative"] = generative(gene_corpus, project)
         llm = make_blank_nlp()
         llm.add_pipe("llm", config={
             "task": {"@llm_tasks": "spacy_maize_ner.ExactNER.v1", "labels": "GENE"},
@@ -152,9 +187,10 @@ def built(tiny_bert, gene_corpus, tmp_path_factory):
                                    int8=True, spans="sentences")
     finally:
         os.chdir(here)
-    base = tmp_path_factory.mktemp("models") / "tiny"
-    shutil.move(str(project / ENCODER), base)  # the encoder is gone from where training found it
-    return {"wheels": wheels, "expected": expected, "base": base, "project": project}
+    shelf = tmp_path_factory.mktemp("models")
+    for name in (ENCODER, DECODER, DECODER_LM):  # the encoders are gone from where training found them
+        shutil.move(str(project / name), shelf / Path(name).name)
+    return {"wheels": wheels, "expected": expected, "base": shelf / "tiny", "shelf": shelf, "project": project}
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +211,9 @@ def test_saved_configs_keep_only_training_paths(built):
 
 
 def test_every_family_loads_and_annotates_from_an_unrelated_folder(built, venv_python, tmp_path):
-    assert not (built["project"] / ENCODER).exists()
-    names = [n for n in built["expected"] if n != "en_maize_load_lora_adapter"]
+    assert not any((built["project"] / name).exists() for name in (ENCODER, DECODER, DECODER_LM))
+    names = [n for n in built["expected"] if n not in ADAPTER_ONLY]
+    assert {"en_maize_load_decoder_full", "en_maize_load_trf_token", "en_maize_load_crf"} <= set(names)
     result = run_in(venv_python, tmp_path, "-c", PROBE, json.dumps(TEXTS), json.dumps(names))
     assert result.returncode == 0, result.stderr[-3000:]
     got = json.loads(result.stdout.strip().splitlines()[-1])
@@ -210,13 +247,16 @@ def test_llm_package_loads_and_annotates_against_its_server(built, venv_python, 
     assert not (tmp_path / "training").exists()  # loading wrote nothing into the user's folder
 
 
-def test_adapter_only_package_needs_its_base_and_says_how_to_provide_it(built, venv_python, tmp_path):
-    name = "en_maize_load_lora_adapter"
+@pytest.mark.parametrize("name", sorted(ADAPTER_ONLY))
+def test_adapter_only_package_needs_its_base_and_says_how_to_provide_it(built, venv_python, tmp_path, name):
+    """LoRA on an encoder, LoRA on a decoder tagger, the generative tagger: without the base, one paragraph
+    that names it and MAIZE_NER_ENCODERS; with MAIZE_NER_ENCODERS pointing at a folder of model folders
+    (the right one among others), the same entities as inside the project."""
     result = run_in(venv_python, tmp_path, "-c", PROBE, json.dumps(TEXTS), json.dumps([name]))
     assert result.returncode == 0, result.stderr[-3000:]
     error = json.loads(result.stdout.strip().splitlines()[-1])[name]["error"]
-    assert "MAIZE_NER_ENCODERS" in error and ENCODER in error and "merged" in error
+    assert "MAIZE_NER_ENCODERS" in error and ADAPTER_ONLY[name] in error, error
     result = run_in(venv_python, tmp_path, "-c", PROBE, json.dumps(TEXTS), json.dumps([name]),
-                    env_extra={"MAIZE_NER_ENCODERS": str(built["base"].parent)})
+                    env_extra={"MAIZE_NER_ENCODERS": str(built["shelf"])})
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1])[name] == built["expected"][name]

@@ -285,6 +285,24 @@ def test_reload_onto_other_base_weights_fails(tiny_bert, gene_corpus, tmp_path):
     numpy.testing.assert_array_equal(hidden(spacy.load(path))[1], hidden(nlp)[1])
 
 
+def test_base_is_found_in_a_shelf_of_models_and_other_kinds_are_not_loaded(tiny_bert, gene_corpus, tmp_path,
+                                                                           monkeypatch):
+    """MAIZE_NER_ENCODERS names a folder of model folders: a decoder sorted before the encoder is
+    passed over by its model type (never loaded at random), and the encoder with the recorded weights loads."""
+    from tiny_decoder import write_tiny_decoder
+
+    nlp, base = trained_on_own_base("lora", tiny_bert, gene_corpus, tmp_path)
+    nlp.to_disk(tmp_path / "model")
+    shelf = tmp_path / "shelf"
+    write_tiny_decoder(shelf / "a-decoder")
+    shutil.move(str(base), shelf / "b-encoder")
+    monkeypatch.setenv("MAIZE_NER_ENCODERS", str(shelf / "a-decoder"))
+    with pytest.raises(PeftLoadError, match="a qwen2 model, not bert"):
+        spacy.load(tmp_path / "model")
+    monkeypatch.setenv("MAIZE_NER_ENCODERS", str(shelf))
+    numpy.testing.assert_array_equal(hidden(spacy.load(tmp_path / "model"))[1], hidden(nlp)[1])
+
+
 def test_self_contained_save_loads_without_the_base(tiny_bert, gene_corpus, tmp_path):
     nlp, base = trained_on_own_base("prompt", tiny_bert, gene_corpus, tmp_path)
     shim = peft_shim(nlp.get_pipe("transformer").model)

@@ -97,6 +97,20 @@ def write_tiny_decoder(folder: Path, kind: str = "qwen2", seed: int = 0, padding
     return folder
 
 
+def write_tiny_causal_lm(folder: Path, kind: str = "qwen2", seed: int = 0) -> Path:
+    """A tiny decoder saved with its LM head (write_tiny_decoder writes the bare model), in folder/lm. RETURNS it."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = Path(folder)
+    bare = write_tiny_decoder(folder / "bare", kind, seed=seed)
+    torch.manual_seed(seed)
+    lm = AutoModelForCausalLM.from_pretrained(bare)
+    lm.save_pretrained(folder / "lm")
+    AutoTokenizer.from_pretrained(bare).save_pretrained(folder / "lm")
+    return folder / "lm"
+
+
 # llama.cpp tensor names of a Qwen2 layer (convert_hf_to_gguf.py), for write_tiny_gguf.
 GGUF_LAYER_NAMES = {
     "input_layernorm.weight": "attn_norm.weight", "post_attention_layernorm.weight": "ffn_norm.weight",

@@ -12,8 +12,9 @@ The component owns its torch model and its AdamW optimizer (peft parameters only
 the training's learning-rate schedule and gradient clipping (`[training.optimizer]`: the
 optimizer spaCy hands to `finish_update`), so `spacy train`, `spacy evaluate` and `spacy
 package` work as for any component. Saved: the adapter and the tokenizer, with the base's
-name and SHA-256 fingerprint (adapter-only, as PEFT pipelines): loading finds the base by
-that name (a hub id or a folder) and refuses a base with other weights.
+name, folder and SHA-256 fingerprint (adapter-only, as PEFT pipelines): loading looks for the
+base where an adapter-only PEFT pipeline looks for its encoder (peft/base.py: a `base` given at
+load time, $MAIZE_NER_ENCODERS, the recorded folder and name) and refuses other weights.
 
     [components.ner]
     factory = "maize_generative_ner"
@@ -37,7 +38,8 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..components.defaults import NER_SCORE_WEIGHTS
-from ..encoders.resolve import loading_error, resolve_encoder
+from ..encoders.resolve import is_decoder_config, loading_error, resolve_encoder
+from ..peft.base import ENV_VAR, base_candidates
 from ..peft.methods import PeftMethod, require_peft
 from ..tags import OUTSIDE, biluo_to_bio, constraints, id_spans, sentences, tag_names
 from .layout import INSTRUCTION, TagVocabulary, tag_vocabulary, teacher_forced
@@ -109,25 +111,12 @@ class GenerativeNER(TrainablePipe):
         return tag_names(self.labels, "BIO")
 
     # --- loading the decoder ----------------------------------------------------------------
-    def _load(self, location: str, adapter: Optional[Path] = None) -> None:
-        from transformers import AutoTokenizer
+    def _attach(self, lm: Any, tokenizer: Any, adapter: Optional[Path] = None) -> None:
+        """Put fresh LoRA adapters (training) or the saved ones (`adapter`) on the decoder `lm`."""
+        from thinc.api import get_torch_default_device
 
         peft = require_peft()
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(adapter.parent / "tokenizer") if adapter else location)
-            lm = load_causal_lm(location)
-        except OSError as error:
-            raise loading_error(self.cfg["base"], error) from error
-        from ..peft.shim import weights_fingerprint
-
-        fingerprint = weights_fingerprint(lm)
-        if adapter is not None and fingerprint != self.cfg.get("base_fingerprint"):
-            raise GenerativeLoadError(
-                f"The decoder at {location} has other weights (SHA-256 {fingerprint[:16]}...) than the base these adapters "
-                f"were trained on ({str(self.cfg.get('base_fingerprint'))[:16]}...): they would tag with a different model. "
-                "Provide the same base (the checksums of provide-decoder's provenance.json) or retrain.")
         if adapter is None:
-            self.cfg["base_fingerprint"] = fingerprint
             s = self.cfg["peft"]["settings"]
             config = peft.LoraConfig(task_type=peft.TaskType.CAUSAL_LM, r=s["r"], lora_alpha=s["alpha"],
                                      lora_dropout=s["dropout"], target_modules=list(s["target_modules"]),
@@ -135,11 +124,61 @@ class GenerativeNER(TrainablePipe):
             self.lm = peft.get_peft_model(lm, config)
         else:
             self.lm = peft.PeftModel.from_pretrained(lm, str(adapter), is_trainable=False)
-        from thinc.api import get_torch_default_device
-
         self.lm.to(get_torch_default_device())
+        self.tokenizer = tokenizer
         self.vocabulary = tag_vocabulary(self.tokenizer, self.tags, self.cfg["tag_texts"])
         self._word_ids = {}
+
+    def _load_base(self, location: str) -> None:
+        """Load the base decoder at `location` for training; record its folder and SHA-256 fingerprint."""
+        from transformers import AutoTokenizer
+
+        from ..peft.shim import weights_fingerprint
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(location)
+            lm = load_causal_lm(location)
+        except OSError as error:
+            raise loading_error(self.cfg["base"], error) from error
+        self.cfg["base_path"] = location
+        self.cfg["base_fingerprint"] = weights_fingerprint(lm)
+        self._attach(lm, tokenizer)
+
+    def _load_saved(self, path: Path, configured: Optional[str]) -> None:
+        """Load the adapter saved at `path` on its base, found as an adapter-only PEFT pipeline finds
+        its encoder (peft/base.py): a base given at load time (`configured`), $MAIZE_NER_ENCODERS,
+        the recorded folder and name, installed packages; the first whose weights have the
+        recorded SHA-256 wins."""
+        from transformers import AutoConfig, AutoTokenizer
+
+        from ..peft.shim import weights_fingerprint
+
+        info = {"name": self.cfg["base"], "path": self.cfg.get("base_path"), "fingerprint": self.cfg.get("base_fingerprint")}
+        tried = []
+        for origin, candidate in base_candidates(info, configured=configured):
+            try:
+                location = resolve_encoder(candidate)
+                config = AutoConfig.from_pretrained(location)
+                if not is_decoder_config(config):  # e.g. an encoder beside it in $MAIZE_NER_ENCODERS
+                    tried.append(f"{candidate} ({origin}): not a decoder LM ({config.model_type})")
+                    continue
+                lm = load_causal_lm(location)
+            except (OSError, ValueError) as error:  # not there, no LM head
+                tried.append(f"{candidate} ({origin}): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+                continue
+            found = weights_fingerprint(lm)
+            if found != info["fingerprint"]:
+                tried.append(f"{candidate} ({origin}) has other weights (SHA-256 {found[:16]}...)")
+                continue
+            self._attach(lm, AutoTokenizer.from_pretrained(str(path / "tokenizer")), adapter=path / "adapter")
+            return
+        raise GenerativeLoadError(
+            f"{path} holds LoRA adapters for the decoder {info['name']!r} (weights SHA-256 {str(info['fingerprint'])[:16]}...), "
+            f"which was not found: {'; '.join(tried) or 'no candidate'}. Provide it in one of these ways: set "
+            f"{ENV_VAR}=/path/to/decoder (a folder written by provide-decoder or save_pretrained, or a folder of such "
+            f"folders); or load with spacy.load(NAME, config={{'components': {{'{self.name}': {{'base': '/path/to/decoder'}}}}}}); "
+            "or, for a hub id, have it in the Hugging Face cache. A base with other weights would tag with a different "
+            "model: use the same checkpoint (the checksums of provide-decoder's provenance.json) or retrain.")
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None,
                    labels: Optional[List[str]] = None) -> None:
@@ -152,7 +191,7 @@ class GenerativeNER(TrainablePipe):
             self.add_label(label)
         if not self.labels:
             raise ValueError(f"[{self.name}] No entity labels in the training examples: nothing to tag.")
-        self._load(resolve_encoder(self.cfg["base"]))
+        self._load_base(resolve_encoder(self.cfg["base"]))
 
     def _require_lm(self) -> None:
         if self.lm is None:
@@ -253,14 +292,9 @@ class GenerativeNER(TrainablePipe):
         cfg = srsly.read_json(path / "cfg.json")
         if cfg.get("format") != FORMAT:
             raise GenerativeLoadError(f"{path}: not a saved maize_generative_ner component (format {cfg.get('format')!r}).")
+        configured = self.cfg.get("base")  # the factory's base: a name given at load time, if any
         self.cfg = cfg
-        try:
-            location = resolve_encoder(cfg["base"])
-        except OSError as error:
-            raise GenerativeLoadError(
-                f"{path} holds LoRA adapters for the decoder {cfg['base']!r}, which is not found here ({error}). "
-                "Provide it at that path (spacy project run provide-decoder) or as a hub id, then load again.") from error
-        self._load(location, adapter=path / "adapter")
+        self._load_saved(path, configured)
         return self
 
     def to_bytes(self, *, exclude=tuple()) -> bytes:

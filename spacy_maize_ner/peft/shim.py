@@ -37,6 +37,17 @@ from .module import PeftTransformer, text_budget
 FORMAT = "spacy_maize_ner.peft.v1"
 
 
+def _model_type(location: str) -> Optional[str]:
+    """The model_type in a local folder's config.json, or None (a hub id, or no readable config)."""
+    path = Path(location) / "config.json"
+    if not path.is_file():
+        return None
+    try:
+        return srsly.read_json(path).get("model_type")
+    except ValueError:
+        return None
+
+
 class PeftLoadError(RuntimeError):
     """A saved PEFT encoder that cannot be restored exactly (missing or different base, bad adapter)."""
 
@@ -212,6 +223,11 @@ class PeftShim(HFShim):
         for origin, candidate in base_candidates(info, configured=self.base_name):
             try:
                 location = resolve_encoder(candidate)
+                found_type = _model_type(location)
+                if found_type and found_type != getattr(config, "model_type", found_type):
+                    # another kind of model in $MAIZE_NER_ENCODERS (a decoder beside the encoder): not loaded at random
+                    tried.append(f"{candidate} ({origin}): a {found_type} model, not {config.model_type}")
+                    continue
                 model = self.model_cls.from_pretrained(location, config=config)
             except (EncoderNotFoundError, OSError, ValueError) as error:
                 tried.append(f"{candidate} ({origin}): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
