@@ -26,7 +26,7 @@ from .errors import error_analysis
 from .figures import caption
 from ...corpus.stats import count_sentences
 from .learning_curve import curve_points, plot_curves, read_rows
-from .pipelines import Configuration, MetricsError, comparison_pairs, load_configurations, run_id
+from .pipelines import Configuration, MetricsError, comparison_pairs, load_configurations, peft_encoder_and_setting, run_id
 from .topics import corpus_topics, plot_topic_weights
 
 DEFAULT_TRAINED_REGIMES = ("full", "lora", "freeze", "probe")
@@ -77,21 +77,26 @@ def comparisons(confs: Sequence[Configuration], *, n_resamples: int, seed: int) 
 
 
 def representation_targets(confs: Sequence[Configuration]) -> List[Dict[str, Any]]:
-    """Per encoder: the pipeline before fine-tuning (regime none) and after (full, else the best trained)."""
-    by_encoder: Dict[str, Dict[str, Configuration]] = {}
+    """Per encoder: the pipeline before fine-tuning (regime none), after fine-tuning (full, else the
+    best trained regime) and after each PEFT configuration (`minilm-lora-r8`: stage "after
+    fine-tuning (lora-r8)"), so LoRA's representations sit beside full fine-tuning's."""
+    by_encoder: Dict[str, List[Configuration]] = {}
     for conf in confs:
         if conf.family not in ("transformer", "peft") or not conf.info.get("regime"):
             continue
         run = run_id(conf)
         encoder = run.encoder if run is not None and run.encoder else conf.name
-        by_encoder.setdefault(encoder, {})[conf.info["regime"]] = conf
+        by_encoder.setdefault(encoder, []).append(conf)
     targets = []
-    for encoder, regimes in sorted(by_encoder.items()):
+    for encoder, group in sorted(by_encoder.items()):
+        regimes = {c.info["regime"]: c for c in group if c.family == "transformer"}
         before = regimes.get("none")
         after = regimes.get("full") or max(
             (regimes[r] for r in DEFAULT_TRAINED_REGIMES if r in regimes), key=lambda c: c.stat("ents_f")["mean"] or 0, default=None
         )
-        for stage, conf in (("before fine-tuning", before), ("after fine-tuning", after)):
+        stages = [("before fine-tuning", before), ("after fine-tuning", after)]
+        stages += [(f"after fine-tuning ({peft_encoder_and_setting(c)[1]})", c) for c in group if c.family == "peft"]
+        for stage, conf in stages:
             if conf is not None:
                 targets.append({"encoder": encoder, "stage": stage, "pipeline": conf.name, "model": conf.runs[0].get("model")})
     return targets
