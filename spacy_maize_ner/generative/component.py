@@ -39,7 +39,7 @@ from thinc.api import Model
 
 from ..components.defaults import NER_SCORE_WEIGHTS
 from ..encoders.resolve import is_decoder_config, loading_error, resolve_encoder
-from ..peft.base import ENV_VAR, base_candidates
+from ..peft.base import ENV_VAR, WrongKind, find_base
 from ..peft.methods import PeftMethod, require_peft
 from ..tags import OUTSIDE, biluo_to_bio, constraints, id_spans, sentences, tag_names
 from .layout import INSTRUCTION, TagVocabulary, tag_vocabulary, teacher_forced
@@ -154,22 +154,15 @@ class GenerativeNER(TrainablePipe):
         from ..peft.shim import weights_fingerprint
 
         info = {"name": self.cfg["base"], "path": self.cfg.get("base_path"), "fingerprint": self.cfg.get("base_fingerprint")}
-        tried = []
-        for origin, candidate in base_candidates(info, configured=configured):
-            try:
-                location = resolve_encoder(candidate)
-                config = AutoConfig.from_pretrained(location)
-                if not is_decoder_config(config):  # e.g. an encoder beside it in $MAIZE_NER_ENCODERS
-                    tried.append(f"{candidate} ({origin}): not a decoder LM ({config.model_type})")
-                    continue
-                lm = load_causal_lm(location)
-            except (OSError, ValueError) as error:  # not there, no LM head
-                tried.append(f"{candidate} ({origin}): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-                continue
-            found = weights_fingerprint(lm)
-            if found != info["fingerprint"]:
-                tried.append(f"{candidate} ({origin}) has other weights (SHA-256 {found[:16]}...)")
-                continue
+
+        def load(location: str) -> Any:
+            config = AutoConfig.from_pretrained(location)
+            if not is_decoder_config(config):  # e.g. an encoder beside it in $MAIZE_NER_ENCODERS
+                raise WrongKind(f"not a decoder LM ({config.model_type})")
+            return load_causal_lm(location)  # NoLMHeadError is a ValueError: passed over too
+
+        lm, _, tried = find_base(info, configured, load, weights_fingerprint)
+        if lm is not None:
             self._attach(lm, AutoTokenizer.from_pretrained(str(path / "tokenizer")), adapter=path / "adapter")
             return
         raise GenerativeLoadError(

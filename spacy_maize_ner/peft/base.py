@@ -21,7 +21,9 @@ A pipeline that must load without any of these is exported merged or self-contai
 import importlib.util
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+from ..encoders.resolve import resolve_encoder
 
 ENV_VAR = "MAIZE_NER_ENCODERS"
 # Import name of a pip package -> folder inside it that holds a save_pretrained encoder.
@@ -66,6 +68,32 @@ def base_candidates(info: Dict[str, Any], configured: Optional[str] = None) -> I
         if candidate and candidate not in seen:
             seen.add(candidate)
             yield origin, candidate
+
+
+class WrongKind(ValueError):
+    """Raised by a `find_base` loader for a folder of another kind of model, which it passes over unloaded."""
+
+
+def find_base(info: Dict[str, Any], configured: Optional[str], load: Callable[[str], Any],
+              fingerprint: Callable[[Any], str]) -> Tuple[Any, Optional[str], List[str]]:
+    """The first candidate (`base_candidates` order) that `load(folder or hub id)` loads and whose
+    `fingerprint` is the recorded one (any, when none was recorded).
+    RETURNS (model, location, tried): model and location None when none fits; `tried` says why
+    each candidate was passed over, for the error message."""
+    tried: List[str] = []
+    for origin, candidate in base_candidates(info, configured=configured):
+        try:
+            location = resolve_encoder(candidate)
+            model = load(location)
+        except (OSError, ValueError) as error:  # not there, another kind of model, unloadable
+            tried.append(f"{candidate} ({origin}): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+            continue
+        found = fingerprint(model)
+        if info.get("fingerprint") and found != info["fingerprint"]:
+            tried.append(f"{location} ({origin}) has other weights (SHA-256 {found[:16]}...)")
+            continue
+        return model, location, tried
+    return None, None, tried
 
 
 def missing_base_message(info: Dict[str, Any], tried: List[str]) -> str:

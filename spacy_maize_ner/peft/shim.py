@@ -29,8 +29,7 @@ from spacy_transformers.layers.hf_shim import HFShim
 from spacy_transformers.util import make_tempdir
 from thinc.api import get_torch_default_device
 
-from ..encoders.resolve import EncoderNotFoundError, resolve_encoder
-from .base import base_candidates, missing_base_message
+from .base import WrongKind, find_base, missing_base_message
 from .methods import PeftMethod, peft_config, require_peft
 from .module import PeftTransformer, text_budget
 
@@ -219,25 +218,18 @@ class PeftShim(HFShim):
         """Find the base encoder (peft/base.py: config override, $MAIZE_NER_ENCODERS, the recorded
         folder and name, installed packages) whose weights have the recorded SHA-256.
         RETURNS (model, path)."""
-        tried = []
-        for origin, candidate in base_candidates(info, configured=self.base_name):
-            try:
-                location = resolve_encoder(candidate)
-                found_type = _model_type(location)
-                if found_type and found_type != getattr(config, "model_type", found_type):
-                    # another kind of model in $MAIZE_NER_ENCODERS (a decoder beside the encoder): not loaded at random
-                    tried.append(f"{candidate} ({origin}): a {found_type} model, not {config.model_type}")
-                    continue
-                model = self.model_cls.from_pretrained(location, config=config)
-            except (EncoderNotFoundError, OSError, ValueError) as error:
-                tried.append(f"{candidate} ({origin}): {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-                continue
-            found = weights_fingerprint(model)
-            if info.get("fingerprint") and found != info["fingerprint"]:
-                tried.append(f"{location} ({origin}) has other weights (SHA-256 {found[:16]}...)")
-                continue
-            return model.to(get_torch_default_device()), location
-        raise PeftLoadError(missing_base_message(info, tried))
+
+        def load(location: str) -> Any:
+            found_type = _model_type(location)
+            if found_type and found_type != getattr(config, "model_type", found_type):
+                # another kind of model in $MAIZE_NER_ENCODERS (a decoder beside the encoder): not loaded at random
+                raise WrongKind(f"a {found_type} model, not {config.model_type}")
+            return self.model_cls.from_pretrained(location, config=config)
+
+        model, location, tried = find_base(info, self.base_name, load, weights_fingerprint)
+        if model is None:
+            raise PeftLoadError(missing_base_message(info, tried))
+        return model.to(get_torch_default_device()), location
 
     @staticmethod
     def _check_adapter(wrapped: PeftTransformer, saved: Dict[str, torch.Tensor], result: Any) -> None:
