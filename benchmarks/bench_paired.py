@@ -5,7 +5,8 @@
 Each side is a pipeline name of the rows files (benchmarks/results/*.json); every seed of it
 whose model folder still exists (the rows' `params.model`) is scored on the same dev DocBin
 with per-document predictions (cached beside the model as `<model>.docs.jsonl`; rescored when
-the model is newer). A side without kept models, such as `crf` (bench_baselines keeps none),
+the model is newer); a seed whose model is gone but whose cache was kept (runs on a lent GPU
+bring back predictions, not weights) is compared from the cache. A side without kept models, such as `crf` (bench_baselines keeps none),
 is trained once with its config into training/benchmarks/bc2gm/<name>-s<seed> and scored.
 Written to benchmarks/results/paired.json:
 - `paired_f1_delta`: F1(a) - F1(b), a multi-seed paired bootstrap over dev documents
@@ -35,14 +36,24 @@ app = typer.Typer(add_completion=False)
 
 
 def kept_models(name: str, rows_dir: Path, data: str = "bc2gm") -> Dict[int, Path]:
-    """seed -> model folder of every row of `name` in `rows_dir`/*.json whose model still exists."""
+    """seed -> model folder of every row of `name` in `rows_dir`/*.json whose model still exists,
+    or whose per-document predictions (`<model>.docs.jsonl`) were kept without it: a run on a
+    lent GPU brings back its predictions, not its weights."""
     models: Dict[int, Path] = {}
     for path in sorted(Path(rows_dir).glob("*.json")):
         for row in json.loads(path.read_text()):
             model = (row.get("params") or {}).get("model")
-            if row.get("pipeline") == name and row.get("data") == data and model and (resolve_repo_path(model) / "meta.json").exists():
-                models[int(row["seed"])] = resolve_repo_path(model)
+            if row.get("pipeline") != name or row.get("data") != data or not model:
+                continue
+            folder = resolve_repo_path(model)
+            if (folder / "meta.json").exists() or predictions_cache(folder).exists():
+                models[int(row["seed"])] = folder
     return models
+
+
+def predictions_cache(model: Path) -> Path:
+    """Where a model's per-document predictions on dev are cached: beside its folder."""
+    return model.parent / f"{model.name}.docs.jsonl"
 
 
 def train_missing(name: str, work: Path, seed: int) -> Path:
@@ -66,8 +77,9 @@ def doc_counts(model: Path, dev: Path) -> Tuple[list, float]:
     from spacy_maize_ner.study.evaluation.predictions import read_predictions
     from spacy_maize_ner.study.evaluation.scoring import evaluate_pipeline
 
-    cache = model.parent / f"{model.name}.docs.jsonl"
-    if not cache.exists() or cache.stat().st_mtime < (model / "meta.json").stat().st_mtime:
+    cache = predictions_cache(model)
+    meta = model / "meta.json"
+    if not cache.exists() or (meta.exists() and cache.stat().st_mtime < meta.stat().st_mtime):
         typer.echo(f"scoring {model} on {dev}", err=True)
         evaluate_pipeline(spacy.load(model), dev, name=model.parent.name, model_path=str(model), predictions_path=cache)
     records = read_predictions(cache)

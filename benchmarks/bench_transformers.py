@@ -21,6 +21,10 @@ in params.epochs). Runs are named by spacy_maize_ner.study.runs
 budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
 about 20 minutes with two torch threads, 25 with one. `--lanes 2` runs two side by side, each
 pinned to its own core with one torch thread, and writes each run's rows as soon as it ends.
+`--head token --crf` trains the token head with its CRF layer (tag `crf`). `--gpu-id 0` trains
+and scores on a GPU (benchmarks/gpu/sweep.sh runs a whole sweep on a lent one); each job keeps
+its per-document dev predictions beside the model (`model-best.docs.jsonl`, bench_paired's
+input) and `--max-steps N` cuts a job short for a smoke test.
 """
 import datetime
 import json
@@ -32,7 +36,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rows import dispatch, job_machine, peak_rss_mb, render, repo_path, run_lanes  # noqa: E402
+from rows import dispatch, gpu_name, job_machine, peak_rss_mb, render, repo_path, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -83,7 +87,10 @@ def _build_corpus(shared: Path) -> Path:
 @app.command("job")
 def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2e-4, batch_words: int = 1000, tag: str = "",
         head: str = "transition", head_lr: float = 2e-4, total_steps: int = 0, features: str = "none",
-        shared: Path = typer.Option(ROOT.parent / "shared" / "data")) -> None:
+        shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
+        gpu_id: int = typer.Option(-1, "--gpu-id", help="CUDA device to train and score on; -1 for the CPU"),
+        max_steps: int = typer.Option(0, "--max-steps", help="Stop after N updates (a smoke test of a new machine; 0: the epoch budget)"),
+        crf: bool = typer.Option(False, "--crf", help="The token head with its CRF layer (components.ner.model.crf = true)")) -> None:
     """Train and score one (encoder, regime, seed); print its rows as JSON on the last line."""
     import spacy
     import srsly
@@ -95,24 +102,35 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2
     from spacy_maize_ner.study.runs import RunId, encoder_short_name, resolve_encoder
     from spacy_maize_ner.study.training.epochs import batcher_from_config, steps_per_epoch
 
+    if crf and head != "token":
+        raise typer.BadParameter(f"--crf is the token head's CRF layer: give --head token, not --head {head}.")
     corpus_dir = _build_corpus(shared)
     feature_sets = feature_names(features)
     run = RunId(family="trf", encoder=encoder_short_name(encoder), setting=regime, head=head,
-                tag="-".join([*filter(None, [tag]), *feature_sets]), seed=seed)
+                tag="-".join([*filter(None, [tag]), *feature_sets, *(["crf"] if crf else [])]), seed=seed)
     base, name = run.name, run.folder
     output = WORK / "bc2gm" / name
     spec = read_regime(ROOT / "configs" / "regimes" / f"{regime}.cfg")
     overrides = overrides_for(corpus_dir, resolve_encoder(encoder, ROOT), seed, epochs, lr, batch_words, head_lr, total_steps)
+    if crf:
+        overrides["components.ner.model.crf"] = True
+    if max_steps:
+        overrides.update({"training.max_steps": max_steps, "training.eval_frequency": max_steps})
     for key in list(overrides):  # a regime's own rates (probe's head rate) win over the flags
         if key.endswith(("initial_rate", "final_rate")) and key in spec.overrides:
             overrides.pop(key)
     start = time.perf_counter()
-    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head, features=feature_sets)
+    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head, features=feature_sets,
+                        gpu_id=gpu_id)
     train_seconds = time.perf_counter() - start
     # the high-water mark of training (and loading); evaluation and exports come after it
     train_peak_rss_mb = peak_rss_mb()
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
     nlp = spacy.load(best)
-    metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best))
+    # per-document predictions beside the model (bench_paired's cache), kept when the model is not
+    predictions = best.parent / f"{best.name}.docs.jsonl"
+    metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best), predictions_path=predictions)
     meta = srsly.read_json(best / "meta.json")
     values = {
         "ents_p": metrics["ents_p"],
@@ -130,21 +148,21 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2
         "pipeline": base,
         "encoder": run.encoder,
         "regime": regime,
-        "params": {"epochs": epochs, "head": head, **({"features": feature_sets} if feature_sets else {}),
+        "params": {"epochs": epochs, "head": head, **({"crf": True} if crf else {}), **({"features": feature_sets} if feature_sets else {}),
                    "learn_rate": overrides.get("training.optimizer.learn_rate.initial_rate", spec.overrides.get("training.optimizer.learn_rate.initial_rate")),
                    "head_learn_rate": overrides.get("training.optimizer.groups.head.learn_rate.initial_rate", spec.overrides.get("training.optimizer.groups.head.learn_rate.initial_rate")),
                    "steps_per_epoch": steps_per_epoch(corpus_dir / "train.spacy", batcher_from_config(CONFIG, overrides)),
                    "total_steps": overrides["training.optimizer.learn_rate.total_steps"],
                    "batch": f"batch_by_padded {batch_words} words", "model": repo_path(best),
-                   "best_step_score": meta.get("performance", {}).get("ents_f")},
+                   "best_step_score": meta.get("performance", {}).get("ents_f"), "predictions": repo_path(predictions)},
         "data": "bc2gm",
         "split": "dev",
         "seed": seed,
-        "machine": job_machine(),
+        "machine": job_machine() + (f", GPU {gpu_name(gpu_id)}" if gpu_id >= 0 else ""),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": f"python benchmarks/bench_transformers.py --encoder {encoder} --regime {regime} --seed {seed} --epochs {epochs}"
         f" --head {head} --lr {lr} --head-lr {head_lr} --batch-words {batch_words}" + (f" --tag {tag}" if tag else "")
-        + (f" --total-steps {total_steps}" if total_steps else "") + (f" --features {','.join(feature_sets)}" if feature_sets else ""),
+        + (f" --total-steps {total_steps}" if total_steps else "") + (f" --features {','.join(feature_sets)}" if feature_sets else "") + (f" --gpu-id {gpu_id}" if gpu_id >= 0 else "") + (f" --max-steps {max_steps}" if max_steps else "") + (" --crf" if crf else ""),
     }
     print(json.dumps([dict(common, metric=k, value=v) for k, v in values.items()]))
 
@@ -165,12 +183,14 @@ def run(
     results: Path = typer.Option(HERE / "results" / "transformers.json"),
     lanes: int = typer.Option(1, help="Runs side by side, each pinned to a core of its own with one torch thread (2 on a 2-core machine)"),
     shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", help="CUDA device to train and score on; -1 for the CPU (lanes then share the GPU)"),
+    crf: bool = typer.Option(False, "--crf", help="The token head with its CRF layer (with --head token)"),
 ) -> None:
     if lanes > 1:
         _build_corpus(shared)  # once, before lanes could each start building it
     jobs = [[__file__, "job", e, r, "--seed", str(s), "--epochs", str(epochs), "--lr", str(lr), "--batch-words", str(batch_words),
              "--tag", tag, "--head", h, "--head-lr", str(head_lr), "--total-steps", str(total_steps), "--features", features,
-             "--shared", str(shared)]
+             "--shared", str(shared), "--gpu-id", str(gpu_id), *(["--crf"] if crf else [])]
             for e in encoder for r in regime for h in head for s in seed]
     failed = run_lanes(jobs, results, lanes)
     render()

@@ -74,6 +74,13 @@ def job_machine() -> str:
     return machine_description() + f" (this job allowed {cores} core(s), {os.environ.get('OMP_NUM_THREADS', 'default')} torch thread(s))"
 
 
+def gpu_name(gpu_id: int) -> str:
+    """The CUDA device's name for benchmark rows (torch's), e.g. 'NVIDIA H200'."""
+    import torch
+
+    return torch.cuda.get_device_name(gpu_id)
+
+
 def pinned_env() -> Dict[str, str]:
     """The environment of a job pinned to one core: one torch/BLAS thread, so that jobs side
     by side do not fight over each other's core."""

@@ -26,11 +26,12 @@ def main(
     learn_rate: float = typer.Option(1e-4, "--learn-rate", help="Peak learning rate (linear warmup and decay)"),
     head_warmup_steps: int = typer.Option(50, "--head-warmup-steps", help="Steps that train only the MLM head first"),
     seed: int = typer.Option(0, "--seed"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="CUDA device to train on; -1 for the CPU"),
 ) -> None:
     corpus = read_texts(texts)
     msg.info(f"DAPT of {encoder} on {len(corpus):,} texts from {', '.join(map(str, texts))}")
     report = run_dapt(encoder, corpus, output, max_steps=max_steps, batch_size=batch_size, block_size=block_size,
-                      learn_rate=learn_rate, head_warmup_steps=head_warmup_steps, seed=seed)
+                      learn_rate=learn_rate, head_warmup_steps=head_warmup_steps, seed=seed, gpu_id=gpu_id)
     msg.good(
         f"Saved {output}: held-out masked-LM loss {report['heldout_mlm_loss_before']:.3f} -> "
         f"{report['heldout_mlm_loss_after']:.3f} after {report['steps']} steps ({report['epochs']} epochs, "

@@ -35,3 +35,16 @@ def test_the_benchmark_trains_the_shipped_epochs_unless_told_otherwise():
     run_default = inspect.signature(bench_transformers.run).parameters["epochs"].default.default
     job_default = inspect.signature(bench_transformers.job).parameters["epochs"].default
     assert run_default == job_default == config["training"]["max_epochs"]
+
+
+def test_the_crf_layer_is_refused_for_a_head_that_has_none(tmp_path):
+    """--crf belongs to the token head; asked of the transition head it is an error before any
+    corpus is built or any model trained."""
+    from typer.testing import CliRunner
+
+    import bench_transformers
+
+    result = CliRunner().invoke(bench_transformers.app, ["job", "minilm", "full", "--head", "transition", "--crf",
+                                                         "--shared", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "--head token" in result.output
+    assert not (tmp_path / "nowhere").exists()

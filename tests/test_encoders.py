@@ -197,3 +197,16 @@ def test_dapt_with_a_warm_up_longer_than_the_budget_still_adapts_the_encoder(tin
     adapted = AutoModel.from_pretrained(tmp_path / "dapt")
     original = AutoModel.from_pretrained(tiny_bert)
     assert not (adapted.embeddings.word_embeddings.weight == original.embeddings.word_embeddings.weight).all()
+
+
+def test_dapt_says_where_it_ran_and_refuses_a_gpu_torch_cannot_see(tiny_bert, tmp_path):
+    import torch
+
+    report = run_dapt(str(tiny_bert), TEXTS, tmp_path / "dapt", max_steps=2, batch_size=4, block_size=16,
+                      head_warmup_steps=1, progress=False)
+    assert report["device"] == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="--gpu-id -1"):
+            run_dapt(str(tiny_bert), TEXTS, tmp_path / "gpu", max_steps=2, batch_size=4, block_size=16,
+                     head_warmup_steps=1, progress=False, gpu_id=0)
+        assert not (tmp_path / "gpu").exists()

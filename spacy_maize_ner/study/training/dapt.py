@@ -79,6 +79,8 @@ def masked_loss(model, inputs, labels):
     """Cross-entropy at the masked positions; the vocabulary projection runs only there."""
     import torch.nn.functional as F
 
+    device = next(model.parameters()).device  # masks are drawn on the CPU (same masks on any device)
+    inputs, labels = inputs.to(device), labels.to(device)
     hidden = model.base_model(input_ids=inputs, attention_mask=(inputs != 0).long()).last_hidden_state
     selected = labels != -100
     head = getattr(model, "cls", None)
@@ -192,8 +194,12 @@ def run_dapt(
     heldout_fraction: float = 0.05,
     seed: int = 0,
     progress: bool = True,
+    gpu_id: int = -1,
 ) -> Dict[str, float]:
     """Continue MLM training of `encoder` on `texts` and save the encoder to `output`.
+
+    gpu_id (int): CUDA device to train on; -1 for the CPU. The masks are drawn on the CPU
+        either way, so a GPU run sees the same masked blocks as a CPU run of the same seed.
 
     RETURNS (Dict[str, float]): what was measured, as written to `output`/dapt.json.
     """
@@ -220,6 +226,12 @@ def run_dapt(
         model = AutoModelForMaskedLM.from_pretrained(source)
     except OSError as error:
         raise loading_error(encoder, error) from error
+    device = "cpu"
+    if gpu_id >= 0:
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"DAPT: --gpu-id {gpu_id} asked for, but torch sees no CUDA device; give --gpu-id -1 for the CPU.")
+        device = f"cuda:{gpu_id}"
+        model.to(device)
     blocks = make_blocks(texts, tokenizer, block_size)
     if len(blocks) < 2:
         raise ValueError(f"Only {len(blocks)} block(s) of {block_size} wordpieces in the DAPT text; give more text.")
@@ -248,6 +260,7 @@ def run_dapt(
         "learn_rate": learn_rate,
         "head_warmup_steps": head_warmup_steps,
         "seed": seed,
+        "device": torch.cuda.get_device_name(gpu_id) if gpu_id >= 0 else "cpu",
         "heldout_mlm_loss_before": loss_before,
         "heldout_mlm_loss_after": loss_after,
         "heldout_perplexity_before": math.exp(min(loss_before, 50)),
