@@ -332,3 +332,22 @@ def test_a_100k_word_document_through_the_crf_pipeline(crf_model):
     assert len(doc) >= 100_000
     assert len(list(doc.sents)) >= 10_000
     assert len(doc.ents) > 0.8 * sum(t.count("B-GENE") for _, t in sents)
+
+
+def test_a_pipeline_loaded_on_the_cpu_is_not_moved_half_to_the_gpu():
+    """annotate_files(nlp, gpu_id=0) with an nlp loaded on the CPU: switching to the GPU then
+    would leave its weights behind while new arrays go to the GPU, so it is an error that says
+    how to load it instead (the CLI loads by name and never hits it)."""
+    import spacy
+
+    from spacy_maize_ner.annotate.run import load_pipeline
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("ner").add_label("GENE")
+    nlp.initialize()
+    with pytest.raises(ValueError, match=r"spacy\.require_gpu\(0\) before spacy\.load"):
+        load_pipeline(nlp, gpu_id=0)
+    assert load_pipeline(nlp, gpu_id=-1) is nlp
+    rules = spacy.blank("en")  # nothing with weights: nothing to leave behind
+    rules.add_pipe("sentencizer")
+    assert load_pipeline(rules, gpu_id=-1) is rules

@@ -68,6 +68,12 @@ def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
     """
     import spacy
 
+    if isinstance(pipeline, Language) and gpu_id >= 0 and not _on_gpu(pipeline):
+        # require_gpu now would put new arrays on the GPU beside weights left on the CPU
+        raise ValueError(
+            "This pipeline was loaded on the CPU, and a loaded pipeline stays where it was loaded: "
+            f"pass its name or folder with gpu_id={gpu_id}, or call spacy.require_gpu({gpu_id}) before spacy.load."
+        )
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     if isinstance(pipeline, Language):
@@ -79,6 +85,12 @@ def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
             f"Cannot load the pipeline {pipeline!r}: give an installed package name (pip install it first), "
             f"or the folder of a trained pipeline such as training/crf/crf-s0/model-best. ({err})"
         ) from None
+
+
+def _on_gpu(nlp: Language) -> bool:
+    """Whether every trainable component of `nlp` holds its weights on the GPU (thinc's CupyOps)."""
+    models = [proc.model for _, proc in nlp.pipeline if hasattr(proc, "model") and hasattr(proc.model, "ops")]
+    return all(type(model.ops).__name__ == "CupyOps" for model in models)
 
 
 def load_int8(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
