@@ -16,6 +16,7 @@ def main(
     corpus_dir: Path = typer.Option(Path("corpus"), "--corpus-dir", help="Folder with dev.spacy (and test.spacy)"),
     output: Path = typer.Option(Path("training/metrics"), "--output", help="Folder for <pipeline>.json"),
     batch_size: int = typer.Option(256, "--batch-size", help="Docs per batch"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to run the pipelines on; -1 for the CPU"),
 ) -> None:
     try:
         pipelines = discover_pipelines(models or [], models_dir)
@@ -30,7 +31,12 @@ def main(
             f"({metrics['words_per_second']:,.0f} words/s) -> {path}"
         )
 
-    evaluate_all(pipelines, corpus_dir, output, batch_size=batch_size, on_result=show)
+    try:
+        evaluate_all(pipelines, corpus_dir, output, batch_size=batch_size, on_result=show, gpu_id=gpu_id)
+    except ValueError as err:
+        if gpu_id < 0 or "GPU" not in str(err):
+            raise
+        msg.fail(f"--gpu-id {gpu_id}: {err} Give --gpu-id -1 to evaluate on the CPU.", exits=1)
 
 
 if __name__ == "__main__":
