@@ -14,8 +14,8 @@ benchmarks/results/transformers.json in the shared schema; RESULTS.md is re-rend
     python benchmarks/bench_transformers.py --encoder minilm --regime full --seed 0 --seed 1 --seed 2 --features lexical
 
 The flags' defaults are the shipped config's (configs/transformer.cfg: encoder 2e-4, head
-2e-4, 1,000-word batches, three epochs; rows measured before 2026-12-03 ran one, and say so
-in params.epochs). Runs are named by spacy_maize_ner.study.runs
+2e-4, 1,000-word batches, four epochs; rows measured before 2026-12-03 ran one, those of
+2026-12-03 three, and say so in params.epochs). Runs are named by spacy_maize_ner.study.runs
 (`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant, and
 --features (configs/features/, e.g. lexical) adds its names to the tag (`...-transition-lexical`). The epoch
 budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
@@ -85,7 +85,7 @@ def _build_corpus(shared: Path) -> Path:
 
 
 @app.command("job")
-def job(encoder: str, regime: str, seed: int = 0, epochs: int = 3, lr: float = 2e-4, batch_words: int = 1000, tag: str = "",
+def job(encoder: str, regime: str, seed: int = 0, epochs: int = 4, lr: float = 2e-4, batch_words: int = 1000, tag: str = "",
         head: str = "transition", head_lr: float = 2e-4, total_steps: int = 0, features: str = "none",
         shared: Path = typer.Option(ROOT.parent / "shared" / "data"),
         gpu_id: int = typer.Option(-1, "--gpu-id", help="CUDA device to train and score on; -1 for the CPU"),
@@ -172,7 +172,7 @@ def run(
     encoder: List[str] = typer.Option(["minilm"], "--encoder", help="minilm, minilm-dapt"),
     regime: List[str] = typer.Option(list(REGIMES), "--regime", help="full, probe, none, freeze"),
     seed: List[int] = typer.Option([0], "--seed"),
-    epochs: int = typer.Option(3, "--epochs", help="Passes over the training split (3: the shipped config's)"),
+    epochs: int = typer.Option(4, "--epochs", help="Passes over the training split (4: the shipped config's)"),
     lr: float = typer.Option(2e-4, "--lr", help="Peak rate of the encoder (the shipped config's)"),
     batch_words: int = typer.Option(1000, "--batch-words", help="batch_by_padded size (padded words per batch; the shipped config's)"),
     tag: str = typer.Option("", "--tag", help="Suffix of the pipeline name for a variant's rows"),

@@ -39,7 +39,7 @@ def schedule_steps_per_epoch(config_path: Path, batch_size: Optional[int] = None
     `[training.optimizer.learn_rate] total_steps` over `[training] max_epochs`, scaled from
     the config's `[training.batcher] size` to `batch_size` (padded words per batch).
 
-    The shipped config sizes its schedule for 3 epochs of 490 steps (1,470); a run of another
+    The shipped config sizes its schedule for 4 epochs of 490 steps (1,960); a run of another
     epoch budget scales the same per-epoch length, so its schedule ends where the shipped
     one would have (benchmarks/bench_transformers.py). The updates an epoch really makes
     are `steps_per_epoch` (436 on BC2GM at 1,000-word batches): the schedule was measured
