@@ -36,6 +36,7 @@ from typing import Dict, List
 import typer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_paired import predictions_cache  # noqa: E402
 from rows import dispatch, gpu_name, job_machine, peak_rss_mb, render, repo_path, run_lanes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -129,7 +130,7 @@ def job(encoder: str, regime: str, seed: int = 0, epochs: int = 4, lr: float = 2
         spacy.require_gpu(gpu_id)
     nlp = spacy.load(best)
     # per-document predictions beside the model (bench_paired's cache), kept when the model is not
-    predictions = best.parent / f"{best.name}.docs.jsonl"
+    predictions = predictions_cache(best)
     metrics = evaluate_pipeline(nlp, corpus_dir / "dev.spacy", name=name, model_path=str(best), predictions_path=predictions)
     meta = srsly.read_json(best / "meta.json")
     values = {

@@ -226,12 +226,10 @@ def run_dapt(
         model = AutoModelForMaskedLM.from_pretrained(source)
     except OSError as error:
         raise loading_error(encoder, error) from error
-    device = "cpu"
     if gpu_id >= 0:
         if not torch.cuda.is_available():
             raise RuntimeError(f"DAPT: --gpu-id {gpu_id} asked for, but torch sees no CUDA device; give --gpu-id -1 for the CPU.")
-        device = f"cuda:{gpu_id}"
-        model.to(device)
+        model.to(f"cuda:{gpu_id}")
     blocks = make_blocks(texts, tokenizer, block_size)
     if len(blocks) < 2:
         raise ValueError(f"Only {len(blocks)} block(s) of {block_size} wordpieces in the DAPT text; give more text.")
