@@ -351,3 +351,40 @@ def test_a_pipeline_loaded_on_the_cpu_is_not_moved_half_to_the_gpu():
     rules = spacy.blank("en")  # nothing with weights: nothing to leave behind
     rules.add_pipe("sentencizer")
     assert load_pipeline(rules, gpu_id=-1) is rules
+
+
+def test_on_the_gpu_the_pipelines_own_allocator_is_set_before_it_loads(tmp_path, monkeypatch):
+    """spacy.load ignores [training] gpu_allocator (only `spacy train` reads it), so a transformer
+    pipeline annotated on the GPU kept CuPy's pool beside torch's. load_pipeline sets the allocator the
+    pipeline's config names, before its weights are loaded, and sets none for a pipeline that names none."""
+    import spacy
+    import thinc.api
+
+    from spacy_maize_ner.annotate.run import load_pipeline, pipeline_gpu_allocator
+
+    calls = []
+    monkeypatch.setattr(spacy, "require_gpu", lambda gpu_id: calls.append(("require_gpu", gpu_id)))
+    monkeypatch.setattr(thinc.api, "set_gpu_allocator", lambda name: calls.append(("allocator", name)))
+    real_load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda name: calls.append(("load", str(name))) or real_load(name))
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.config["system"]["gpu_allocator"] = "pytorch"  # what configs/transformer.cfg says
+    nlp.to_disk(tmp_path / "trf")
+    assert pipeline_gpu_allocator(tmp_path / "trf") == "pytorch"
+    load_pipeline(str(tmp_path / "trf"), gpu_id=0)
+    assert calls == [("require_gpu", 0), ("allocator", "pytorch"), ("load", str(tmp_path / "trf"))]
+
+    calls.clear()
+    plain = spacy.blank("en")
+    plain.add_pipe("sentencizer")
+    plain.to_disk(tmp_path / "plain")
+    assert pipeline_gpu_allocator(tmp_path / "plain") is None
+    load_pipeline(str(tmp_path / "plain"), gpu_id=0)
+    assert calls == [("require_gpu", 0), ("load", str(tmp_path / "plain"))]
+
+    calls.clear()
+    load_pipeline(str(tmp_path / "trf"), gpu_id=-1)  # the CPU: no allocator to set
+    assert calls == [("load", str(tmp_path / "trf"))]
+    assert pipeline_gpu_allocator(tmp_path / "missing") is None

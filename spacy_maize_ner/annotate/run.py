@@ -76,6 +76,13 @@ def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
         )
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
+        # what `spacy train` does with [training] gpu_allocator, which spacy.load leaves out: a transformer
+        # pipeline names "pytorch", so that CuPy and torch draw on one memory pool instead of two
+        allocator = pipeline_gpu_allocator(pipeline)
+        if allocator:
+            from thinc.api import set_gpu_allocator
+
+            set_gpu_allocator(allocator)
     if isinstance(pipeline, Language):
         return pipeline
     try:
@@ -85,6 +92,26 @@ def load_pipeline(pipeline: PipelineArg, *, gpu_id: int = -1) -> Language:
             f"Cannot load the pipeline {pipeline!r}: give an installed package name (pip install it first), "
             f"or the folder of a trained pipeline such as training/crf/crf-s0/model-best. ({err})"
         ) from None
+
+
+def pipeline_gpu_allocator(pipeline: PipelineArg) -> Optional[str]:
+    """RETURNS (Optional[str]): the `[training] gpu_allocator` of a pipeline ("pytorch" for the
+    transformer pipelines), read from its config.cfg before loading; None when it names none or when
+    the config cannot be found (a name spacy.load will reject with its own error)."""
+    import spacy.util
+
+    if isinstance(pipeline, Language):
+        config = pipeline.config.interpolate()
+    else:
+        path = Path(pipeline)
+        if not path.is_dir() and spacy.util.is_package(str(pipeline)):
+            package = spacy.util.get_package_path(str(pipeline))
+            found = sorted(package.glob("*/config.cfg"))
+            path = found[0].parent if found else package
+        if not (path / "config.cfg").is_file():
+            return None
+        config = spacy.util.load_config(path / "config.cfg", interpolate=True)
+    return config.get("training", {}).get("gpu_allocator") or None
 
 
 def _on_gpu(nlp: Language) -> bool:
