@@ -164,3 +164,20 @@ def test_run_analysis_reads_the_rows_files_and_writes_the_figure(rows, tmp_path)
     assert (tmp_path / "analysis" / section["figure"]["file"]).stat().st_size > 1000
     assert "figures/encoders_vs_llms.svg" not in {f["file"] for f in result["figures"]}  # drawn in its section, not twice
     assert "<img src='figures/encoders_vs_llms.svg'" in render_report(result)
+
+
+def test_the_table_says_what_each_pipeline_cost_to_train(rows):
+    """Cost beside every score: the points carry the mean training wall time of their rows, marked
+    when the rows say they trained on a GPU, and the report shows it; zero-shot rows have none."""
+    rows = rows + [row("crf", "train_seconds", 95.0, regime="crf")]
+    for seed, seconds in enumerate((2900.0, 3000.0, 3100.0)):
+        rows.append(row("trf-minilm-full", "train_seconds", seconds, seed, regime="full"))
+    gpu = [row("trf-minilm-full-gpu", m, v, regime="full") for m, v in (("ents_f", 0.74), ("words_per_second", 390.0), ("train_seconds", 470.0))]
+    for r in gpu:
+        r["machine"] = "Linux x86_64, 16 cores, Python 3.12.3 (this job allowed 1 core(s), 1 torch thread(s)), GPU NVIDIA H200"
+    section = section_of(rows + gpu)
+    by_label = {p["label"]: p for p in section["points"]}
+    assert by_label["trf-minilm-full"]["train_seconds"] == pytest.approx(3000.0) and not by_label["trf-minilm-full"]["train_on_gpu"]
+    assert by_label["trf-minilm-full-gpu"]["train_on_gpu"] and by_label["llm-gemma3-270m-completions-0shot"]["train_seconds"] is None
+    page = render_report({**BASE, "encoders_vs_llms": section})
+    assert "<th>Training</th>" in page and "<td>50 min</td>" in page and "<td>1.6 min</td>" in page and "<td>7.8 min (GPU)</td>" in page

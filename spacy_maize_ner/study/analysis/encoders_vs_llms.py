@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from ...components.defaults import META_KEY
 from .curve_gaps import gap_interval
 from .seeds import mean_std
 
@@ -43,7 +44,7 @@ NO_DECODER_NOTE = (
     "`python benchmarks/bench_learning_curve.py --pipeline decoder-lora-bidirectional --encoder assets/decoders/gemma3-270m "
     "--sizes 2500 --select-sentences 500`."
 )
-COST_METRICS = ("words_per_second", "seconds_per_1k_words", "peak_rss_mb", "parameters_total", "parameters_trainable")
+COST_METRICS = ("words_per_second", "seconds_per_1k_words", "peak_rss_mb", "parameters_total", "parameters_trainable", "train_seconds")
 
 
 def read_result_rows(paths: Iterable[Union[str, Path]]) -> List[Dict[str, Any]]:
@@ -128,7 +129,8 @@ def _per_seed(rows: Sequence[Dict[str, Any]]) -> Dict[str, Dict[Any, float]]:
 
 def _entry(*, pipeline: str, label: str, kind: str, source: str, train_sentences: Optional[int], size: Optional[str],
            shots: Optional[int], sample: Optional[int], encoder: Optional[str], curve: Optional[str],
-           f1: Dict[str, Any], seeds: List[Any], cost: Dict[str, Dict[str, Any]], by_length: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+           f1: Dict[str, Any], seeds: List[Any], cost: Dict[str, Dict[str, Any]], by_length: Dict[str, Dict[str, Any]],
+           train_on_gpu: bool = False) -> Dict[str, Any]:
     wps = cost.get("words_per_second") or {}
     s1k = cost.get("seconds_per_1k_words") or {}
     words_per_second = wps.get("mean") or (1000.0 / s1k["mean"] if s1k.get("mean") else None)
@@ -140,6 +142,8 @@ def _entry(*, pipeline: str, label: str, kind: str, source: str, train_sentences
         "peak_rss_mb": (cost.get("peak_rss_mb") or {}).get("mean"),
         "parameters_total": (cost.get("parameters_total") or {}).get("mean"),
         "parameters_trainable": (cost.get("parameters_trainable") or {}).get("mean"),
+        # what training cost, mean wall seconds of one run on the row's own machine (None for zero-shot LLMs)
+        "train_seconds": (cost.get("train_seconds") or {}).get("mean"), "train_on_gpu": train_on_gpu,
         "by_length": {b: v for b, v in by_length.items() if v.get("mean") is not None},
     }
 
@@ -177,6 +181,7 @@ def row_entries(rows: Sequence[Dict[str, Any]], *, data: Optional[str] = None) -
             f1=mean_std(list(metrics["ents_f"].values())), seeds=seeds,
             cost={m: mean_std(list(metrics[m].values())) for m in COST_METRICS if m in metrics},
             by_length={b: mean_std(list(metrics[f"ents_by_length.{b}.f"].values())) for b in LENGTH_BUCKETS if f"ents_by_length.{b}.f" in metrics},
+            train_on_gpu=any(" GPU " in f"{r.get('machine')} " for r in group if r.get("metric") == "train_seconds"),
         ))
     return entries
 
@@ -200,7 +205,8 @@ def metrics_entries(confs: Sequence[Any], *, train_sentences: Optional[int] = No
             sample=sample_size(first.get("split"), conf.name, llm), encoder=conf.info.get("encoder"), curve=None,
             f1=conf.stat("ents_f"), seeds=conf.seeds,
             cost={"words_per_second": conf.stat("words_per_second"), "parameters_total": conf.stat_nested("parameters", "total"),
-                  "parameters_trainable": conf.stat_nested("parameters", "trainable")},
+                  "parameters_trainable": conf.stat_nested("parameters", "trainable"),
+                  "train_seconds": conf.stat_nested(META_KEY, "train_seconds")},  # the regime meta train.py writes
             by_length={b: conf.stat_nested("ents_by_length", b, "f") for b in buckets},
         ))
     return [e for e in entries if e["f1"]["mean"] is not None]

@@ -61,6 +61,15 @@ def _interval(g: Dict[str, Any]) -> str:
     return f"[{100 * g['low']:+.2f}, {100 * g['high']:+.2f}]" if g.get("low") is not None else (g.get("note") or "–")
 
 
+def _train_time(entry: Dict[str, Any]) -> str:
+    """A point's training cost for the table: '48 min', '3.2 s', '8 min (GPU)'; '–' when not measured."""
+    seconds = entry.get("train_seconds")
+    if not seconds:
+        return "–"
+    text = f"{seconds / 60:.0f} min" if seconds >= 600 else f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.2g} s"
+    return text + (" (GPU)" if entry.get("train_on_gpu") else "")
+
+
 def encoders_vs_llms_section(section: Optional[Dict[str, Any]]) -> List[str]:
     """The "Encoders vs LLMs" section (analysis/encoders_vs_llms.py): F1 against inference cost,
     F1 by entity length and the decoder taggers' gaps; a note for what is not measured yet."""
@@ -78,9 +87,12 @@ def encoders_vs_llms_section(section: Optional[Dict[str, Any]]) -> List[str]:
                    f"{_esc(figure['caption'])}</figcaption></figure>")
     points = section.get("points") or []
     if points:
-        out.append(table(["#", "Pipeline", "Kind", "Training data", "Seeds", "F1", "words/s", "s / 1k words", "Rows"],
+        out.append(table(["#", "Pipeline", "Kind", "Training data", "Seeds", "F1", "words/s", "s / 1k words", "Training", "Rows"],
                          [[p["id"], p["label"], p["kind"], p["data_label"], len(p["seeds"]), _pct(p["f1"]), f"{p['words_per_second']:,.1f}",
-                           f"{p['seconds_per_1k_words']:.3g}", p["source"]] for p in points]))
+                           f"{p['seconds_per_1k_words']:.3g}", _train_time(p), p["source"]] for p in points]))
+        out.append("<p class='note'>Training: wall time of one run, mean over seeds, on the machine its rows name (a CPU "
+                   "unless marked GPU; a learning-curve point trained on its subsample; – where not measured, as for zero-shot LLMs). "
+                   "Inference: words per second of the row's own run.</p>")
     else:
         out.append("<p class='note'>No pipeline has both a strict F1 and an inference speed (words/s) yet.</p>")
     by_length = section.get("by_length") or {}
