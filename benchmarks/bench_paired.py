@@ -86,6 +86,29 @@ def doc_counts(model: Path, dev: Path) -> Tuple[list, float]:
     return records, float(f1_from_counts(counts_matrix(records).sum(axis=0)))
 
 
+def check_seeds_kept(results: Path, pipeline: str, seeds_a: List[int], seeds_b: List[int], *, replace: bool = False) -> None:
+    """Refuse to replace a comparison written over seeds that this run no longer has.
+
+    Models and predictions live in training/ (not in git): when a seed's folder is gone, a
+    rerun would silently swap a three-seed comparison for a one-seed one under the same name.
+    """
+    if replace or not Path(results).exists():
+        return
+    for row in json.loads(Path(results).read_text()):
+        if row.get("pipeline") != pipeline or row.get("metric") != "paired_f1_delta":
+            continue
+        params = row.get("params") or {}
+        lost_a = sorted(set(params.get("seeds_a") or []) - set(seeds_a))
+        lost_b = sorted(set(params.get("seeds_b") or []) - set(seeds_b))
+        if lost_a or lost_b:
+            raise typer.BadParameter(
+                f"{results} holds {pipeline} over seeds {params.get('seeds_a')} against {params.get('seeds_b')} "
+                f"({row.get('date')}); this run has seeds {seeds_a} against {seeds_b} (the models and predictions of the others are "
+                f"gone) and would replace it. Write it under another name (--name {pipeline}-s{''.join(map(str, seeds_a))}), "
+                "or pass --replace-fewer to replace it."
+            )
+
+
 @app.command()
 def main(
     a: str = typer.Argument(..., help="Pipeline name of the rows (e.g. trf-minilm-full-transition-ep3)"),
@@ -96,18 +119,23 @@ def main(
     rows_dir: Path = typer.Option(HERE / "results", help="Rows files to find the models of a and b in"),
     work: Path = typer.Option(WORK, help="Folder with corpus/{train,dev}.spacy and the models trained here"),
     render_results: bool = typer.Option(True, help="Re-render benchmarks/RESULTS.md"),
+    name: str = typer.Option("", help="Pipeline name of the rows written (default A-vs-B); e.g. A-vs-B-s2 for a comparison "
+                                      "of fewer seeds than the one already written"),
+    replace_fewer: bool = typer.Option(False, help="Replace a comparison already written over seeds this run no longer has"),
 ) -> None:
     from spacy_maize_ner.study.analysis.bootstrap import counts_matrix, paired_bootstrap, same_documents
     from spacy_maize_ner.study.analysis.curve_gaps import paired_interval
 
     dev = work / "corpus" / "dev.spacy"
+    pipeline = name or f"{a}-vs-{b}"
+    kept = {side_name: kept_models(side_name, rows_dir) for side_name in (a, b)}
+    to_train = [int(s) for s in seeds_b.split(",") if s.strip()]
+    check_seeds_kept(results, pipeline, sorted(kept[a] or to_train), sorted(kept[b] or to_train), replace=replace_fewer)
     side: Dict[str, Dict[int, Tuple[list, float]]] = {}
-    for name in (a, b):
-        models = kept_models(name, rows_dir)
-        if not models:
-            models = {int(s): train_missing(name, work, int(s)) for s in seeds_b.split(",") if s.strip()}
-        side[name] = {seed: doc_counts(model, dev) for seed, model in sorted(models.items())}
-        typer.echo(f"{name}: seeds {sorted(side[name])}, F1 " + ", ".join(f"{f:.4f}" for _, f in side[name].values()), err=True)
+    for side_name in (a, b):
+        models = kept[side_name] or {seed: train_missing(side_name, work, seed) for seed in to_train}
+        side[side_name] = {seed: doc_counts(model, dev) for seed, model in sorted(models.items())}
+        typer.echo(f"{side_name}: seeds {sorted(side[side_name])}, F1 " + ", ".join(f"{f:.4f}" for _, f in side[side_name].values()), err=True)
     first = next(iter(side[a].values()))[0]
     for name in (a, b):
         for seed, (records, _) in side[name].items():
@@ -118,9 +146,9 @@ def main(
     f_b = sum(f for _, f in side[b].values()) / len(side[b])
     deltas: List[float] = [f - f_b for _, f in side[a].values()]
     seed_interval = paired_interval(deltas) if len(deltas) > 1 else None
-    common = {"pipeline": f"{a}-vs-{b}", "encoder": None, "regime": None, "data": "bc2gm", "split": "dev", "seed": -1,
+    common = {"pipeline": pipeline, "encoder": None, "regime": None, "data": "bc2gm", "split": "dev", "seed": -1,
               "machine": job_machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "command": f"python benchmarks/bench_paired.py {a} {b} --resamples {resamples}"}
+              "command": f"python benchmarks/bench_paired.py {a} {b} --resamples {resamples}" + (f" --name {name}" if name else "")}
     params = {"a": a, "b": b, "seeds_a": sorted(side[a]), "seeds_b": sorted(side[b]),
               "f1_a": [f for _, f in side[a].values()], "f1_b": [f for _, f in side[b].values()]}
     rows = [dict(common, metric="paired_f1_delta", value=boot.delta,

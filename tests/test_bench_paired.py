@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 @pytest.mark.slow  # trains HMMs and a CRF, runs the benchmark twice in fresh processes
@@ -75,3 +76,31 @@ def test_a_learning_curve_point_can_keep_its_model_for_paired_comparisons(gene_c
     model = Path(rows[0]["params"]["model"])
     assert model == work / "bc2gm" / "lc-models" / "lc-hmm-n20-s1" and {r["params"]["model"] for r in rows} == {str(model)}  # outside the root: as given
     assert spacy.load(model).pipe_names and not [p for p in work.iterdir() if p.name.startswith("tmp")]
+
+
+def test_a_comparison_is_not_replaced_by_one_over_fewer_seeds(tmp_path):
+    """Seeds 0 and 1 were compared, then their folders went (training/ is not in git): a rerun that finds
+    only seed 2 must not swap the 2-seed result for a 1-seed one under the same name. It refuses before
+    scoring anything, names the way out, and --name writes the smaller comparison beside the old one."""
+    rows_dir, model = tmp_path / "rows", tmp_path / "trf-s2" / "model-best"
+    rows_dir.mkdir()
+    model.mkdir(parents=True)
+    (model / "meta.json").write_text("{}")
+    (rows_dir / "x.json").write_text(json.dumps([{"pipeline": "trf", "data": "bc2gm", "seed": 2, "metric": "ents_f", "value": 0.8,
+                                                   "params": {"model": str(model)}}]))
+    out = tmp_path / "paired.json"
+    old = [{"pipeline": "trf-vs-crf", "data": "bc2gm", "seed": -1, "metric": "paired_f1_delta", "value": 0.04, "date": "2026-12-04",
+            "params": {"seeds_a": [0, 1], "seeds_b": [0]}}]
+    out.write_text(json.dumps(old))
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_paired.py"), "trf", "crf", "--results", str(out), "--rows-dir", str(rows_dir),
+           "--work", str(tmp_path / "work"), "--no-render-results"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode != 0 and "--name trf-vs-crf-s2" in proc.stderr and "--replace-fewer" in proc.stderr
+    assert json.loads(out.read_text()) == old and not (tmp_path / "work").exists()  # refused before training the CRF
+
+    from bench_paired import check_seeds_kept  # noqa: E402  the same check, in process: what passes
+
+    check_seeds_kept(out, "trf-vs-crf", [0, 1, 2], [0])  # more seeds: replacing is fine
+    check_seeds_kept(out, "trf-vs-crf-s2", [2], [0])  # another name
+    check_seeds_kept(out, "trf-vs-crf", [2], [0], replace=True)
+    check_seeds_kept(tmp_path / "none.json", "trf-vs-crf", [2], [0])
