@@ -137,10 +137,10 @@ def main(
         side[side_name] = {seed: doc_counts(model, dev) for seed, model in sorted(models.items())}
         typer.echo(f"{side_name}: seeds {sorted(side[side_name])}, F1 " + ", ".join(f"{f:.4f}" for _, f in side[side_name].values()), err=True)
     first = next(iter(side[a].values()))[0]
-    for name in (a, b):
-        for seed, (records, _) in side[name].items():
+    for side_name in (a, b):
+        for seed, (records, _) in side[side_name].items():
             if not same_documents(first, records):
-                raise typer.BadParameter(f"{name} seed {seed} was scored on other documents than {a}: delete its .docs.jsonl and rerun.")
+                raise typer.BadParameter(f"{side_name} seed {seed} was scored on other documents than {a}: delete its .docs.jsonl and rerun.")
     boot = paired_bootstrap([counts_matrix(r) for r, _ in side[a].values()], [counts_matrix(r) for r, _ in side[b].values()],
                             n_resamples=resamples)
     f_b = sum(f for _, f in side[b].values()) / len(side[b])

@@ -40,6 +40,7 @@ def test_paired_rows_average_the_seeds_and_train_the_missing_side(gene_corpus, t
     written = {r["metric"]: r for r in json.loads(out.read_text())}
     boot, seeds = written["paired_f1_delta"], written["seed_f1_delta_mean"]
     assert boot["params"]["seeds_a"] == [0, 1] and boot["params"]["seeds_b"] == [0]
+    assert boot["command"].endswith("hmm-kept crf --resamples 200")  # no --name given, none recorded
     assert (work / "crf-s0" / "model-best" / "meta.json").exists()  # b had no kept model: trained once
     f_a, f_b = boot["params"]["f1_a"], boot["params"]["f1_b"]
     assert f_a[0] != f_a[1]
