@@ -8,7 +8,8 @@
 # every 20 s), so a call cut off at its limit still brings back every finished run. A smoke
 # test (benchmarks/gpu/smoke.py: each pipeline family on the GPU, `annotate --gpu-id 0`) runs
 # beside the sweep. Here: `bash benchmarks/gpu/merge.sh <files_at>` merges the rows.
-# Knobs: GPU_ID (0), BUDGET_S (seconds before unfinished jobs are stopped), JOBS (a file of job
+# Knobs: GPU_ID (0), BUDGET_S (seconds before unfinished jobs are stopped), SMOKE_BUDGET (the smoke
+# test's seconds, 220), FIRST_JOB (the job whose pipeline `annotate --gpu-id` runs), JOBS (a file of job
 # lines: name then bench_transformers.py job arguments), CARRY (.gpu), DRY (1: CPU, 12 steps).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1
@@ -25,6 +26,7 @@ if [ "${1:-}" = stash ]; then  # the first call: keep part 0 of the weights outs
   nvidia-smi -L 2>/dev/null; nproc; exit 0
 fi
 exec > >(tee -a "$OUT/sweep.log") 2>&1
+source "$(dirname "$0")/lib.sh"
 elapsed() { echo $(( $(date +%s) - START )); }
 say() { echo "[sweep $(elapsed)s] $*"; }
 
@@ -105,14 +107,14 @@ done < "$JOBS"
 if [ "$core" -lt "$ncores" ] && [ "$DRY" != 1 ] && [ -f benchmarks/gpu/smoke.py ]; then
   say "smoke test on core $core"
   ( OMP_NUM_THREADS=1 pin "$core" $PY benchmarks/gpu/smoke.py --gpu-id "$GPU_ID" --data /tmp/gpu-data \
-      --report /tmp/gpu-runs/smoke.report.json > /tmp/gpu-runs/smoke.log 2>&1 ) &
+      --budget "${SMOKE_BUDGET:-220}" --report /tmp/gpu-runs/smoke.report.json > /tmp/gpu-runs/smoke.log 2>&1 ) &
   SMOKE=$!
   core=$((core + 1))
 fi
 # `annotate --gpu-id` with the first trained pipeline, on the dev texts (JSONL), as users run it
 FIRST=${FIRST_JOB:-ep3-s0}
 (
-  while [ ! -f /tmp/gpu-runs/$FIRST.rows.json ]; do sleep 5; grep -q "^\[.*\] $FIRST exit" /tmp/gpu-runs/done.log 2>/dev/null && exit 0; done
+  wait_for_rows /tmp/gpu-runs "$FIRST" || exit 0
   model=$($PY -c "import json; print(json.load(open('/tmp/gpu-runs/$FIRST.rows.json'))[0]['params']['model'])")
   $PY -c "
 import json, spacy
