@@ -11,7 +11,8 @@ thread), on the same texts: the BC2GM development sentences, ten to a document
 (about 250 words, an abstract's length), written as JSONL. Sections:
 
 - annotate: words/s of each pipeline family through `annotate_files` (reading the
-  JSONL and writing JSONL included; model loading excluded).
+  JSONL and writing JSONL included; model loading excluded), and of any --pipeline (e.g. the
+  shipped config trained with --features lexical), each with its ratio to --transformer.
 - long: per-token time of sentence setting and of the CRF pipeline on 5k- and
   50k-token documents (the texts concatenated), and a 100k-word document through CRF.
 - trf: one process, side by side on the same texts: the spaCy transformer pipeline
@@ -131,6 +132,8 @@ def run(
     peft: List[Path] = typer.Option([], help="PEFT pipelines (adapter-only or merged), annotated like the transformer"),
     decoder: List[Path] = typer.Option([], help="Decoder tagger pipelines (issue 26; e.g. training/benchmarks/bc2gm/lc-models/"
                                            "lc-gemma3_270m-decoder-lora-bidirectional-n2500-s0), annotated like the transformer"),
+    pipelines: List[Path] = typer.Option([], "--pipeline", help="Other transformer pipelines annotated like --transformer, with their words/s ratio to it "
+                                                 "(e.g. one trained with --features lexical)"),
     encoder: Optional[Path] = typer.Option(None, help="The transformer pipeline's encoder folder (for HF and the bare forward pass)"),
     dev: Path = typer.Option(Path("../shared/data/bc2gm/devel.tsv"), help="BC2GM development sentences (IOB)"),
     trf_sentences: int = typer.Option(400, help="Sentences for the transformer sections (they are slow on CPU)"),
@@ -152,11 +155,11 @@ def run(
             if model is not None and Path(model).exists():
                 rows += run_pinned(["job", "annotate", name, str(model), str(texts), str(tmp / f"{name}.jsonl")], ONE_THREAD)
         small = tmp / "trf-texts.jsonl"  # the transformer and PEFT pipelines share the shorter texts
-        if transformer is not None or peft or decoder:
+        if transformer is not None or peft or decoder or pipelines:
             write_texts(dev, small, limit=trf_sentences)
         if transformer is not None:
             rows += run_pinned(["job", "annotate", "trf-minilm", str(transformer), str(small), str(tmp / "trf.jsonl")], ONE_THREAD)
-        for model in [*peft, *decoder]:
+        for model in [*peft, *decoder, *pipelines]:
             name = run_label(model)
             rows += run_pinned(["job", "annotate", name, str(model), str(small), str(tmp / f"{name}.jsonl")], ONE_THREAD)
         rows += ratio_rows(rows, "annotate-trf-minilm")
