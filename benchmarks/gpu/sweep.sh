@@ -9,7 +9,7 @@
 # test (benchmarks/gpu/smoke.py: each pipeline family on the GPU, `annotate --gpu-id 0`) runs
 # beside the sweep. Here: `bash benchmarks/gpu/merge.sh <files_at>` merges the rows.
 # Knobs: GPU_ID (0), BUDGET_S (seconds before unfinished jobs are stopped), SMOKE_BUDGET (the smoke
-# test's seconds, 220), FIRST_JOB (the job whose pipeline `annotate --gpu-id` runs), JOBS (a file of job
+# test's seconds, 220), FIRST_JOB (the job whose pipeline `annotate --gpu-id` runs; the first job line), JOBS (a file of job
 # lines: name then bench_transformers.py job arguments), CARRY (.gpu), DRY (1: CPU, 12 steps).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1
@@ -112,7 +112,7 @@ if [ "$core" -lt "$ncores" ] && [ "$DRY" != 1 ] && [ -f benchmarks/gpu/smoke.py 
   core=$((core + 1))
 fi
 # `annotate --gpu-id` with the first trained pipeline, on the dev texts (JSONL), as users run it
-FIRST=${FIRST_JOB:-ep3-s0}
+FIRST=${FIRST_JOB:-$(awk '$1 !~ /^#/ && NF { print $1; exit }' "$JOBS")}  # default: the first job line
 (
   wait_for_rows /tmp/gpu-runs "$FIRST" || exit 0
   model=$($PY -c "import json; print(json.load(open('/tmp/gpu-runs/$FIRST.rows.json'))[0]['params']['model'])")
