@@ -57,9 +57,10 @@ def summarise(values, scale, fmt):
     return f"{format(mean, fmt)} ± {format(half, fmt)} (n={len(values)})"
 
 
-def main() -> None:
+def main(root: Path = HERE) -> None:
+    """Render root/RESULTS.md from root/results/*.json and root/notes/*.md."""
     rows = []
-    for path in sorted((HERE / "results").glob("*.json")):
+    for path in sorted((root / "results").glob("*.json")):
         rows.extend(dict(r, _file=path.name) for r in json.loads(path.read_text()))
     # Learning-curve rows (params.curve) get their own table below, not a row per point.
     curve_rows = [r for r in rows if (r.get("params") or {}).get("curve")]
@@ -85,6 +86,8 @@ def main() -> None:
         out.append("| pipeline | encoder | regime | " + " | ".join(m[1] for m in present) + " |")
         out.append("|---|---|---|" + "---:|" * len(present))
         for key in sorted(k for k in groups if k[:2] == (data, split)):
+            if not any(m[0] in groups[key] for m in present):
+                continue  # only other metrics (a paired comparison's differences): in the table below
             cells = [summarise(groups[key].get(m[0], []), m[2], m[3]) for m in present]
             out.append(f"| {key[2]} | {key[3]} | {key[4]} | " + " | ".join(cells) + " |")
         extra = sorted({m for k in groups if k[:2] == (data, split) for m in groups[k]} - {m[0] for m in MAIN_METRICS})
@@ -93,6 +96,8 @@ def main() -> None:
             out.append("| pipeline | " + " | ".join(extra) + " |")
             out.append("|---|" + "---:|" * len(extra))
             for key in sorted(k for k in groups if k[:2] == (data, split)):
+                if not any(m in groups[key] for m in extra):
+                    continue
                 out.append(f"| {key[2]} | " + " | ".join(
                     summarise(groups[key].get(m, []), *other_format(m)) for m in extra
                 ) + " |")
@@ -101,10 +106,10 @@ def main() -> None:
             out.append(line)
         out.append("")
     out += learning_curve_lines(curve_rows)
-    for note in sorted((HERE / "notes").glob("*.md")):
+    for note in sorted((root / "notes").glob("*.md")):
         out += [note.read_text().rstrip(), ""]
-    (HERE / "RESULTS.md").write_text("\n".join(out))
-    print(f"Wrote {HERE / 'RESULTS.md'} from {len(rows)} rows")
+    (root / "RESULTS.md").write_text("\n".join(out))
+    print(f"Wrote {root / 'RESULTS.md'} from {len(rows)} rows")
 
 
 def learning_curve_lines(rows) -> list:
