@@ -63,9 +63,15 @@ RESULTS = HERE / "results" / "throughput.json"
 app = typer.Typer(add_completion=False)
 
 
+# The whole command line of `run`, set for its jobs: rows record it rather than the section's
+# short form, so that a row says which pipelines and options produced it.
+COMMAND_ENV = "MAIZE_BENCH_THROUGHPUT_COMMAND"
+
+
 def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
     import datetime
 
+    command = os.environ.get(COMMAND_ENV) or command
     from spacy_maize_ner.study.evaluation.scoring import machine_description
 
     return {
@@ -144,6 +150,10 @@ def run(
     ray_repeat: int = typer.Option(32, help="Copies of the dev texts in the Ray shards (32: 2.3M words, enough to amortise actor start-up)"),
 ) -> None:
     """Run every section, merge the rows into benchmarks/results/throughput.json, re-render RESULTS.md."""
+    import shlex
+
+    args = sys.argv[2:] if sys.argv[1:2] == ["run"] else sys.argv[1:]  # rows.dispatch inserted "run"
+    os.environ[COMMAND_ENV] = " ".join(["python benchmarks/bench_throughput.py", *map(shlex.quote, args)])
     wanted = set(sections.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     texts = tmp / "texts.jsonl"

@@ -141,3 +141,13 @@ def test_untrained_tagger_builds_a_loadable_decoder_pipeline_for_speed_runs(tmp_
     again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "untrained_tagger.py"), str(decoder), str(out),
                             "--corpus", str(corpus)], capture_output=True, text=True)
     assert again.returncode != 0 and "exists" in again.stderr  # never overwrites
+
+
+def test_rows_record_the_whole_command_line_of_the_run(monkeypatch):
+    from bench_throughput import COMMAND_ENV, row
+
+    assert row("annotate-crf", "words_per_second", 1.0, "python benchmarks/bench_throughput.py")["command"] == \
+        "python benchmarks/bench_throughput.py"
+    monkeypatch.setenv(COMMAND_ENV, "python benchmarks/bench_throughput.py --sections annotate --pipeline x/model-best")
+    assert row("annotate-crf", "words_per_second", 1.0, "python benchmarks/bench_throughput.py")["command"].endswith(
+        "--pipeline x/model-best")
