@@ -134,7 +134,8 @@ def job(encoder: str, method: str, size: int = 0, seed: int = 0, epochs: int = 1
     if method != "full":
         overrides["training.optimizer.groups.adapters.learn_rate.initial_rate"] = rate
     start = time.perf_counter()
-    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head)
+    # every method on the encoder's output alone: the full regime's case/shape features stay off
+    best = train_regime(ROOT / "configs" / "transformer.cfg", spec, output, overrides=overrides, head=head, features=())
     train_seconds = time.perf_counter() - start
     # the high-water mark of training (and loading); evaluation and exports come after it
     train_peak_rss_mb = peak_rss_mb()

@@ -56,7 +56,9 @@ def main(
             target = output / RunId(encoder=encoder_short_name(encoder), setting=run.name, seed=seed).folder
             msg.divider(f"{encoder} / {run.name} -> {target}")
             values = {**overrides, **run.overrides, "paths.encoder": encoder}
-            train_regime(config, read_regime(regimes_dir / f"{run.regime}.cfg"), target, overrides=values, gpu_id=gpu_id, head=head)
+            # every method on the encoder's output alone: the full regime's case/shape features stay off
+            train_regime(config, read_regime(regimes_dir / f"{run.regime}.cfg"), target, overrides=values, gpu_id=gpu_id, head=head,
+                         features=())
     msg.good(f"Trained {len(runs)} PEFT setting(s) for {len(encoder_list)} encoder(s) in {output}")
 
 

@@ -12,8 +12,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.encoders.lexical import feature_names
-from spacy_maize_ner.study.training.regimes import read_regime
+from spacy_maize_ner.study.training.regimes import read_regime, regime_features
 from spacy_maize_ner.study.training.train import budget_overrides, train_regime
 from spacy_maize_ner.cli_errors import run_script
 
@@ -28,14 +27,14 @@ def main(
     output: Path = typer.Argument(..., help="Output folder (model-best, model-last)"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
     head: str = typer.Option("transition", "--head", help="NER head: transition (the config's own) or a file of configs/heads/ (token)"),
-    features: str = typer.Option("none", "--features", help="Comma-separated files of configs/features/ (lexical: case and shape beside the encoder); none for none"),
+    features: str = typer.Option("regime", "--features", help="Comma-separated files of configs/features/ (lexical: case and shape beside the encoder); none for none; regime: the regime file's own (full: lexical)"),
     budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg) whose overrides come before the command line's"),
 ) -> None:
     overrides = budget_overrides(Path(budget) if budget else None, cli=parse_config_overrides(ctx.args))
     spec = read_regime(regime)
     msg.info(f"Regime {spec.name}: {spec.description}")
     best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id, head=head,
-                       features=feature_names(features))
+                       features=regime_features(spec, features))
     msg.good(f"Saved {best}")
 
 

@@ -15,8 +15,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.encoders.lexical import feature_names
-from spacy_maize_ner.study.training.regimes import read_regime
+from spacy_maize_ner.study.training.regimes import read_regime, regime_features
 from spacy_maize_ner.study.training.train import budget_overrides, train_regime
 from spacy_maize_ner.study.runs import RunId, encoder_short_name
 from spacy_maize_ner.cli_errors import run_script
@@ -40,7 +39,7 @@ def main(
     regimes_dir: Path = typer.Option(ROOT / "configs" / "regimes", "--regimes-dir", help="Folder of regime files"),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU"),
     head: str = typer.Option("transition", "--head", help="NER head: transition (the config's own) or a file of configs/heads/ (token)"),
-    features: str = typer.Option("none", "--features", help="Comma-separated files of configs/features/ (lexical: case and shape beside the encoder); none for none"),
+    features: str = typer.Option("regime", "--features", help="Comma-separated files of configs/features/ (lexical: case and shape beside the encoder); none for none; regime: the regime file's own (full: lexical)"),
     budget: str = typer.Option("", "--budget", help="A budget file (configs/budgets/demo.cfg); --max-steps, --eval-frequency and --section.key options win over it"),
     max_steps: int = typer.Option(0, "--max-steps", help="training.max_steps; 0 keeps the config's (or the budget's)"),
     eval_frequency: int = typer.Option(0, "--eval-frequency", help="training.eval_frequency; 0 keeps the config's (or the budget's)"),
@@ -53,7 +52,7 @@ def main(
             target = output / RunId(encoder=encoder_short_name(encoder), setting=spec.name, seed=seed).folder
             msg.divider(f"{encoder} / {spec.name} -> {target}")
             train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id, head=head,
-                         features=feature_names(features))
+                         features=regime_features(spec, features))
     msg.good(f"Trained {len(specs)} regime(s) for {len(split_list(encoders))} encoder(s) in {output}")
 
 

@@ -148,3 +148,31 @@ def test_lexical_pipeline_loads_in_a_fresh_process(trained, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "6"
+
+
+def test_the_full_regime_trains_with_case_and_shape_unless_told_otherwise():
+    from spacy_maize_ner.study.training.regimes import regime_features
+
+    full, probe = read_regime(REGIMES / "full.cfg"), read_regime(REGIMES / "probe.cfg")
+    assert full.features == ("lexical",)
+    assert {read_regime(REGIMES / f"{name}.cfg").features for name in ("probe", "none", "freeze", "lora")} == {()}
+    assert regime_features(full) == regime_features(full, None) == regime_features(full, "regime") == ("lexical",)
+    assert regime_features(full, "none") == regime_features(full, ()) == ()
+    assert regime_features(probe, "lexical") == ("lexical",)
+
+
+def test_a_regime_files_features_must_name_feature_files(tmp_path):
+    path = tmp_path / "odd.cfg"
+    path.write_text('[regime]\nname = "odd"\ntrain = true\nfeatures = "regime"\n\n[config]\n')
+    with pytest.raises(ValueError, match="odd.cfg"):
+        read_regime(path)
+
+
+def test_train_regime_applies_the_regimes_features_by_default(uncased_bert, gene_corpus, tmp_path):
+    from spacy_maize_ner.study.training.train import regime_config
+
+    full = read_regime(REGIMES / "full.cfg")
+    _, _, config = regime_config(CONFIG, full, tmp_path / "a", overrides(gene_corpus, uncased_bert))
+    assert config["components"]["ner"]["model"]["tok2vec"]["@architectures"] == "spacy_maize_ner.TransformerWithLexical.v1"
+    _, _, config = regime_config(CONFIG, full, tmp_path / "b", overrides(gene_corpus, uncased_bert), features=())
+    assert config["components"]["ner"]["model"]["tok2vec"]["@architectures"] == "spacy-transformers.TransformerListener.v1"

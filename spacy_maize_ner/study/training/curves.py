@@ -93,7 +93,9 @@ def train_pipeline(
         from .regimes import read_regime
         from .train import train_regime
 
-        return train_regime(Path(config), read_regime(regime), Path(output), overrides=base, head=head)
+        # the curves compare encoders and regimes on the encoder's output alone (features=()):
+        # the full regime's case/shape features (configs/regimes/full.cfg) would mix in the CRF's cues
+        return train_regime(Path(config), read_regime(regime), Path(output), overrides=base, head=head, features=())
     from spacy.cli.train import train as spacy_train
 
     spacy_train(Path(config), Path(output), overrides=base, use_gpu=-1)

@@ -1,7 +1,9 @@
 """Training regimes and heads: a base transformer config plus small files that change it.
 
 A regime file (configs/regimes/<name>.cfg) has a [regime] section (name, train,
-description) and a [config] section whose values replace those of the base config.
+description, and optionally features: the feature sets of configs/features/ the regime
+trains with unless the caller names others, e.g. "lexical"; none by default) and a
+[config] section whose values replace those of the base config.
 `train = false` (the `none` regime) initialises the pipeline and saves it untouched.
 
 A head file (configs/heads/<name>.cfg) has a [head] section (name, description) and a
@@ -10,7 +12,7 @@ different settings, so a merge of dotted keys would leave the other head's keys 
 The head `transition` is the base config's own (configs/transformer.cfg), with no file.
 """
 from pathlib import Path
-from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import srsly
 from confection import Config
@@ -25,6 +27,21 @@ class Regime(NamedTuple):
     train: bool
     description: str
     overrides: Dict[str, Any]
+    features: Tuple[str, ...] = ()  # feature sets of configs/features/ trained with by default
+
+
+# The value of --features that means "the regime's own feature sets" (its [regime] features).
+REGIME_FEATURES = "regime"
+
+
+def regime_features(regime: "Regime", value: Optional[Union[str, Sequence[str]]] = REGIME_FEATURES) -> Tuple[str, ...]:
+    """The feature sets a run trains with: the regime's own for None or "regime", else `value`
+    ("none", "lexical", "a,b" or a list; see encoders/lexical.feature_names)."""
+    from ...encoders.lexical import feature_names
+
+    if value is None or value == REGIME_FEATURES:
+        return tuple(regime.features)
+    return tuple(feature_names(value))
 
 
 def flatten(section: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
@@ -49,11 +66,18 @@ def read_regime(path: Union[str, Path]) -> Regime:
     if "regime" not in config or "name" not in config["regime"]:
         raise ValueError(f"{path}: a regime file needs a [regime] section with name, train and description.")
     section = config["regime"]
+    from ...encoders.lexical import feature_names
+
+    features = section.get("features", "none")
+    if not isinstance(features, (str, list)) or REGIME_FEATURES in feature_names(features):
+        raise ValueError(f"{path}: [regime] features must name files of configs/features/ (\"lexical\", \"none\"), "
+                         f"not {features!r}.")
     return Regime(
         name=str(section["name"]),
         train=bool(section.get("train", True)),
         description=str(section.get("description", "")),
         overrides=flatten(dict(config.get("config", {}))),
+        features=tuple(feature_names(features)),
     )
 
 

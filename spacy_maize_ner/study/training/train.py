@@ -9,8 +9,8 @@ from spacy.util import fix_random_seed, load_config
 from thinc.api import Config, require_gpu, set_gpu_allocator
 
 from ...encoders.lexical import apply_features, feature_names, feature_paths
-from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_overrides, split_blocks,
-                      write_regime_meta)
+from .regimes import (DEFAULT_HEAD, Regime, apply_blocks, compose_config, head_file, regime_features, regime_overrides,
+                      split_blocks, write_regime_meta)
 
 
 def train_regime(
@@ -21,7 +21,7 @@ def train_regime(
     gpu_id: int = -1,
     head: str = DEFAULT_HEAD,
     heads_dir: Optional[Path] = None,
-    features: Sequence[str] = (),
+    features: Optional[Sequence[str]] = None,
 ) -> Path:
     """Train into `output` (model-best, model-last, as `spacy train`) and RETURN model-best.
 
@@ -29,10 +29,12 @@ def train_regime(
     head (str): "transition" (the base config's own head) or a file name in `heads_dir`
         (default: configs/heads/ beside the base config), e.g. "token"; the composed
         config is written to output/config.cfg and trained from.
-    features (Sequence[str]): files of configs/features/ applied after the head, e.g.
-        ["lexical"] (encoders/lexical.py); () or ["none"] for none.
+    features (Optional[Sequence[str]]): files of configs/features/ applied after the head, e.g.
+        ["lexical"] (encoders/lexical.py); () or ["none"] for none; None (the default): the
+        regime's own ([regime] features; the `full` regime's is lexical).
     """
     output = Path(output)
+    features = regime_features(regime, features)
     base_config, merged, config = regime_config(base_config, regime, output, overrides, head=head, heads_dir=heads_dir,
                                                  features=features)
     encoder = str(config["paths"]["encoder"])
@@ -78,7 +80,7 @@ def regime_config(
     overrides: Optional[Dict[str, Any]] = None,
     head: str = DEFAULT_HEAD,
     heads_dir: Optional[Path] = None,
-    features: Sequence[str] = (),
+    features: Optional[Sequence[str]] = None,
 ) -> Tuple[Path, Dict[str, Any], Config]:
     """The config a regime trains from, as (config file, dotted overrides, loaded config).
 
@@ -89,7 +91,7 @@ def regime_config(
     merged = regime_overrides(regime, overrides)
     head_path = head_file(Path(heads_dir or Path(base_config).parent / "heads"), head)
     config_tree = compose_config(base_config, head_path)
-    feature_files = feature_paths(Path(base_config).parent / "features", features)
+    feature_files = feature_paths(Path(base_config).parent / "features", list(regime_features(regime, features)))
     apply_features(config_tree, feature_files)
     blocks, _ = split_blocks(config_tree, regime.overrides)
     blocks = {key: merged[key] for key in blocks}
