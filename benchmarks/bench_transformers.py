@@ -17,7 +17,9 @@ The flags' defaults are the shipped config's (configs/transformer.cfg: encoder 2
 2e-4, 1,000-word batches, four epochs; rows measured before 2026-12-03 ran one, those of
 2026-12-03 three, and say so in params.epochs). Runs are named by spacy_maize_ner.study.runs
 (`trf-minilm_dapt-full-transition`, folder `...-s<seed>`); --tag marks a variant, and
---features (configs/features/, e.g. lexical) adds its names to the tag (`...-transition-lexical`). The epoch
+--features (configs/features/, e.g. lexical) adds its names to the tag (`...-transition-lexical`); it defaults
+to none here, also for the full regime whose workflow default is lexical (configs/regimes/full.cfg), so that a
+row's name says which features it trained with. The epoch
 budget is the same for every regime (--epochs): on a 2-core CPU one epoch of MiniLM takes
 about 20 minutes with two torch threads, 25 with one. `--lanes 2` runs two side by side, each
 pinned to its own core with one torch thread, and writes each run's rows as soon as it ends.
