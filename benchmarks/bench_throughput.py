@@ -71,8 +71,9 @@ COMMAND_ENV = "MAIZE_BENCH_THROUGHPUT_COMMAND"
 def row(pipeline: str, metric: str, value, command: str, **params) -> Dict:
     import datetime
 
-    command = os.environ.get(COMMAND_ENV) or command
     from spacy_maize_ner.study.evaluation.scoring import machine_description
+
+    command = os.environ.get(COMMAND_ENV) or command
 
     return {
         "pipeline": pipeline, "encoder": params.pop("encoder", None), "regime": params.pop("regime", None),

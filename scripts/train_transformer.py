@@ -12,7 +12,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.study.training.regimes import read_regime, regime_features
+from spacy_maize_ner.study.training.regimes import read_regime
 from spacy_maize_ner.study.training.train import budget_overrides, train_regime
 from spacy_maize_ner.cli_errors import run_script
 
@@ -34,7 +34,7 @@ def main(
     spec = read_regime(regime)
     msg.info(f"Regime {spec.name}: {spec.description}")
     best = train_regime(config, spec, output, overrides=overrides, gpu_id=gpu_id, head=head,
-                       features=regime_features(spec, features))
+                       features=features)  # train_regime resolves it ("regime": the file's own)
     msg.good(f"Saved {best}")
 
 

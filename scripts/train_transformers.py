@@ -15,7 +15,7 @@ import typer
 from spacy.cli._util import parse_config_overrides
 from wasabi import msg
 
-from spacy_maize_ner.study.training.regimes import read_regime, regime_features
+from spacy_maize_ner.study.training.regimes import read_regime
 from spacy_maize_ner.study.training.train import budget_overrides, train_regime
 from spacy_maize_ner.study.runs import RunId, encoder_short_name
 from spacy_maize_ner.cli_errors import run_script
@@ -52,7 +52,7 @@ def main(
             target = output / RunId(encoder=encoder_short_name(encoder), setting=spec.name, seed=seed).folder
             msg.divider(f"{encoder} / {spec.name} -> {target}")
             train_regime(config, spec, target, overrides={**overrides, "paths.encoder": encoder}, gpu_id=gpu_id, head=head,
-                         features=regime_features(spec, features))
+                         features=features)  # train_regime resolves it ("regime": the file's own)
     msg.good(f"Trained {len(specs)} regime(s) for {len(split_list(encoders))} encoder(s) in {output}")
 
 

@@ -68,16 +68,17 @@ def read_regime(path: Union[str, Path]) -> Regime:
     section = config["regime"]
     from ...encoders.lexical import feature_names
 
-    features = section.get("features", "none")
-    if not isinstance(features, (str, list)) or REGIME_FEATURES in feature_names(features):
+    value = section.get("features", "none")
+    features = feature_names(value) if isinstance(value, (str, list)) else [REGIME_FEATURES]
+    if REGIME_FEATURES in features:
         raise ValueError(f"{path}: [regime] features must name files of configs/features/ (\"lexical\", \"none\"), "
-                         f"not {features!r}.")
+                         f"not {value!r}.")
     return Regime(
         name=str(section["name"]),
         train=bool(section.get("train", True)),
         description=str(section.get("description", "")),
         overrides=flatten(dict(config.get("config", {}))),
-        features=tuple(feature_names(features)),
+        features=tuple(features),
     )
 
 
